@@ -1,0 +1,18 @@
+//! Subcommands that are tools rather than the daemon.
+
+pub mod pdu;
+
+/// How a subcommand failed: bad input (exit 2) or anything else (exit 1).
+#[derive(Debug)]
+pub enum CliError {
+    /// The user's input is wrong; the message says where.
+    BadInput(String),
+    /// Something else failed (I/O on stdout, say).
+    Failed(anyhow::Error),
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::Failed(e.into())
+    }
+}
