@@ -39,4 +39,6 @@ pub use values::{
 };
 
 #[cfg(test)]
+mod interop;
+#[cfg(test)]
 mod tests;

@@ -146,8 +146,25 @@ fn framer_checks_length_before_parsing() {
 
 // ---- property tests ------------------------------------------------------
 
-fn arb_cstr(max: usize) -> impl Strategy<Value = COctetString> {
-    proptest::collection::vec(1u8..=255, 0..max).prop_map(|v| COctetString::new(v).expect("no NUL"))
+/// Strategies are generic over `R`: when true, values stay within what the
+/// rusmpp crate accepts (ASCII strings, absolute/relative times of exactly 16
+/// characters or empty, well-formed known TLVs), for the interop tests.
+fn arb_cstr<const R: bool>(max: usize) -> impl Strategy<Value = COctetString> {
+    let octet = if R { 0x20u8..=0x7E } else { 1u8..=255 };
+    proptest::collection::vec(octet, 0..max).prop_map(|v| COctetString::new(v).expect("no NUL"))
+}
+
+fn arb_time<const R: bool>() -> impl Strategy<Value = COctetString> {
+    if R {
+        prop_oneof![
+            Just(COctetString::empty()),
+            Just(cs("260101120000000+")),
+            Just(cs("000001000000000R")),
+        ]
+        .boxed()
+    } else {
+        arb_cstr::<false>(16).boxed()
+    }
 }
 
 fn arb_octets(max: usize) -> impl Strategy<Value = Bytes> {
@@ -158,27 +175,64 @@ fn arb_sm() -> impl Strategy<Value = ShortMessage> {
     arb_octets(255).prop_map(|b| ShortMessage::new(b).expect("at most 255"))
 }
 
-fn arb_tlvs() -> impl Strategy<Value = Tlvs> {
-    proptest::collection::vec((any::<u16>(), arb_octets(40)), 0..4).prop_map(|v| {
-        Tlvs(
-            v.into_iter()
-                .map(|(t, b)| Tlv::new(t, b).expect("short"))
-                .collect(),
-        )
-    })
+fn arb_tlv<const R: bool>() -> impl Strategy<Value = Tlv> {
+    if R {
+        prop_oneof![
+            any::<u16>().prop_map(|v| Tlv::u16(TlvTag::UserMessageReference, v)),
+            any::<u16>().prop_map(|v| Tlv::u16(TlvTag::SarMsgRefNum, v)),
+            any::<u8>().prop_map(|v| Tlv::u8(TlvTag::SarTotalSegments, v)),
+            arb_octets(200).prop_map(|v| Tlv::new(TlvTag::MessagePayload, v).expect("short")),
+        ]
+        .boxed()
+    } else {
+        (any::<u16>(), arb_octets(40))
+            .prop_map(|(t, b)| Tlv::new(t, b).expect("short"))
+            .boxed()
+    }
 }
 
-fn arb_addr() -> impl Strategy<Value = (Ton, Npi, COctetString)> {
-    (any::<u8>(), any::<u8>(), arb_cstr(20)).prop_map(|(t, n, a)| (Ton::from(t), Npi::from(n), a))
+fn arb_tlvs<const R: bool>() -> impl Strategy<Value = Tlvs> {
+    proptest::collection::vec(arb_tlv::<R>(), 0..4).prop_map(Tlvs)
 }
 
-fn arb_bind() -> impl Strategy<Value = Bind> {
+/// TLVs for PDUs where rusmpp models only specific typed TLVs: none in
+/// rusmpp-compatible mode.
+fn arb_misc_tlvs<const R: bool>() -> impl Strategy<Value = Tlvs> {
+    if R {
+        Just(Tlvs::new()).boxed()
+    } else {
+        arb_tlvs::<false>().boxed()
+    }
+}
+
+fn arb_bind_resp_tlvs<const R: bool>() -> impl Strategy<Value = Tlvs> {
+    if R {
+        proptest::option::of(any::<u8>())
+            .prop_map(|v| {
+                Tlvs(
+                    v.map(|v| Tlv::u8(TlvTag::ScInterfaceVersion, v))
+                        .into_iter()
+                        .collect(),
+                )
+            })
+            .boxed()
+    } else {
+        arb_tlvs::<false>().boxed()
+    }
+}
+
+fn arb_addr<const R: bool>() -> impl Strategy<Value = (Ton, Npi, COctetString)> {
+    (any::<u8>(), any::<u8>(), arb_cstr::<R>(20))
+        .prop_map(|(t, n, a)| (Ton::from(t), Npi::from(n), a))
+}
+
+fn arb_bind<const R: bool>() -> impl Strategy<Value = Bind> {
     (
-        arb_cstr(15),
-        arb_cstr(8),
-        arb_cstr(12),
+        arb_cstr::<R>(15),
+        arb_cstr::<R>(8),
+        arb_cstr::<R>(12),
         any::<u8>(),
-        arb_addr(),
+        arb_addr::<R>(),
     )
         .prop_map(
             |(system_id, password, system_type, v, (addr_ton, addr_npi, address_range))| Bind {
@@ -193,15 +247,20 @@ fn arb_bind() -> impl Strategy<Value = Bind> {
         )
 }
 
-fn arb_submit() -> impl Strategy<Value = SubmitSm> {
+fn arb_submit<const R: bool>() -> impl Strategy<Value = SubmitSm> {
     (
-        (arb_cstr(5), arb_addr(), arb_addr(), any::<[u8; 4]>()),
         (
-            arb_cstr(16),
-            arb_cstr(16),
+            arb_cstr::<R>(5),
+            arb_addr::<R>(),
+            arb_addr::<R>(),
+            any::<[u8; 4]>(),
+        ),
+        (
+            arb_time::<R>(),
+            arb_time::<R>(),
             any::<[u8; 4]>(),
             arb_sm(),
-            arb_tlvs(),
+            arb_tlvs::<R>(),
         ),
     )
         .prop_map(
@@ -228,23 +287,23 @@ fn arb_submit() -> impl Strategy<Value = SubmitSm> {
         )
 }
 
-fn arb_dests() -> impl Strategy<Value = DestAddresses> {
+fn arb_dests<const R: bool>() -> impl Strategy<Value = DestAddresses> {
     proptest::collection::vec(
         prop_oneof![
-            arb_addr().prop_map(|(t, n, a)| DestAddress::SmeAddress {
+            arb_addr::<R>().prop_map(|(t, n, a)| DestAddress::SmeAddress {
                 dest_addr_ton: t,
                 dest_addr_npi: n,
                 destination_addr: a,
             }),
-            arb_cstr(20).prop_map(|dl_name| DestAddress::DistributionList { dl_name }),
+            arb_cstr::<R>(20).prop_map(|dl_name| DestAddress::DistributionList { dl_name }),
         ],
         0..5,
     )
     .prop_map(DestAddresses)
 }
 
-fn arb_unsuccess() -> impl Strategy<Value = UnsuccessSmes> {
-    proptest::collection::vec((arb_addr(), any::<u32>()), 0..5).prop_map(|v| {
+fn arb_unsuccess<const R: bool>() -> impl Strategy<Value = UnsuccessSmes> {
+    proptest::collection::vec((arb_addr::<R>(), any::<u32>()), 0..5).prop_map(|v| {
         UnsuccessSmes(
             v.into_iter()
                 .map(|((t, n, a), s)| UnsuccessSme {
@@ -258,8 +317,8 @@ fn arb_unsuccess() -> impl Strategy<Value = UnsuccessSmes> {
     })
 }
 
-fn arb_body() -> impl Strategy<Value = Body> {
-    let id = || arb_cstr(64);
+fn arb_body<const R: bool>() -> impl Strategy<Value = Body> {
+    let id = || arb_cstr::<R>(64);
     prop_oneof![
         Just(Body::GenericNack),
         Just(Body::Unbind),
@@ -269,72 +328,83 @@ fn arb_body() -> impl Strategy<Value = Body> {
         Just(Body::CancelSmResp),
         Just(Body::ReplaceSmResp),
         Just(Body::CancelBroadcastSmResp),
-        arb_bind().prop_map(Body::BindTransmitter),
-        arb_bind().prop_map(Body::BindReceiver),
-        arb_bind().prop_map(Body::BindTransceiver),
-        (arb_cstr(15), arb_tlvs())
+        arb_bind::<R>().prop_map(Body::BindTransmitter),
+        arb_bind::<R>().prop_map(Body::BindReceiver),
+        arb_bind::<R>().prop_map(Body::BindTransceiver),
+        (arb_cstr::<R>(15), arb_bind_resp_tlvs::<R>())
             .prop_map(|(system_id, tlvs)| Body::BindTransceiverResp(BindResp { system_id, tlvs })),
-        (arb_cstr(15), arb_tlvs())
+        (arb_cstr::<R>(15), arb_bind_resp_tlvs::<R>())
             .prop_map(|(system_id, tlvs)| Body::BindReceiverResp(BindResp { system_id, tlvs })),
-        (arb_cstr(15), arb_tlvs())
+        (arb_cstr::<R>(15), arb_bind_resp_tlvs::<R>())
             .prop_map(|(system_id, tlvs)| Body::BindTransmitterResp(BindResp { system_id, tlvs })),
-        (arb_cstr(15), arb_cstr(8)).prop_map(|(system_id, password)| Body::Outbind(Outbind {
-            system_id,
-            password
-        })),
-        arb_submit().prop_map(Body::SubmitSm),
-        arb_submit().prop_map(Body::DeliverSm),
-        (id(), arb_tlvs())
+        (arb_cstr::<R>(15), arb_cstr::<R>(8)).prop_map(|(system_id, password)| Body::Outbind(
+            Outbind {
+                system_id,
+                password
+            }
+        )),
+        arb_submit::<R>().prop_map(Body::SubmitSm),
+        arb_submit::<R>().prop_map(Body::DeliverSm),
+        (id(), arb_misc_tlvs::<R>())
             .prop_map(|(message_id, tlvs)| Body::SubmitSmResp(SubmitSmResp { message_id, tlvs })),
-        (id(), arb_tlvs())
+        (id(), arb_misc_tlvs::<R>())
             .prop_map(|(message_id, tlvs)| Body::DeliverSmResp(SubmitSmResp { message_id, tlvs })),
-        (arb_submit(), arb_dests()).prop_map(|(s, dest_address)| Body::SubmitMulti(SubmitMulti {
-            service_type: s.service_type,
-            source_addr_ton: s.source_addr_ton,
-            source_addr_npi: s.source_addr_npi,
-            source_addr: s.source_addr,
-            dest_address,
-            esm_class: s.esm_class,
-            protocol_id: s.protocol_id,
-            priority_flag: s.priority_flag,
-            schedule_delivery_time: s.schedule_delivery_time,
-            validity_period: s.validity_period,
-            registered_delivery: s.registered_delivery,
-            replace_if_present_flag: s.replace_if_present_flag,
-            data_coding: s.data_coding,
-            sm_default_msg_id: s.sm_default_msg_id,
-            short_message: s.short_message,
-            tlvs: s.tlvs,
-        })),
-        (id(), arb_unsuccess(), arb_tlvs()).prop_map(|(message_id, unsuccess_sme, tlvs)| {
-            Body::SubmitMultiResp(SubmitMultiResp {
-                message_id,
-                unsuccess_sme,
-                tlvs,
-            })
-        }),
-        (arb_submit(), arb_cstr(64), arb_cstr(64)).prop_map(|(s, src, dst)| Body::DataSm(DataSm {
-            service_type: s.service_type,
-            source_addr_ton: s.source_addr_ton,
-            source_addr_npi: s.source_addr_npi,
-            source_addr: src,
-            dest_addr_ton: s.dest_addr_ton,
-            dest_addr_npi: s.dest_addr_npi,
-            destination_addr: dst,
-            esm_class: s.esm_class,
-            registered_delivery: s.registered_delivery,
-            data_coding: s.data_coding,
-            tlvs: s.tlvs,
-        })),
-        (id(), arb_tlvs())
+        (arb_submit::<R>(), arb_dests::<R>()).prop_map(|(s, dest_address)| Body::SubmitMulti(
+            SubmitMulti {
+                service_type: s.service_type,
+                source_addr_ton: s.source_addr_ton,
+                source_addr_npi: s.source_addr_npi,
+                source_addr: s.source_addr,
+                dest_address,
+                esm_class: s.esm_class,
+                protocol_id: s.protocol_id,
+                priority_flag: s.priority_flag,
+                schedule_delivery_time: s.schedule_delivery_time,
+                validity_period: s.validity_period,
+                registered_delivery: s.registered_delivery,
+                replace_if_present_flag: s.replace_if_present_flag,
+                data_coding: s.data_coding,
+                sm_default_msg_id: s.sm_default_msg_id,
+                short_message: s.short_message,
+                tlvs: s.tlvs,
+            }
+        )),
+        (id(), arb_unsuccess::<R>(), arb_misc_tlvs::<R>()).prop_map(
+            |(message_id, unsuccess_sme, tlvs)| {
+                Body::SubmitMultiResp(SubmitMultiResp {
+                    message_id,
+                    unsuccess_sme,
+                    tlvs,
+                })
+            }
+        ),
+        (
+            arb_submit::<R>(),
+            arb_cstr::<R>(if R { 20 } else { 64 }),
+            arb_cstr::<R>(if R { 20 } else { 64 })
+        )
+            .prop_map(|(s, src, dst)| Body::DataSm(DataSm {
+                service_type: s.service_type,
+                source_addr_ton: s.source_addr_ton,
+                source_addr_npi: s.source_addr_npi,
+                source_addr: src,
+                dest_addr_ton: s.dest_addr_ton,
+                dest_addr_npi: s.dest_addr_npi,
+                destination_addr: dst,
+                esm_class: s.esm_class,
+                registered_delivery: s.registered_delivery,
+                data_coding: s.data_coding,
+                tlvs: s.tlvs,
+            })),
+        (id(), arb_misc_tlvs::<R>())
             .prop_map(|(message_id, tlvs)| Body::DataSmResp(DataSmResp { message_id, tlvs })),
-        (id(), arb_addr()).prop_map(|(message_id, (t, n, a))| Body::QuerySm(QuerySm {
+        (id(), arb_addr::<R>()).prop_map(|(message_id, (t, n, a))| Body::QuerySm(QuerySm {
             message_id,
             source_addr_ton: t,
             source_addr_npi: n,
             source_addr: a,
         })),
-        (id(), arb_cstr(16), any::<u8>(), any::<u8>()).prop_map(
+        (id(), arb_time::<R>(), any::<u8>(), any::<u8>()).prop_map(
             |(message_id, final_date, state, error_code)| Body::QuerySmResp(QuerySmResp {
                 message_id,
                 final_date,
@@ -342,19 +412,21 @@ fn arb_body() -> impl Strategy<Value = Body> {
                 error_code,
             })
         ),
-        (arb_cstr(5), id(), arb_addr(), arb_addr()).prop_map(|(st, message_id, s, d)| {
-            Body::CancelSm(CancelSm {
-                service_type: st,
-                message_id,
-                source_addr_ton: s.0,
-                source_addr_npi: s.1,
-                source_addr: s.2,
-                dest_addr_ton: d.0,
-                dest_addr_npi: d.1,
-                destination_addr: d.2,
-            })
-        }),
-        (arb_submit(), id()).prop_map(|(s, message_id)| Body::ReplaceSm(ReplaceSm {
+        (arb_cstr::<R>(5), id(), arb_addr::<R>(), arb_addr::<R>()).prop_map(
+            |(st, message_id, s, d)| {
+                Body::CancelSm(CancelSm {
+                    service_type: st,
+                    message_id,
+                    source_addr_ton: s.0,
+                    source_addr_npi: s.1,
+                    source_addr: s.2,
+                    dest_addr_ton: d.0,
+                    dest_addr_npi: d.1,
+                    destination_addr: d.2,
+                })
+            }
+        ),
+        (arb_submit::<R>(), id()).prop_map(|(s, message_id)| Body::ReplaceSm(ReplaceSm {
             message_id,
             source_addr_ton: s.source_addr_ton,
             source_addr_npi: s.source_addr_npi,
@@ -364,10 +436,10 @@ fn arb_body() -> impl Strategy<Value = Body> {
             registered_delivery: s.registered_delivery,
             sm_default_msg_id: s.sm_default_msg_id,
             short_message: s.short_message,
-            tlvs: s.tlvs,
+            tlvs: if R { Tlvs::new() } else { s.tlvs },
         })),
-        (arb_addr(), arb_addr(), arb_tlvs()).prop_map(|(s, e, tlvs)| Body::AlertNotification(
-            AlertNotification {
+        (arb_addr::<R>(), arb_addr::<R>(), arb_misc_tlvs::<R>()).prop_map(|(s, e, tlvs)| {
+            Body::AlertNotification(AlertNotification {
                 source_addr_ton: s.0,
                 source_addr_npi: s.1,
                 source_addr: s.2,
@@ -375,9 +447,9 @@ fn arb_body() -> impl Strategy<Value = Body> {
                 esme_addr_npi: e.1,
                 esme_addr: e.2,
                 tlvs,
-            }
-        )),
-        (arb_submit(), id()).prop_map(|(s, message_id)| Body::BroadcastSm(BroadcastSm {
+            })
+        }),
+        (arb_submit::<R>(), id()).prop_map(|(s, message_id)| Body::BroadcastSm(BroadcastSm {
             service_type: s.service_type,
             source_addr_ton: s.source_addr_ton,
             source_addr_npi: s.source_addr_npi,
@@ -389,13 +461,12 @@ fn arb_body() -> impl Strategy<Value = Body> {
             replace_if_present_flag: s.replace_if_present_flag,
             data_coding: s.data_coding,
             sm_default_msg_id: s.sm_default_msg_id,
-            tlvs: s.tlvs,
+            tlvs: if R { Tlvs::new() } else { s.tlvs },
         })),
-        (id(), arb_tlvs()).prop_map(|(message_id, tlvs)| Body::BroadcastSmResp(BroadcastSmResp {
-            message_id,
-            tlvs
-        })),
-        (id(), arb_addr(), arb_tlvs()).prop_map(|(message_id, s, tlvs)| {
+        (id(), arb_misc_tlvs::<R>()).prop_map(|(message_id, tlvs)| Body::BroadcastSmResp(
+            BroadcastSmResp { message_id, tlvs }
+        )),
+        (id(), arb_addr::<R>(), arb_misc_tlvs::<R>()).prop_map(|(message_id, s, tlvs)| {
             Body::QueryBroadcastSm(QueryBroadcastSm {
                 message_id,
                 source_addr_ton: s.0,
@@ -404,25 +475,31 @@ fn arb_body() -> impl Strategy<Value = Body> {
                 tlvs,
             })
         }),
-        (id(), arb_tlvs()).prop_map(|(message_id, tlvs)| Body::QueryBroadcastSmResp(
+        (id(), arb_misc_tlvs::<R>()).prop_map(|(message_id, tlvs)| Body::QueryBroadcastSmResp(
             QueryBroadcastSmResp { message_id, tlvs }
         )),
-        (arb_cstr(5), id(), arb_addr(), arb_tlvs()).prop_map(|(st, message_id, s, tlvs)| {
-            Body::CancelBroadcastSm(CancelBroadcastSm {
-                service_type: st,
-                message_id,
-                source_addr_ton: s.0,
-                source_addr_npi: s.1,
-                source_addr: s.2,
-                tlvs,
-            })
-        }),
+        (
+            arb_cstr::<R>(5),
+            id(),
+            arb_addr::<R>(),
+            arb_misc_tlvs::<R>()
+        )
+            .prop_map(|(st, message_id, s, tlvs)| {
+                Body::CancelBroadcastSm(CancelBroadcastSm {
+                    service_type: st,
+                    message_id,
+                    source_addr_ton: s.0,
+                    source_addr_npi: s.1,
+                    source_addr: s.2,
+                    tlvs,
+                })
+            }),
     ]
 }
 
-pub(crate) fn arb_pdu() -> impl Strategy<Value = Pdu> {
+pub(crate) fn arb_pdu<const R: bool>() -> impl Strategy<Value = Pdu> {
     (
-        arb_body(),
+        arb_body::<R>(),
         any::<u32>(),
         prop_oneof![Just(0u32), any::<u32>()],
     )
@@ -445,7 +522,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
-    fn encode_then_decode_is_identity(pdu in arb_pdu()) {
+    fn encode_then_decode_is_identity(pdu in arb_pdu::<false>()) {
         let wire = pdu.to_bytes();
         prop_assert_eq!(wire.len(), pdu.encoded_len());
         prop_assert_eq!(u32::from_be_bytes([wire[0], wire[1], wire[2], wire[3]]) as usize, wire.len());
@@ -465,7 +542,7 @@ proptest! {
     }
 
     #[test]
-    fn mutated_valid_pdus_never_panic(pdu in arb_pdu(), flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6)) {
+    fn mutated_valid_pdus_never_panic(pdu in arb_pdu::<false>(), flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..6)) {
         let mut wire = BytesMut::from(&pdu.to_bytes()[..]);
         let n = wire.len();
         for (i, b) in flips {
