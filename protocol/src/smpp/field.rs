@@ -76,6 +76,7 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    #[inline(always)]
     fn rest(&self) -> &'a [u8] {
         self.frame.get(self.pos..).unwrap_or(&[])
     }
@@ -94,6 +95,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Runs a nom parser on the rest of the PDU and advances past what it used.
+    #[inline(always)]
     fn parse<O>(
         &mut self,
         spec: &Spec,
@@ -109,25 +111,30 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(always)]
     pub fn u8(&mut self, spec: &Spec) -> Result<u8, DecodeError> {
         self.parse(spec, be_u8)
     }
 
+    #[inline(always)]
     pub fn u16(&mut self, spec: &Spec) -> Result<u16, DecodeError> {
         self.parse(spec, be_u16)
     }
 
+    #[inline(always)]
     pub fn u32(&mut self, spec: &Spec) -> Result<u32, DecodeError> {
         self.parse(spec, be_u32)
     }
 
     /// `n` octets as a slice of the frame.
+    #[inline(always)]
     pub fn take(&mut self, n: usize, spec: &Spec) -> Result<Bytes, DecodeError> {
         let taken = self.parse(spec, |i| nom::bytes::complete::take(n)(i))?;
         Ok(self.frame.slice_ref(taken))
     }
 
     /// A C-octet string: octets up to a NUL within `spec.max` octets.
+    #[inline(always)]
     pub fn c_octet_string(&mut self, spec: &Spec) -> Result<COctetString, DecodeError> {
         let rest = self.rest();
         let window = &rest[..rest.len().min(spec.max)];
@@ -135,9 +142,8 @@ impl<'a> Reader<'a> {
             nom::bytes::complete::take_till(|b| b == 0)(window);
         match parsed {
             Ok((after, text)) if !after.is_empty() => {
-                let value = self.frame.slice_ref(text);
                 self.pos += text.len() + 1;
-                Ok(COctetString::from_decoded(value))
+                Ok(COctetString::from_decoded(self.frame, rest, text))
             }
             _ if rest.len() < spec.max => Err(self.truncated(spec)),
             _ => Err(self.error(DecodeErrorKind::Unterminated { max: spec.max }, spec)),
@@ -153,7 +159,7 @@ pub(crate) trait Field: Sized {
 }
 
 impl Field for u8 {
-    #[inline]
+    #[inline(always)]
     fn decode(r: &mut Reader<'_>, spec: &Spec) -> Result<Self, DecodeError> {
         r.u8(spec)
     }
@@ -167,7 +173,7 @@ impl Field for u8 {
 }
 
 impl Field for u32 {
-    #[inline]
+    #[inline(always)]
     fn decode(r: &mut Reader<'_>, spec: &Spec) -> Result<Self, DecodeError> {
         r.u32(spec)
     }
@@ -184,7 +190,7 @@ impl Field for u32 {
 macro_rules! octet_fields {
     ($($ty:ty),*) => {$(
         impl Field for $ty {
-            #[inline]
+            #[inline(always)]
             fn decode(r: &mut Reader<'_>, spec: &Spec) -> Result<Self, DecodeError> {
                 r.u8(spec).map(<$ty>::from)
             }
@@ -211,7 +217,7 @@ octet_fields!(
 );
 
 impl Field for COctetString {
-    #[inline]
+    #[inline(always)]
     fn decode(r: &mut Reader<'_>, spec: &Spec) -> Result<Self, DecodeError> {
         r.c_octet_string(spec)
     }
@@ -227,7 +233,7 @@ impl Field for COctetString {
 
 /// `sm_length` then that many octets.
 impl Field for ShortMessage {
-    #[inline]
+    #[inline(always)]
     fn decode(r: &mut Reader<'_>, spec: &Spec) -> Result<Self, DecodeError> {
         let len_spec = Spec {
             name: "sm_length",

@@ -1,8 +1,9 @@
 //! The two string shapes of SMPP: C-octet strings (NUL-terminated, bounded) and
 //! the length-prefixed `short_message`.
 //!
-//! Both hold a [`Bytes`] slice of the frame they were decoded from, so decoding
-//! copies nothing; their constructors enforce the invariants (no interior NUL,
+//! `short_message` is a [`Bytes`] slice of the frame it was decoded from;
+//! C-octet strings are inline when short (no reference count to touch) and
+//! a slice of the frame otherwise. Their constructors enforce the invariants (no interior NUL,
 //! at most 255 octets) that make encoding infallible.
 
 use bytes::Bytes;
@@ -18,14 +19,31 @@ pub enum OctetStringError {
     TooLong(usize),
 }
 
+/// The longest C-octet string kept inline. Addresses (20), times (16),
+/// service types (5), system ids (15) and passwords (8) all fit, so decoding
+/// a typical submit_sm touches no reference count for them.
+const INLINE_CAP: usize = 22;
+
 /// A C-octet string without its terminating NUL.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct COctetString(Bytes);
+///
+/// Short strings (the common case) are stored inline; longer ones (64-octet
+/// message ids, long data_sm addresses) as a [`Bytes`] slice of their frame.
+#[derive(Clone)]
+pub struct COctetString(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, buf: [u8; INLINE_CAP] },
+    Shared(Bytes),
+}
 
 impl COctetString {
     /// The empty string (a lone NUL on the wire).
     pub const fn empty() -> Self {
-        COctetString(Bytes::new())
+        COctetString(Repr::Inline {
+            len: 0,
+            buf: [0; INLINE_CAP],
+        })
     }
 
     /// Wraps octets that contain no NUL.
@@ -33,44 +51,81 @@ impl COctetString {
         let bytes = bytes.into();
         match bytes.iter().position(|&b| b == 0) {
             Some(i) => Err(OctetStringError::InteriorNul(i)),
-            None => Ok(COctetString(bytes)),
+            None => Ok(Self::from_decoded(&bytes, &[], &bytes)),
         }
     }
 
-    /// Used by the decoder, which has already excluded NUL.
-    pub(crate) fn from_decoded(bytes: Bytes) -> Self {
-        COctetString(bytes)
+    /// Used by the decoder, which has already excluded NUL: `text` is a slice
+    /// of `frame` and `window` the rest of the frame from `text`'s start.
+    #[inline(always)]
+    pub(crate) fn from_decoded(frame: &Bytes, window: &[u8], text: &[u8]) -> Self {
+        if text.len() <= INLINE_CAP {
+            let mut buf = [0; INLINE_CAP];
+            match window.first_chunk::<INLINE_CAP>() {
+                // A fixed-size copy is two vector moves; octets past `len` are
+                // never read.
+                Some(chunk) => buf = *chunk,
+                None => buf[..text.len()].copy_from_slice(text),
+            }
+            COctetString(Repr::Inline {
+                len: text.len() as u8,
+                buf,
+            })
+        } else {
+            COctetString(Repr::Shared(frame.slice_ref(text)))
+        }
     }
 
     /// The octets, without NUL.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// The underlying buffer.
-    pub fn bytes(&self) -> &Bytes {
-        &self.0
+        match &self.0 {
+            Repr::Inline { len, buf } => &buf[..usize::from(*len).min(INLINE_CAP)],
+            Repr::Shared(b) => b,
+        }
     }
 
     /// The octets as UTF-8, if they are.
     pub fn as_str(&self) -> Option<&str> {
-        std::str::from_utf8(&self.0).ok()
+        std::str::from_utf8(self.as_bytes()).ok()
     }
 
     /// Length without NUL.
+    #[inline]
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.as_bytes().len()
     }
 
     /// Whether this is the empty string.
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.as_bytes().is_empty()
+    }
+}
+
+impl Default for COctetString {
+    fn default() -> Self {
+        COctetString::empty()
+    }
+}
+
+impl PartialEq for COctetString {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for COctetString {}
+
+impl std::hash::Hash for COctetString {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
     }
 }
 
 impl std::fmt::Debug for COctetString {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(&self.0))
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
     }
 }
 
@@ -95,6 +150,7 @@ impl ShortMessage {
         Ok(ShortMessage(bytes))
     }
 
+    #[inline(always)]
     pub(crate) fn from_decoded(bytes: Bytes) -> Self {
         ShortMessage(bytes)
     }
@@ -123,5 +179,26 @@ impl ShortMessage {
 impl std::fmt::Debug for ShortMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "ShortMessage({} octets)", self.0.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_and_shared_strings_behave_alike() {
+        assert!(std::mem::size_of::<COctetString>() <= 32);
+        let short = COctetString::try_from("15551230001").expect("no NUL");
+        let long = COctetString::try_from("0123456789abcdef0123456789abcdef").expect("no NUL");
+        assert_eq!(short.as_bytes(), b"15551230001");
+        assert_eq!(long.len(), 32);
+        assert_eq!(
+            short,
+            COctetString::try_from("15551230001").expect("no NUL")
+        );
+        assert_ne!(short, long);
+        assert!(COctetString::default().is_empty());
+        assert!(COctetString::try_from("a\0b").is_err());
     }
 }

@@ -38,7 +38,7 @@ macro_rules! pdu_body {
         }
 
         impl $name {
-            #[inline]
+            #[inline(always)]
             pub(crate) fn decode_fields(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
                 Ok($name {
                     $($field: <$ty as Field>::decode(r, &pdu_body!(@spec $field $($spec)?))?,)*
