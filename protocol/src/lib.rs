@@ -14,4 +14,6 @@
 //! - [`receipt`]: delivery receipt parsing and message-id correlation.
 
 pub mod hex;
+pub mod reassembly;
+pub mod receipt;
 pub mod smpp;
