@@ -16,6 +16,7 @@ mod frame;
 mod multi;
 mod octets;
 pub mod pdu;
+pub mod session;
 mod tlv;
 mod values;
 
