@@ -8,87 +8,14 @@
 //! rusmpp's fastest path. Setup that is not part of the operation (fresh
 //! input buffers) runs outside the timed section via `iter_batched`.
 
+mod common;
+
 use std::hint::black_box;
 
-use bytes::{BufMut, Bytes, BytesMut};
-use carrier_protocol::smpp::pdu::SubmitSm;
-use carrier_protocol::smpp::{
-    Body, COctetString, EsmClass, Npi, Pdu, RegisteredDelivery, ShortMessage, Tlv, TlvTag, Tlvs,
-    Ton,
-};
+use bytes::BytesMut;
+use carrier_protocol::smpp::Pdu;
+use common::*;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use rusmpp::decode::DecodeWithLength;
-use rusmpp::encode::Length;
-use rusmpp::encode::owned::Encode;
-
-fn cs(s: &str) -> COctetString {
-    COctetString::try_from(s).expect("no NUL")
-}
-
-/// A 160-character GSM text, as in a full single-part SMS.
-const TEXT_160: &str = "Your appointment with Acme Support is confirmed for Tuesday at 10:30. Reply 1 to confirm, 2 to reschedule, or call 1-800-555-0100. Reply STOP to opt out.xx";
-
-fn submit_sm() -> Pdu {
-    Pdu::request(
-        0x1234,
-        Body::SubmitSm(SubmitSm {
-            source_addr_ton: Ton::International,
-            source_addr_npi: Npi::Isdn,
-            source_addr: cs("15551230001"),
-            dest_addr_ton: Ton::International,
-            dest_addr_npi: Npi::Isdn,
-            destination_addr: cs("15557654321"),
-            registered_delivery: RegisteredDelivery::FINAL_RECEIPT,
-            short_message: ShortMessage::new(Bytes::from_static(TEXT_160.as_bytes()))
-                .expect("160 octets"),
-            ..SubmitSm::default()
-        }),
-    )
-}
-
-/// A delivery receipt as carriers send it: Appendix B text plus the
-/// receipted_message_id, message_state and network_error_code TLVs.
-fn deliver_sm_receipt() -> Pdu {
-    let text = "id:0123456789 sub:001 dlvrd:001 submit date:2611241030 done date:2611241031 stat:DELIVRD err:000 text:Your appointment";
-    let mut tlvs = Tlvs::new();
-    tlvs.push(Tlv::c_string(TlvTag::ReceiptedMessageId, b"0123456789").expect("no NUL"));
-    tlvs.push(Tlv::u8(TlvTag::MessageState, 2));
-    tlvs.push(Tlv::new(TlvTag::NetworkErrorCode, &[3u8, 0, 0][..]).expect("3 octets"));
-    Pdu::request(
-        0x4321,
-        Body::DeliverSm(SubmitSm {
-            source_addr_ton: Ton::International,
-            source_addr_npi: Npi::Isdn,
-            source_addr: cs("15557654321"),
-            dest_addr_ton: Ton::International,
-            dest_addr_npi: Npi::Isdn,
-            destination_addr: cs("15551230001"),
-            esm_class: EsmClass(EsmClass::DELIVERY_RECEIPT),
-            short_message: ShortMessage::new(Bytes::from_static(text.as_bytes())).expect("short"),
-            tlvs,
-            ..SubmitSm::default()
-        }),
-    )
-}
-
-fn rusmpp_decode_owned(mut body: BytesMut) -> rusmpp::Command {
-    let len = body.len();
-    rusmpp::Command::decode(&mut body, len)
-        .map(|(c, _)| c)
-        .expect("rusmpp decodes")
-}
-
-fn rusmpp_decode_borrowed(wire: &[u8]) -> rusmpp_core::command::borrowed::Command<'_, 8> {
-    use rusmpp_core::decode::borrowed::DecodeWithLength;
-    rusmpp_core::command::borrowed::Command::<'_, 8>::decode(&wire[4..], wire.len() - 4)
-        .map(|(c, _)| c)
-        .expect("rusmpp decodes")
-}
-
-fn rusmpp_encode(command: &rusmpp::Command, dst: &mut BytesMut) {
-    dst.put_u32((4 + command.length()) as u32);
-    command.encode(dst);
-}
 
 fn pdu_benches(c: &mut Criterion, name: &str, pdu: Pdu) {
     let wire = pdu.to_bytes();
@@ -127,9 +54,61 @@ fn pdu_benches(c: &mut Criterion, name: &str, pdu: Pdu) {
     group.finish();
 }
 
+/// GSM 03.38 encoding of a 160-character text into unpacked septets (what
+/// SMPP data_coding 0 carries). rusmpp's equivalent is `Gsm7BitUnpacked`.
+fn gsm_benches(c: &mut Criterion) {
+    use carrier_protocol::text::choose::{EncodingOptions, choose};
+    use carrier_protocol::text::gsm7::{self, Tables};
+    use rusmpp::extra::encoding::gsm7bit::Gsm7BitUnpacked;
+
+    let theirs = Gsm7BitUnpacked::new();
+    assert_eq!(
+        gsm7::encode_unpacked(TEXT_160, Tables::DEFAULT).expect("GSM text"),
+        theirs.encode_to_vec(TEXT_160).expect("GSM text"),
+        "both produce the same septets"
+    );
+    let mut group = c.benchmark_group("gsm7_encode_160");
+    group.bench_function("ours", |b| b.iter(|| gsm_ours(TEXT_160)));
+    group.bench_function("rusmpp", |b| b.iter(|| gsm_rusmpp(&theirs, TEXT_160)));
+    // What the gateway really runs per message: pick the encoding with the
+    // fewest segments, then encode (no rusmpp equivalent).
+    let options = EncodingOptions::default();
+    group.bench_function("ours_choose", |b| {
+        b.iter(|| choose(black_box(TEXT_160), &options))
+    });
+    group.finish();
+}
+
+/// A delivery receipt from frame to correlatable fields. rusmpp has no
+/// receipt parser, so its figure is the PDU decode alone: a lower bound on
+/// what a rusmpp user pays before parsing the receipt text.
+fn receipt_benches(c: &mut Criterion) {
+    use carrier_protocol::receipt::Receipt;
+
+    let wire = deliver_sm_receipt().to_bytes();
+    let mut group = c.benchmark_group("receipt");
+    group.bench_function("ours_decode_parse_normalize", |b| {
+        b.iter(|| receipt_decode_parse_normalize(black_box(&wire)))
+    });
+    let text = receipt_text();
+    group.bench_function("ours_parse_text_only", |b| {
+        b.iter(|| Receipt::parse(black_box(&text)).map(|r| r.done_date.is_some()))
+    });
+    group.bench_function("rusmpp_owned_decode_only", |b| {
+        b.iter_batched(
+            || BytesMut::from(&wire[4..]),
+            |body| rusmpp_decode_owned(black_box(body)),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
 fn codec(c: &mut Criterion) {
     pdu_benches(c, "submit_sm", submit_sm());
     pdu_benches(c, "deliver_sm_receipt", deliver_sm_receipt());
+    gsm_benches(c);
+    receipt_benches(c);
 }
 
 criterion_group!(benches, codec);

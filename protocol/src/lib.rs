@@ -16,4 +16,6 @@
 pub mod hex;
 pub mod reassembly;
 pub mod receipt;
+pub mod segment;
 pub mod smpp;
+pub mod text;

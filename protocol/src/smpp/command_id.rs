@@ -20,6 +20,7 @@ macro_rules! command_ids {
             pub const ALL: &'static [CommandId] = &[$(CommandId::$variant,)*];
 
             /// The value on the wire.
+            #[inline(always)]
             pub const fn value(self) -> u32 {
                 match self {
                     $(CommandId::$variant => $value,)*

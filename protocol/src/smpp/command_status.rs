@@ -19,6 +19,7 @@ macro_rules! command_statuses {
             pub const ALL: &'static [CommandStatus] = &[$(CommandStatus::$variant,)*];
 
             /// The value on the wire.
+            #[inline(always)]
             pub const fn value(self) -> u32 {
                 match self {
                     $(CommandStatus::$variant => $value,)*

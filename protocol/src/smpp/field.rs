@@ -7,7 +7,7 @@
 //! parsers are nom's, run over the frame's `&[u8]`; the results are turned into
 //! `Bytes` slices of the frame with `Bytes::slice_ref`, which copies nothing.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use nom::number::complete::{be_u8, be_u16, be_u32};
 
 use super::CommandStatus;
@@ -151,10 +151,105 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A cursor over the pre-sized output of one PDU.
+///
+/// The encoder sizes the PDU first and resizes the output once, so each
+/// field is a plain store into a slice — no capacity check per field. The
+/// writer consumes its slice from the front (one length check per field,
+/// no position arithmetic) and can never panic: a write that does not fit is
+/// dropped and counted in `overflow`, which the encoder checks is zero.
+pub(crate) struct Writer<'a> {
+    rest: &'a mut [u8],
+    overflow: usize,
+}
+
+impl<'a> Writer<'a> {
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Writer {
+            rest: buf,
+            overflow: 0,
+        }
+    }
+
+    /// Octets left unwritten plus octets that did not fit: zero when the
+    /// PDU filled its buffer exactly.
+    pub fn mismatch(&self) -> usize {
+        self.rest.len() + self.overflow
+    }
+
+    #[inline(always)]
+    pub fn u8(&mut self, v: u8) {
+        match std::mem::take(&mut self.rest).split_first_mut() {
+            Some((b, rest)) => {
+                *b = v;
+                self.rest = rest;
+            }
+            None => self.overflow += 1,
+        }
+    }
+
+    #[inline(always)]
+    pub fn u16(&mut self, v: u16) {
+        self.fixed(v.to_be_bytes());
+    }
+
+    #[inline(always)]
+    pub fn u32(&mut self, v: u32) {
+        self.fixed(v.to_be_bytes());
+    }
+
+    /// Writes a run of octets known at compile time to be N long.
+    #[inline(always)]
+    pub fn array<const N: usize>(&mut self, v: [u8; N]) {
+        self.fixed(v);
+    }
+
+    #[inline(always)]
+    fn fixed<const N: usize>(&mut self, v: [u8; N]) {
+        match std::mem::take(&mut self.rest).split_first_chunk_mut::<N>() {
+            Some((dst, rest)) => {
+                *dst = v;
+                self.rest = rest;
+            }
+            None => self.overflow += N,
+        }
+    }
+
+    #[inline(always)]
+    pub fn slice(&mut self, v: &[u8]) {
+        match std::mem::take(&mut self.rest).split_at_mut_checked(v.len()) {
+            Some((dst, rest)) => {
+                dst.copy_from_slice(v);
+                self.rest = rest;
+            }
+            None => self.overflow += v.len(),
+        }
+    }
+
+    /// Writes the first `len` octets of a fixed-size block. When the output
+    /// has room for the whole block it is copied in one fixed-size move (no
+    /// call to memcpy); the octets past `len` are then overwritten by the
+    /// fields that follow.
+    #[inline(always)]
+    pub fn block<const N: usize>(&mut self, block: &[u8; N], len: usize) {
+        let len = len.min(N);
+        let rest = std::mem::take(&mut self.rest);
+        if rest.len() >= N {
+            if let Some((dst, _)) = rest.split_first_chunk_mut::<N>() {
+                *dst = *block;
+            }
+            self.rest = rest.get_mut(len..).unwrap_or_default();
+        } else {
+            self.rest = rest;
+            self.slice(&block[..len]);
+        }
+    }
+}
+
 /// A mandatory field: how it is read, written and sized.
 pub(crate) trait Field: Sized {
     fn decode(r: &mut Reader<'_>, spec: &Spec) -> Result<Self, DecodeError>;
-    fn encode(&self, dst: &mut BytesMut);
+    fn encode(&self, w: &mut Writer<'_>);
     fn encoded_len(&self) -> usize;
 }
 
@@ -164,8 +259,8 @@ impl Field for u8 {
         r.u8(spec)
     }
     #[inline]
-    fn encode(&self, dst: &mut BytesMut) {
-        dst.put_u8(*self);
+    fn encode(&self, w: &mut Writer<'_>) {
+        w.u8(*self);
     }
     fn encoded_len(&self) -> usize {
         1
@@ -178,8 +273,8 @@ impl Field for u32 {
         r.u32(spec)
     }
     #[inline]
-    fn encode(&self, dst: &mut BytesMut) {
-        dst.put_u32(*self);
+    fn encode(&self, w: &mut Writer<'_>) {
+        w.u32(*self);
     }
     fn encoded_len(&self) -> usize {
         4
@@ -195,8 +290,8 @@ macro_rules! octet_fields {
                 r.u8(spec).map(<$ty>::from)
             }
             #[inline]
-            fn encode(&self, dst: &mut BytesMut) {
-                dst.put_u8(u8::from(*self));
+            fn encode(&self, w: &mut Writer<'_>) {
+                w.u8(u8::from(*self));
             }
             fn encoded_len(&self) -> usize {
                 1
@@ -222,9 +317,12 @@ impl Field for COctetString {
         r.c_octet_string(spec)
     }
     #[inline]
-    fn encode(&self, dst: &mut BytesMut) {
-        dst.put_slice(self.as_bytes());
-        dst.put_u8(0);
+    fn encode(&self, w: &mut Writer<'_>) {
+        match self.inline_block() {
+            Some((block, len)) => w.block(block, len),
+            None => w.slice(self.as_bytes()),
+        }
+        w.u8(0);
     }
     fn encoded_len(&self) -> usize {
         self.len() + 1
@@ -244,10 +342,10 @@ impl Field for ShortMessage {
             .map(ShortMessage::from_decoded)
     }
     #[inline]
-    fn encode(&self, dst: &mut BytesMut) {
+    fn encode(&self, w: &mut Writer<'_>) {
         // ShortMessage::new guarantees at most 255 octets.
-        dst.put_u8(self.len() as u8);
-        dst.put_slice(self.as_bytes());
+        w.u8(self.len() as u8);
+        w.slice(self.as_bytes());
     }
     fn encoded_len(&self) -> usize {
         1 + self.len()

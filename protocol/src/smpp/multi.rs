@@ -2,11 +2,9 @@
 //! count, `number_of_dests`) and the unsuccessful SMEs of its response (with
 //! `no_unsuccess`).
 
-use bytes::{BufMut, BytesMut};
-
 use super::CommandStatus;
 use super::error::{DecodeError, DecodeErrorKind};
-use super::field::{Field, Reader, Spec};
+use super::field::{Field, Reader, Spec, Writer};
 use super::octets::COctetString;
 use super::values::{Npi, Ton};
 
@@ -66,11 +64,11 @@ impl Field for DestAddresses {
         Ok(DestAddresses(list))
     }
 
-    fn encode(&self, dst: &mut BytesMut) {
+    fn encode(&self, w: &mut Writer<'_>) {
         // The count is one octet; a longer list is cut at 255 entries so the
         // count and the entries written always agree.
         let list = &self.0[..self.0.len().min(255)];
-        dst.put_u8(list.len() as u8);
+        w.u8(list.len() as u8);
         for dest in list {
             match dest {
                 DestAddress::SmeAddress {
@@ -78,14 +76,14 @@ impl Field for DestAddresses {
                     dest_addr_npi,
                     destination_addr,
                 } => {
-                    dst.put_u8(1);
-                    dst.put_u8(dest_addr_ton.value());
-                    dst.put_u8(dest_addr_npi.value());
-                    destination_addr.encode(dst);
+                    w.u8(1);
+                    w.u8(dest_addr_ton.value());
+                    w.u8(dest_addr_npi.value());
+                    destination_addr.encode(w);
                 }
                 DestAddress::DistributionList { dl_name } => {
-                    dst.put_u8(2);
-                    dl_name.encode(dst);
+                    w.u8(2);
+                    dl_name.encode(w);
                 }
             }
         }
@@ -136,14 +134,14 @@ impl Field for UnsuccessSmes {
         Ok(UnsuccessSmes(list))
     }
 
-    fn encode(&self, dst: &mut BytesMut) {
+    fn encode(&self, w: &mut Writer<'_>) {
         let list = &self.0[..self.0.len().min(255)];
-        dst.put_u8(list.len() as u8);
+        w.u8(list.len() as u8);
         for sme in list {
-            dst.put_u8(sme.dest_addr_ton.value());
-            dst.put_u8(sme.dest_addr_npi.value());
-            sme.destination_addr.encode(dst);
-            dst.put_u32(sme.error_status_code.value());
+            w.u8(sme.dest_addr_ton.value());
+            w.u8(sme.dest_addr_npi.value());
+            sme.destination_addr.encode(w);
+            w.u32(sme.error_status_code.value());
         }
     }
 

@@ -85,6 +85,15 @@ impl COctetString {
         }
     }
 
+    /// The inline storage and the string's length, when stored inline.
+    #[inline(always)]
+    pub(crate) fn inline_block(&self) -> Option<(&[u8; INLINE_CAP], usize)> {
+        match &self.0 {
+            Repr::Inline { len, buf } => Some((buf, usize::from(*len))),
+            Repr::Shared(_) => None,
+        }
+    }
+
     /// The octets as UTF-8, if they are.
     pub fn as_str(&self) -> Option<&str> {
         std::str::from_utf8(self.as_bytes()).ok()

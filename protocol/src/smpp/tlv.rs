@@ -11,7 +11,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::CommandStatus;
 use super::error::{DecodeError, DecodeErrorKind};
-use super::field::{Field, Reader, Spec};
+use super::field::{Field, Reader, Spec, Writer};
 use super::values::MessageState;
 
 /// The shape of a TLV's value.
@@ -432,12 +432,12 @@ impl Field for Tlvs {
         Ok(Tlvs(tlvs))
     }
 
-    fn encode(&self, dst: &mut BytesMut) {
+    fn encode(&self, w: &mut Writer<'_>) {
         for tlv in &self.0 {
-            dst.put_u16(tlv.tag.value());
+            w.u16(tlv.tag.value());
             // Tlv::new guarantees the length fits in u16.
-            dst.put_u16(tlv.value.len() as u16);
-            dst.put_slice(&tlv.value);
+            w.u16(tlv.value.len() as u16);
+            w.slice(&tlv.value);
         }
     }
 
