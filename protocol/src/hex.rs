@@ -45,7 +45,7 @@ pub fn decode(s: &str) -> Result<Vec<u8>, HexError> {
         .enumerate()
         .filter(|(_, c)| !c.is_ascii_whitespace())
         .collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(HexError::OddLength(digits.len()));
     }
     let bad = |index: usize| HexError::BadDigit {

@@ -144,13 +144,13 @@ impl JsonField for ShortMessage {
     }
     fn from_json(obj: &Map<String, Value>, spec: &Spec) -> Result<Self, JsonError> {
         let bytes = hex_from(obj.get(spec.name), spec.name)?;
-        if let Some(len) = obj.get("sm_length").filter(|v| !v.is_null()) {
-            if len.as_u64() != Some(bytes.len() as u64) {
-                return Err(err(
-                    "sm_length",
-                    format!("does not match short_message ({} octets)", bytes.len()),
-                ));
-            }
+        if let Some(len) = obj.get("sm_length").filter(|v| !v.is_null())
+            && len.as_u64() != Some(bytes.len() as u64)
+        {
+            return Err(err(
+                "sm_length",
+                format!("does not match short_message ({} octets)", bytes.len()),
+            ));
         }
         ShortMessage::new(bytes).map_err(|e| err(spec.name, e))
     }

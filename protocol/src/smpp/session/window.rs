@@ -188,14 +188,14 @@ impl RequestWindow {
         let mut ended = Vec::with_capacity(self.by_seq.len());
         for d in deadlines {
             // Every live request has exactly one live deadline entry.
-            if self.is_live(&d) {
-                if let Some(out) = self.by_seq.remove(&d.seq) {
-                    ended.push(Ended {
-                        seq: d.seq,
-                        tag: out.tag,
-                        command: out.command,
-                    });
-                }
+            if self.is_live(&d)
+                && let Some(out) = self.by_seq.remove(&d.seq)
+            {
+                ended.push(Ended {
+                    seq: d.seq,
+                    tag: out.tag,
+                    command: out.command,
+                });
             }
         }
         self.by_seq.clear();
