@@ -4,9 +4,10 @@
 //! own module under `cli/`, and this file only parses arguments and maps
 //! failures to exit codes (2 for bad input, 1 for everything else).
 
-mod cli;
-
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use carrier_gateway::cli;
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +20,30 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the daemon in the foreground (systemd Type=notify).
+    Run {
+        /// The configuration file.
+        #[arg(long, env = "CARRIER_GATEWAY_CONFIG")]
+        config: PathBuf,
+    },
+    /// Validate a configuration file: exit 0, or print every error and exit 2.
+    CheckConfig {
+        /// The configuration file.
+        #[arg(long, env = "CARRIER_GATEWAY_CONFIG")]
+        config: PathBuf,
+    },
+    /// The gateway with embedded carrier simulators and a console webhook
+    /// sink, on a built-in configuration.
+    Demo {
+        /// Stop once the sample message is delivered.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Carrier simulators to test against.
+    Sim {
+        #[command(subcommand)]
+        which: SimCommand,
+    },
     /// SMPP PDU tools: decode hex to JSON, encode JSON to hex.
     Pdu {
         #[command(subcommand)]
@@ -26,10 +51,27 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum SimCommand {
+    /// An SMPP SMSC: accepts binds, answers submits, sends receipts and MO.
+    Smsc(carrier_gateway::sim::smsc::SmscArgs),
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.command {
+        Command::Run { config } => cli::run::run(&config),
+        Command::CheckConfig { config } => {
+            let report = carrier_gateway::config::check_config(&config);
+            print!("{}", report.stdout);
+            eprint!("{}", report.stderr);
+            return ExitCode::from(report.exit_code);
+        }
+        Command::Demo { once } => cli::demo::run(once),
         Command::Pdu { action } => cli::pdu::run(action),
+        Command::Sim {
+            which: SimCommand::Smsc(args),
+        } => run_sim(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -42,4 +84,30 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run_sim(args: carrier_gateway::sim::smsc::SmscArgs) -> Result<(), cli::CliError> {
+    use carrier_gateway::sim::smsc::{run_cli, termination_signal};
+    cli::run::init_logging();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime
+        .block_on(run_cli(args.to_config(), async {
+            if let Err(error) = termination_signal().await {
+                tracing::warn!(%error, "cannot wait for signals");
+            }
+        }))
+        .map(|_| ())
+        .map_err(|e| match e.downcast_ref::<std::io::Error>() {
+            Some(io)
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput
+                ) =>
+            {
+                cli::CliError::BadInput(e.to_string())
+            }
+            _ => cli::CliError::Failed(e),
+        })
 }

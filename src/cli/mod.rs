@@ -1,6 +1,8 @@
-//! Subcommands that are tools rather than the daemon.
+//! The subcommands of `carrier-gateway`, one module each.
 
+pub mod demo;
 pub mod pdu;
+pub mod run;
 
 /// How a subcommand failed: bad input (exit 2) or anything else (exit 1).
 #[derive(Debug)]

@@ -1,0 +1,323 @@
+//! `POST /v1/messages`, `POST /v1/messages/batch`, `GET /v1/messages/{id}`.
+//!
+//! A send is validated completely (JSON, numbers, sender, text, length)
+//! before anything is written, then written to the outbox and answered
+//! `202` only after the group commit has fsync'd it. A batch is one write
+//! and one sync for all of its valid messages.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{ApiError, ApiState};
+use crate::outbound::plan;
+use crate::store::outbox::{MessageRecord, SegmentState, Status, message_id, now_ms};
+
+/// The request body of a send (DESIGN §4.3). Every field of the contract is
+/// accepted; the ones for services not built yet are refused explicitly.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SendRequest {
+    from: String,
+    to: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    media: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    variables: Option<serde_json::Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    call_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ewt_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    queue: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    validity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_ref: Option<String>,
+}
+
+/// `+` and 8 to 15 digits, the first not 0.
+pub fn is_e164(s: &str) -> bool {
+    match s.strip_prefix('+') {
+        Some(d) => {
+            (8..=15).contains(&d.len())
+                && d.bytes().all(|b| b.is_ascii_digit())
+                && !d.starts_with('0')
+        }
+        None => false,
+    }
+}
+
+/// A short code: 3 to 8 digits.
+pub fn is_short_code(s: &str) -> bool {
+    (3..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A validated request, ready to be written.
+struct Prepared {
+    record: MessageRecord,
+    /// The request as canonical JSON, for idempotency comparisons.
+    canonical: String,
+}
+
+fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
+    let request: SendRequest = serde_json::from_value(value)
+        .map_err(|e| ApiError::invalid_json(format!("not a valid message: {e}")))?;
+    if !is_e164(&request.from) && !is_short_code(&request.from) {
+        return Err(ApiError::invalid_number(format!(
+            "`from` {:?} is neither an E.164 number (+ and 8 to 15 digits) nor a short code",
+            request.from
+        )));
+    }
+    if !is_e164(&request.to) {
+        return Err(ApiError::invalid_number(format!(
+            "`to` {:?} is not an E.164 number (+ and 8 to 15 digits)",
+            request.to
+        )));
+    }
+    let Some(route) = state.numbers.get(&request.from) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_number",
+            format!("{} is not a configured business number", request.from),
+        ));
+    };
+    if request.media.as_ref().is_some_and(|m| !m.is_empty()) || request.template.is_some() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "service_rule",
+            "media and templates are not available in this version of the gateway; send `text`",
+        ));
+    }
+    match request.service.as_deref() {
+        None | Some("session_less") => {}
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "service_rule",
+                format!(
+                    "service {other:?} is not available in this version of the gateway; use session_less"
+                ),
+            ));
+        }
+    }
+    let text = request.text.clone().unwrap_or_default();
+    if text.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "empty_message",
+            "`text` is required and may not be empty",
+        ));
+    }
+    let validity = match &request.validity {
+        Some(v) => humantime::parse_duration(v)
+            .map_err(|e| ApiError::invalid_json(format!("`validity` {v:?}: {e}")))?,
+        None => state.default_validity,
+    };
+    let validity = validity.min(Duration::from_secs(7 * 24 * 3600));
+    let plan = plan::choose_encoding(&text, &route.plan).map_err(|e| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "message_too_long",
+            e.to_string(),
+        )
+    })?;
+    let n = state.store.generate_id()?;
+    let now = now_ms();
+    let canonical = serde_json::to_string(&request).unwrap_or_default();
+    Ok(Prepared {
+        record: MessageRecord {
+            id: message_id(n),
+            from: request.from,
+            to: request.to,
+            text,
+            encoding: plan.encoding().as_str().to_owned(),
+            carrier: route.carrier.clone(),
+            reference: n as u16,
+            status: Status::Queued,
+            attempts: 0,
+            segments: vec![SegmentState::default(); plan.segments()],
+            error: None,
+            created_at: now,
+            updated_at: now,
+            expires_at: now + validity.as_millis() as u64,
+            client_ref: request.client_ref,
+            receipts: true,
+        },
+        canonical,
+    })
+}
+
+fn accepted_body(record: &MessageRecord) -> Value {
+    json!({
+        "id": record.id,
+        "status": record.status.as_str(),
+        "segments": record.segments.len(),
+        "encoding": record.encoding,
+    })
+}
+
+/// Outcome of claiming a client_ref.
+enum Claim {
+    /// New: write the message.
+    New(Prepared),
+    /// Same key and body as before: answer with the first result.
+    Repeat(MessageRecord),
+}
+
+fn claim(state: &ApiState, prepared: Prepared) -> Result<Claim, ApiError> {
+    let Some(key) = prepared.record.client_ref.clone() else {
+        return Ok(Claim::New(prepared));
+    };
+    let value = json!({"id": prepared.record.id, "request": prepared.canonical}).to_string();
+    match state
+        .store
+        .client_refs
+        .compare_and_swap(key.as_bytes(), None::<&[u8]>, Some(value.as_bytes()))
+        .map_err(crate::store::StoreError::from)?
+    {
+        Ok(()) => Ok(Claim::New(prepared)),
+        Err(current) => {
+            let existing: Value = current
+                .current
+                .and_then(|v| serde_json::from_slice(&v).ok())
+                .unwrap_or(Value::Null);
+            if existing["request"].as_str() != Some(prepared.canonical.as_str()) {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "duplicate_client_ref",
+                    format!("client_ref {key:?} was used before with a different request"),
+                ));
+            }
+            let id = existing["id"].as_str().unwrap_or_default();
+            match state.store.get_message(id)? {
+                Some(record) => Ok(Claim::Repeat(record)),
+                // Claimed by a request still being written: same answer as
+                // it will get, minus the wait.
+                None => Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "duplicate_client_ref",
+                    format!("client_ref {key:?} is being processed; retry"),
+                )),
+            }
+        }
+    }
+}
+
+fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::invalid_json(format!("invalid JSON: {e}")))
+}
+
+pub(super) async fn send(State(state): State<Arc<ApiState>>, body: Bytes) -> Response {
+    match send_one(&state, &body).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn send_one(state: &Arc<ApiState>, body: &Bytes) -> Result<Response, ApiError> {
+    let prepared = prepare(state, parse_body(body)?)?;
+    let record = match claim(state, prepared)? {
+        Claim::Repeat(record) => {
+            return Ok((StatusCode::ACCEPTED, axum::Json(accepted_body(&record))).into_response());
+        }
+        Claim::New(prepared) => prepared.record,
+    };
+    state.store.put_message(&record)?;
+    state.store.durability().sync().await?;
+    crate::metrics::accepted(&record.from, record.segments.len());
+    let response = accepted_body(&record);
+    state.dispatcher.accepted(vec![record]).await;
+    Ok((StatusCode::ACCEPTED, axum::Json(response)).into_response())
+}
+
+pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) -> Response {
+    let value = match parse_body(&body) {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let Some(items) = value.get("messages").and_then(Value::as_array) else {
+        return ApiError::invalid_json("expected {\"messages\": [ ... ]}").into_response();
+    };
+    let mut results: Vec<Value> = Vec::with_capacity(items.len());
+    let mut records = Vec::new();
+    let mut batch = sled::Batch::default();
+    for item in items {
+        let outcome = prepare(&state, item.clone()).and_then(|p| claim(&state, p));
+        match outcome {
+            Ok(Claim::New(prepared)) => {
+                if let Err(e) = state.store.stage_message(&mut batch, &prepared.record) {
+                    results.push(ApiError::from(e).body());
+                    continue;
+                }
+                results.push(accepted_body(&prepared.record));
+                records.push(prepared.record);
+            }
+            Ok(Claim::Repeat(record)) => results.push(accepted_body(&record)),
+            Err(e) => results.push(e.body()),
+        }
+    }
+    if !records.is_empty() {
+        let written = state
+            .store
+            .outbox
+            .apply_batch(batch)
+            .map_err(crate::store::StoreError::from);
+        if let Err(e) = written {
+            return ApiError::from(e).into_response();
+        }
+        if let Err(e) = state.store.durability().sync().await {
+            return ApiError::from(e).into_response();
+        }
+        for record in &records {
+            crate::metrics::accepted(&record.from, record.segments.len());
+        }
+        state.dispatcher.accepted(records).await;
+    }
+    (StatusCode::OK, axum::Json(json!({"results": results}))).into_response()
+}
+
+pub(super) async fn get(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Response {
+    match state.store.get_message(&id) {
+        Ok(Some(record)) => (StatusCode::OK, axum::Json(record.to_api_json())).into_response(),
+        Ok(None) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_message",
+            format!("no message {id:?}"),
+        )
+        .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert!(is_e164("+15551230001"));
+        assert!(!is_e164("15551230001"));
+        assert!(!is_e164("+05551230001"));
+        assert!(!is_e164("+1555"));
+        assert!(!is_e164("+1555123000a"));
+        assert!(is_short_code("12345"));
+        assert!(!is_short_code("12"));
+    }
+}

@@ -1,0 +1,139 @@
+//! The HTTP API of DESIGN §4.3: authentication, routing and shared state.
+//! Handlers live in one module per resource.
+
+pub mod error;
+mod messages;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+pub use error::ApiError;
+
+use crate::outbound::DispatcherHandle;
+use crate::outbound::plan::PlanOptions;
+use crate::store::Store;
+
+/// A configured business number, as the API needs it.
+#[derive(Debug, Clone)]
+pub struct NumberRoute {
+    /// Its SMS carrier.
+    pub carrier: String,
+    /// That carrier's encoding options.
+    pub plan: PlanOptions,
+}
+
+/// What the handlers share.
+pub struct ApiState {
+    /// The database.
+    pub store: Store,
+    /// Where accepted messages go.
+    pub dispatcher: DispatcherHandle,
+    /// Bearer tokens; empty means no authentication (loopback only).
+    pub tokens: Vec<String>,
+    /// Business numbers.
+    pub numbers: HashMap<String, NumberRoute>,
+    /// Validity when the request gives none.
+    pub default_validity: Duration,
+    /// Binds up across all carriers (readiness).
+    pub binds_up: Vec<Arc<AtomicUsize>>,
+    /// Refuse new messages beyond this many unfinished ones.
+    pub max_outbox: usize,
+}
+
+/// The router.
+pub fn router(state: Arc<ApiState>) -> Router {
+    let authed = Router::new()
+        .route("/v1/messages", post(messages::send))
+        .route("/v1/messages/batch", post(messages::send_batch))
+        .route("/v1/messages/{id}", get(messages::get))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    Router::new()
+        .merge(authed)
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .with_state(state)
+}
+
+async fn authenticate(
+    State(state): State<Arc<ApiState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.tokens.is_empty() {
+        return next.run(request).await;
+    }
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match presented {
+        Some(token)
+            if state
+                .tokens
+                .iter()
+                .any(|t| constant_time_eq(t.as_bytes(), token.as_bytes())) =>
+        {
+            next.run(request).await
+        }
+        _ => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid bearer token is required (Authorization: Bearer TOKEN)",
+        )
+        .into_response(),
+    }
+}
+
+/// Compares without an early exit, so response timing does not reveal how
+/// much of a token matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn ready(State(state): State<Arc<ApiState>>) -> Response {
+    let up: usize = state
+        .binds_up
+        .iter()
+        .map(|b| b.load(Ordering::Relaxed))
+        .sum();
+    if up > 0 {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "no carrier connection is up",
+        )
+        .into_response()
+    }
+}
+
+/// Serves the API until `shutdown` resolves.
+pub async fn serve(
+    listen: SocketAddr,
+    state: Arc<ApiState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(%listen, "API listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! `carrier-gateway run --config FILE`: the daemon in the foreground.
+//!
+//! Logs go to stderr (journald adds timestamps, so ours are compact) with a
+//! `RUST_LOG`-style filter, default `info`. SIGTERM and SIGINT stop intake,
+//! unbind cleanly, flush and exit 0.
+
+use std::path::Path;
+
+use super::CliError;
+use crate::config::Config;
+use crate::daemon::{self, Settings};
+
+/// Sets up logging once per process.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Loads the configuration or explains every error (exit 2).
+pub fn load(path: &Path) -> Result<Config, CliError> {
+    Config::load(path).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        CliError::BadInput(format!(
+            "{} configuration error(s):\n{}",
+            lines.len(),
+            lines.join("\n")
+        ))
+    })
+}
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub fn run(path: &Path) -> Result<(), CliError> {
+    init_logging();
+    let config = load(path)?;
+    let settings = Settings::from_config(&config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime
+        .block_on(daemon::run(settings, shutdown_signal(), || {}))
+        .map_err(CliError::Failed)
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let int = signal(SignalKind::interrupt());
+    match (term, int) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                _ = int.recv() => tracing::info!("SIGINT: stopping"),
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Names of the core link's Prometheus metrics (DESIGN §4.5), in one place so
+//! dashboards and alerts have a single list to follow.
+
+/// Counter: webhook attempts (POSTs), by `outcome` = `ok` | `http_error` | `network_error`.
+pub const DELIVERIES: &str = "carrier_gateway_webhook_deliveries_total";
+/// Counter: events acknowledged by the core.
+pub const EVENTS_DELIVERED: &str = "carrier_gateway_webhook_events_delivered_total";
+/// Gauge: events appended and not yet acknowledged.
+pub const BACKLOG: &str = "carrier_gateway_webhook_backlog";
+/// Gauge: attempts in flight.
+pub const IN_FLIGHT: &str = "carrier_gateway_webhook_in_flight";
+/// Histogram: duration of one attempt, in seconds.
+pub const REQUEST_DURATION: &str = "carrier_gateway_webhook_request_duration_seconds";
+
+/// Registers help texts with the installed recorder (call once at startup).
+pub fn describe() {
+    metrics::describe_counter!(
+        DELIVERIES,
+        "Webhook deliveries (one POST each) by outcome: ok, http_error, network_error"
+    );
+    metrics::describe_counter!(EVENTS_DELIVERED, "Events acknowledged by the core");
+    metrics::describe_gauge!(
+        BACKLOG,
+        "Events waiting for the core's acknowledgement (on disk or in flight)"
+    );
+    metrics::describe_gauge!(IN_FLIGHT, "Webhook deliveries in flight");
+    metrics::describe_histogram!(
+        REQUEST_DURATION,
+        metrics::Unit::Seconds,
+        "Duration of one webhook delivery attempt"
+    );
+}

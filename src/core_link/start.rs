@@ -1,0 +1,110 @@
+//! Starting the core link inside the daemon: the settings it takes from the
+//! configuration, the group commit as its durability, and the adapter
+//! through which the dispatcher stages `message.status` events.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::{BoxFuture, CoreLink, CoreLinkConfig, Durability, EventLog, EventType, NewEvent};
+use crate::outbound::StatusEvents;
+use crate::store::outbox::MessageRecord;
+use crate::store::{Store, StoreError};
+
+/// What the daemon configures of the core link (`[core]`).
+#[derive(Debug, Clone)]
+pub struct CoreLinkSettings {
+    /// `webhook_url`.
+    pub webhook_url: String,
+    /// `webhook_secret`.
+    pub webhook_secret: String,
+    /// `batch_max`.
+    pub batch_max: usize,
+    /// `status_events`: the `message.status` transitions to send.
+    pub status_events: Vec<String>,
+}
+
+/// The store's group commit, as the core link's durability.
+struct GroupCommit(crate::store::Durability);
+
+impl Durability for GroupCommit {
+    fn sync(&self) -> BoxFuture<'_, std::io::Result<()>> {
+        Box::pin(async move {
+            self.0
+                .sync()
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+    }
+}
+
+/// Stages `message.status` events in the event log.
+struct StatusEventLog(EventLog);
+
+impl StatusEvents for StatusEventLog {
+    fn message_status(&self, record: &MessageRecord) -> Result<(), StoreError> {
+        let data = json!({
+            "id": record.id,
+            "status": record.status.as_str(),
+            "error": record.error,
+            "carrier_message_ids": record.carrier_message_ids(),
+        });
+        self.0
+            .append(NewEvent::new(
+                EventType::MessageStatus,
+                record.id.clone(),
+                data,
+            ))
+            .map(|_| ())
+            .map_err(|e| StoreError::Corrupt {
+                tree: "events",
+                detail: e.to_string(),
+            })
+    }
+}
+
+/// The running core link.
+pub struct CoreLinkHandle {
+    log: EventLog,
+    task: JoinHandle<()>,
+}
+
+/// Starts the core link over the store's `events` tree.
+pub fn start(
+    store: &Store,
+    settings: &CoreLinkSettings,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<CoreLinkHandle> {
+    let mut config = CoreLinkConfig::new(
+        settings.webhook_url.clone(),
+        settings.webhook_secret.clone(),
+    );
+    config.batch_max = settings.batch_max.max(1);
+    config.status_events = Some(settings.status_events.clone());
+    let log = EventLog::open(store.events.clone(), config.status_filter()?)?;
+    let durability: Arc<dyn Durability> = Arc::new(GroupCommit(store.durability().clone()));
+    let shutdown = async move {
+        while !*stop.borrow() {
+            if stop.changed().await.is_err() {
+                break;
+            }
+        }
+    };
+    let task = CoreLink::spawn_webhook(&config, log.clone(), durability, shutdown)?;
+    Ok(CoreLinkHandle { log, task })
+}
+
+impl CoreLinkHandle {
+    /// Where the dispatcher stages status events.
+    pub fn status_events(&self) -> Arc<dyn StatusEvents> {
+        Arc::new(StatusEventLog(self.log.clone()))
+    }
+
+    /// Waits (a bounded time) for the link to finish its in-flight posts.
+    pub async fn stop(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.task).await;
+    }
+}

@@ -1,0 +1,136 @@
+//! Wiring: opens the store, starts carrier transports, the dispatcher, the
+//! core link, the metrics exporter and the API, and stops them in order.
+//!
+//! Shutdown (SIGTERM, or the caller's future): the API stops taking
+//! requests, transports unbind (in-flight submits get their responses or
+//! come back as retries, all on disk already), the dispatcher drains, and
+//! the store is flushed and fsync'd one last time.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tracing::info;
+
+use crate::api::{self, ApiState, NumberRoute};
+use crate::outbound::dispatcher::{CarrierRoute, Dispatcher, StatusEvents};
+use crate::outbound::plan::PlanOptions;
+use crate::store::Store;
+use crate::transport::smpp::{SmppCarrier, SmppTransport};
+
+/// Everything the daemon needs, resolved from the configuration file (or
+/// built in, for the demo).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where the database lives.
+    pub state_dir: PathBuf,
+    /// API listen address.
+    pub api_listen: SocketAddr,
+    /// Metrics listen address (`None`: no exporter, e.g. in tests).
+    pub metrics_listen: Option<SocketAddr>,
+    /// Bearer tokens.
+    pub tokens: Vec<String>,
+    /// SMPP carriers.
+    pub smpp: Vec<SmppCarrier>,
+    /// Encoding options per carrier name.
+    pub plans: HashMap<String, PlanOptions>,
+    /// Business number → carrier name.
+    pub numbers: HashMap<String, String>,
+    /// Default validity of outbound messages.
+    pub default_validity: Duration,
+    /// The core's webhook.
+    pub core: crate::core_link::CoreLinkSettings,
+}
+
+/// Runs the daemon until `shutdown` resolves. Calls `ready` once the API
+/// listens (systemd READY=1).
+pub async fn run(
+    settings: Settings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce() + Send,
+) -> anyhow::Result<()> {
+    let store = Store::open(&settings.state_dir)?;
+    if let Some(listen) = settings.metrics_listen {
+        crate::metrics::install(listen)?;
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (events_tx, events_rx) = mpsc::channel(16 * 1024);
+
+    let mut routes = HashMap::new();
+    let mut binds_up = Vec::new();
+    let mut transport_tasks = Vec::new();
+    for carrier in &settings.smpp {
+        let (transport, tasks): (SmppTransport, _) =
+            SmppTransport::spawn(carrier.clone(), events_tx.clone(), stop_rx.clone());
+        binds_up.push(transport.bound.clone());
+        transport_tasks.extend(tasks);
+        routes.insert(
+            carrier.name.to_string(),
+            CarrierRoute {
+                jobs: transport.jobs,
+                plan: settings
+                    .plans
+                    .get(&*carrier.name)
+                    .cloned()
+                    .unwrap_or_default(),
+                id_mapping: carrier.id_mapping,
+            },
+        );
+    }
+    drop(events_tx);
+
+    let core_link = crate::core_link::start(&store, &settings.core, stop_rx.clone())?;
+    let status_events: Arc<dyn StatusEvents> = core_link.status_events();
+    let (dispatcher, handle) = Dispatcher::new(store.clone(), routes, status_events, events_rx);
+    let dispatcher_task = tokio::spawn(dispatcher.run());
+
+    let numbers = settings
+        .numbers
+        .iter()
+        .map(|(number, carrier)| {
+            (
+                number.clone(),
+                NumberRoute {
+                    carrier: carrier.clone(),
+                    plan: settings.plans.get(carrier).cloned().unwrap_or_default(),
+                },
+            )
+        })
+        .collect();
+    let state = Arc::new(ApiState {
+        store: store.clone(),
+        dispatcher: handle,
+        tokens: settings.tokens.clone(),
+        numbers,
+        default_validity: settings.default_validity,
+        binds_up,
+        max_outbox: 1_000_000,
+    });
+    let listener = tokio::net::TcpListener::bind(settings.api_listen).await?;
+    info!(listen = %settings.api_listen, "API listening");
+    ready();
+    let api = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown);
+    api.await?;
+
+    info!("stopping: unbinding carriers");
+    let _ = stop_tx.send(true);
+    let drain = async {
+        for task in transport_tasks {
+            let _ = task.await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(15), drain)
+        .await
+        .is_err()
+    {
+        tracing::warn!("carriers did not unbind within 15 s; stopping anyway");
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), dispatcher_task).await;
+    core_link.stop().await;
+    store.durability().sync().await?;
+    info!("stopped");
+    Ok(())
+}

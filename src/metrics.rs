@@ -1,0 +1,72 @@
+//! Prometheus metrics (DESIGN §4.5): every name starts with
+//! `carrier_gateway_`. The exporter serves them on `[metrics] listen`; the
+//! rest of the daemon records through the `metrics` facade with the helpers
+//! here, so names and labels are spelled in one place.
+
+use std::net::SocketAddr;
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::PrometheusBuilder;
+
+use crate::store::outbox::MessageRecord;
+use crate::transport::RetryReason;
+
+/// Starts the HTTP listener for `GET /metrics`.
+pub fn install(listen: SocketAddr) -> anyhow::Result<()> {
+    PrometheusBuilder::new()
+        .with_http_listener(listen)
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()),
+            &[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ],
+        )?
+        .install()?;
+    Ok(())
+}
+
+/// A message accepted by the API.
+pub fn accepted(from: &str, segments: usize) {
+    counter!("carrier_gateway_messages_accepted_total", "direction" => "mt", "number" => from.to_owned())
+        .increment(1);
+    counter!("carrier_gateway_segments_accepted_total", "direction" => "mt")
+        .increment(segments as u64);
+}
+
+/// A message reached a final status.
+pub fn message_final(record: &MessageRecord) {
+    counter!(
+        "carrier_gateway_messages_total",
+        "direction" => "mt",
+        "number" => record.from.clone(),
+        "carrier" => record.carrier.clone(),
+        "status" => record.status.as_str()
+    )
+    .increment(1);
+}
+
+/// A segment will be retried.
+pub fn retry(carrier: &str, reason: RetryReason) {
+    counter!("carrier_gateway_retries_total", "carrier" => carrier.to_owned(), "reason" => reason.label())
+        .increment(1);
+    if let RetryReason::Status(carrier_protocol::smpp::CommandStatus::Throttled) = reason {
+        counter!("carrier_gateway_throttles_total", "carrier" => carrier.to_owned()).increment(1);
+    }
+}
+
+/// A receipt matched no message.
+pub fn unmatched_receipt(carrier: &str) {
+    counter!("carrier_gateway_receipts_unmatched_total", "carrier" => carrier.to_owned())
+        .increment(1);
+}
+
+/// Binds currently up for a carrier.
+pub fn binds_up(carrier: &str, up: usize) {
+    gauge!("carrier_gateway_binds_up", "carrier" => carrier.to_owned()).set(up as f64);
+}
+
+/// Time from submit to response.
+pub fn submit_latency(carrier: &str, seconds: f64) {
+    histogram!("carrier_gateway_submit_response_seconds", "carrier" => carrier.to_owned())
+        .record(seconds);
+}

@@ -1,0 +1,623 @@
+//! The dispatcher: one task that owns the outbound state machine.
+//!
+//! Messages from one business number to one customer form a conversation
+//! and are submitted strictly in acceptance order: only the head of a
+//! conversation is active, and the next one starts when every segment of
+//! the head was accepted by the carrier or the head failed for good (so a
+//! retry or a restart can never reorder a conversation). Different
+//! conversations are independent, so one slow or throttled conversation
+//! never holds up another.
+//!
+//! Every status change is written to the outbox together with its
+//! `message.status` event. Receipts are acknowledged to the carrier only
+//! after the change they cause is fsync'd (the transport waits on an ack
+//! channel). Transient failures come back as retries with exponential
+//! backoff and jitter until the message's validity ends.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use carrier_protocol::receipt::{MessageIdKey, MessageIdMapping, Receipt, ReceiptState};
+use carrier_protocol::segment::split::Segments;
+use rand::Rng;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use super::plan::{self, PlanOptions};
+use crate::store::outbox::{ErrorInfo, MessageRecord, Status, now_ms};
+use crate::store::{Store, StoreError};
+use crate::transport::{RetryReason, SubmitJob, TransportEvent};
+
+/// Where `message.status` events go: staged next to the state change.
+pub trait StatusEvents: Send + Sync + 'static {
+    /// Records a `message.status` event for `record`'s current status.
+    fn message_status(&self, record: &MessageRecord) -> Result<(), StoreError>;
+}
+
+/// A carrier as the dispatcher sees it.
+pub struct CarrierRoute {
+    /// Its job queue.
+    pub jobs: async_channel::Sender<SubmitJob>,
+    /// How its texts are encoded.
+    pub plan: PlanOptions,
+    /// How its ids are compared.
+    pub id_mapping: MessageIdMapping,
+}
+
+/// Commands from the API.
+pub enum Command {
+    /// Newly accepted messages, already durable, in acceptance order.
+    Accepted(Vec<MessageRecord>),
+}
+
+/// Sends commands to the dispatcher.
+#[derive(Clone)]
+pub struct DispatcherHandle {
+    tx: mpsc::Sender<Command>,
+}
+
+impl DispatcherHandle {
+    /// Hands newly accepted (durable) messages over.
+    pub async fn accepted(&self, records: Vec<MessageRecord>) {
+        let _ = self.tx.send(Command::Accepted(records)).await;
+    }
+}
+
+/// A message being submitted.
+struct Active {
+    record: MessageRecord,
+    segments: Segments,
+    /// Segments waiting to be (re)sent.
+    to_send: VecDeque<u16>,
+    /// Segments handed to the transport, not answered yet.
+    outstanding: u16,
+    /// Consecutive transient failures, for the backoff.
+    failures: u32,
+}
+
+type ConversationKey = (String, String);
+
+/// Receipts whose submit_sm_resp has not arrived yet.
+struct EarlyReceipt {
+    receipt: Receipt<'static>,
+    arrived: Instant,
+}
+
+/// The dispatcher task's state.
+pub struct Dispatcher {
+    store: Store,
+    routes: HashMap<String, CarrierRoute>,
+    events: Arc<dyn StatusEvents>,
+    commands: mpsc::Receiver<Command>,
+    transport: mpsc::Receiver<TransportEvent>,
+    /// Waiting messages per conversation; the front one is active.
+    conversations: HashMap<ConversationKey, VecDeque<Arc<str>>>,
+    waiting: HashMap<Arc<str>, MessageRecord>,
+    active: HashMap<Arc<str>, Active>,
+    /// Active messages with segments to send.
+    ready: VecDeque<Arc<str>>,
+    retries: BinaryHeap<Reverse<(Instant, Arc<str>)>>,
+    /// Carrier id → message and segment, for receipts.
+    receipt_index: HashMap<(String, MessageIdKey), (Arc<str>, u16)>,
+    early_receipts: HashMap<(String, MessageIdKey), EarlyReceipt>,
+    /// Carrier acknowledgements waiting for the next sync.
+    acks: Vec<oneshot::Sender<()>>,
+}
+
+const RETRY_BASE: Duration = Duration::from_millis(200);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+const EARLY_RECEIPT_TTL: Duration = Duration::from_secs(120);
+
+impl Dispatcher {
+    /// Creates the dispatcher and its handle.
+    pub fn new(
+        store: Store,
+        routes: HashMap<String, CarrierRoute>,
+        events: Arc<dyn StatusEvents>,
+        transport: mpsc::Receiver<TransportEvent>,
+    ) -> (Dispatcher, DispatcherHandle) {
+        let (tx, commands) = mpsc::channel(1024);
+        (
+            Dispatcher {
+                store,
+                routes,
+                events,
+                commands,
+                transport,
+                conversations: HashMap::new(),
+                waiting: HashMap::new(),
+                active: HashMap::new(),
+                ready: VecDeque::new(),
+                retries: BinaryHeap::new(),
+                receipt_index: HashMap::new(),
+                early_receipts: HashMap::new(),
+                acks: Vec::new(),
+            },
+            DispatcherHandle { tx },
+        )
+    }
+
+    /// Replays the outbox (everything not final, in acceptance order), then
+    /// runs until the API and every transport are gone.
+    pub async fn run(mut self) -> Result<(), StoreError> {
+        let unfinished = self.store.unfinished_messages()?;
+        if !unfinished.is_empty() {
+            info!(count = unfinished.len(), "replaying the outbox");
+        }
+        let mut resend = Vec::new();
+        for record in unfinished {
+            match record.status {
+                Status::Submitted => self.index_submitted(&record),
+                _ => resend.push(record),
+            }
+        }
+        self.enqueue(resend);
+        let mut tick = tokio::time::interval(Duration::from_millis(5));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut commands_open = true;
+        loop {
+            self.pump();
+            self.flush_acks();
+            tokio::select! {
+                command = self.commands.recv(), if commands_open => match command {
+                    Some(Command::Accepted(records)) => self.enqueue(records),
+                    None => commands_open = false,
+                },
+                event = self.transport.recv() => match event {
+                    Some(event) => {
+                        self.on_transport(event);
+                        // Drain the burst before pumping again.
+                        while let Ok(event) = self.transport.try_recv() {
+                            self.on_transport(event);
+                        }
+                    }
+                    None => return Ok(()),
+                },
+                _ = tick.tick() => self.on_tick(),
+            }
+        }
+    }
+
+    fn enqueue(&mut self, records: Vec<MessageRecord>) {
+        for record in records {
+            let id: Arc<str> = Arc::from(record.id.as_str());
+            let key = (record.from.clone(), record.to.clone());
+            let queue = self.conversations.entry(key).or_default();
+            queue.push_back(id.clone());
+            let is_head = queue.len() == 1;
+            self.waiting.insert(id.clone(), record);
+            if is_head {
+                self.activate(id);
+            }
+        }
+    }
+
+    /// Makes a conversation's head message active.
+    fn activate(&mut self, id: Arc<str>) {
+        let Some(record) = self.waiting.remove(&id) else {
+            return;
+        };
+        let Some(route) = self.routes.get(&record.carrier) else {
+            self.finish(
+                record,
+                Status::Failed,
+                Some(error(
+                    "unknown_carrier",
+                    "the sender's carrier is not configured",
+                )),
+            );
+            return;
+        };
+        match plan::segments(
+            &record.text,
+            &record.encoding,
+            record.reference,
+            &route.plan,
+        ) {
+            Ok(segments) => {
+                let mut record = record;
+                if record.segments.len() != segments.parts.len() {
+                    record.segments = vec![Default::default(); segments.parts.len()];
+                }
+                // Segments already accepted before a restart are not resent.
+                let to_send = record
+                    .segments
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.carrier_id.is_none())
+                    .map(|(i, _)| i as u16)
+                    .collect();
+                self.active.insert(
+                    id.clone(),
+                    Active {
+                        record,
+                        segments,
+                        to_send,
+                        outstanding: 0,
+                        failures: 0,
+                    },
+                );
+                self.ready.push_back(id);
+            }
+            Err(e) => self.finish(
+                record,
+                Status::Rejected,
+                Some(error("invalid_text", &e.to_string())),
+            ),
+        }
+    }
+
+    /// Hands ready segments to their carriers' queues until one is full.
+    fn pump(&mut self) {
+        let now_ms = now_ms();
+        while let Some(id) = self.ready.pop_front() {
+            let Some(active) = self.active.get_mut(&id) else {
+                continue;
+            };
+            if active.record.expires_at <= now_ms && active.outstanding == 0 {
+                let record = self.deactivate(&id);
+                if let Some(record) = record {
+                    self.finish(
+                        record,
+                        Status::Expired,
+                        Some(error(
+                            "expired",
+                            "the message's validity ended before it was accepted by the carrier",
+                        )),
+                    );
+                }
+                continue;
+            }
+            let Some(route) = self.routes.get(&active.record.carrier) else {
+                continue;
+            };
+            let mut sent_any = false;
+            while let Some(&segment) = active.to_send.front() {
+                let Some(body) = plan::submit_sm(
+                    &active.record.from,
+                    &active.record.to,
+                    &active.segments,
+                    usize::from(segment),
+                    active.record.receipts,
+                ) else {
+                    active.to_send.pop_front();
+                    continue;
+                };
+                let job = SubmitJob {
+                    message_id: id.clone(),
+                    segment,
+                    body,
+                };
+                match route.jobs.try_send(job) {
+                    Ok(()) => {
+                        active.to_send.pop_front();
+                        active.outstanding += 1;
+                        sent_any = true;
+                    }
+                    Err(_) => break,
+                }
+            }
+            if sent_any {
+                active.record.attempts += 1;
+                if active.record.status != Status::Sending {
+                    active.record.status = Status::Sending;
+                    active.record.updated_at = now_ms;
+                    // Not fsync'd on purpose: losing "sending" in a crash
+                    // only means the replay resends, which it would anyway.
+                    if let Err(e) = self.store.put_message(&active.record) {
+                        warn!(error = %e, "could not record sending status");
+                    }
+                }
+            }
+            if !active.to_send.is_empty() {
+                // The carrier's queue is full: try again on the next tick.
+                self.ready.push_front(id);
+                break;
+            }
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let now = Instant::now();
+        while let Some(Reverse((at, _))) = self.retries.peek() {
+            if *at > now {
+                break;
+            }
+            if let Some(Reverse((_, id))) = self.retries.pop()
+                && self.active.contains_key(&id)
+            {
+                self.ready.push_back(id);
+            }
+        }
+        self.early_receipts
+            .retain(|(carrier, key), early| {
+                let keep = now.duration_since(early.arrived) < EARLY_RECEIPT_TTL;
+                if !keep {
+                    warn!(%carrier, %key, "receipt for an unknown message id dropped after waiting for its submit response");
+                    metrics_unmatched(carrier);
+                }
+                keep
+            });
+    }
+
+    fn on_transport(&mut self, event: TransportEvent) {
+        match event {
+            TransportEvent::Accepted {
+                message_id,
+                segment,
+                carrier_id,
+            } => self.on_accepted(message_id, segment, carrier_id),
+            TransportEvent::Refused {
+                message_id,
+                segment,
+                status,
+            } => {
+                debug!(%message_id, segment, %status, "refused by the carrier");
+                if let Some(record) = self.deactivate(&message_id) {
+                    self.finish(
+                        record,
+                        Status::Failed,
+                        Some(error("carrier_rejected", &status.to_string())),
+                    );
+                }
+            }
+            TransportEvent::Retry {
+                message_id,
+                segment,
+                reason,
+            } => self.on_retry(message_id, segment, reason),
+            TransportEvent::Receipt {
+                carrier,
+                receipt,
+                ack,
+            } => {
+                self.on_receipt(&carrier, receipt);
+                self.acks.push(ack);
+            }
+            TransportEvent::Inbound { carrier, pdu, ack } => {
+                if let Err(e) = self.store_inbound(&carrier, &pdu) {
+                    warn!(error = %e, "could not store an inbound message; the carrier will resend it");
+                    drop(ack);
+                } else {
+                    self.acks.push(ack);
+                }
+            }
+            TransportEvent::BindState { carrier, up } => {
+                debug!(%carrier, up, "bind state");
+            }
+        }
+    }
+
+    fn on_accepted(&mut self, id: Arc<str>, segment: u16, carrier_id: String) {
+        let Some(active) = self.active.get_mut(&id) else {
+            return;
+        };
+        active.outstanding = active.outstanding.saturating_sub(1);
+        active.failures = 0;
+        let carrier = active.record.carrier.clone();
+        if let Some(state) = active.record.segments.get_mut(usize::from(segment)) {
+            state.carrier_id = Some(carrier_id.clone());
+        }
+        if let Some(route) = self.routes.get(&carrier)
+            && let Ok(key) = route.id_mapping.submit_key(&carrier_id)
+        {
+            let key = (carrier.clone(), key);
+            if let Some(early) = self.early_receipts.remove(&key) {
+                self.receipt_index.insert(key, (id.clone(), segment));
+                self.on_receipt(&carrier, early.receipt);
+            } else {
+                self.receipt_index.insert(key, (id.clone(), segment));
+            }
+        }
+        let Some(active) = self.active.get_mut(&id) else {
+            return;
+        };
+        let all_accepted = active.outstanding == 0
+            && active.to_send.is_empty()
+            && active
+                .record
+                .segments
+                .iter()
+                .all(|s| s.carrier_id.is_some());
+        if all_accepted && let Some(mut record) = self.deactivate(&id) {
+            let all_receipted = record.segments.iter().all(|s| s.done);
+            if !record.receipts || all_receipted {
+                // No receipts asked for, or every receipt overtook its
+                // response: nothing more will come.
+                self.finish(record, Status::Delivered, None);
+            } else {
+                record.status = Status::Submitted;
+                self.persist(&mut record);
+            }
+        }
+    }
+
+    fn on_retry(&mut self, id: Arc<str>, segment: u16, reason: RetryReason) {
+        let Some(active) = self.active.get_mut(&id) else {
+            return;
+        };
+        active.outstanding = active.outstanding.saturating_sub(1);
+        active.to_send.push_back(segment);
+        active.failures += 1;
+        crate::metrics::retry(&active.record.carrier, reason);
+        let exp = RETRY_BASE.saturating_mul(1 << active.failures.min(10));
+        let cap = exp.min(RETRY_MAX);
+        let delay = Duration::from_millis(
+            rand::rng().random_range(cap.as_millis() as u64 / 2..=cap.as_millis() as u64),
+        );
+        if active.outstanding == 0 {
+            self.ready.retain(|r| r != &id);
+            self.retries.push(Reverse((Instant::now() + delay, id)));
+        }
+    }
+
+    fn on_receipt(&mut self, carrier: &str, receipt: Receipt<'static>) {
+        let Some(route) = self.routes.get(carrier) else {
+            return;
+        };
+        let Ok(key) = route.id_mapping.receipt_key(&receipt) else {
+            warn!(%carrier, "receipt without a usable id");
+            metrics_unmatched(carrier);
+            return;
+        };
+        if !receipt.stat.is_final() {
+            return;
+        }
+        let index_key = (carrier.to_owned(), key);
+        let Some((id, segment)) = self.receipt_index.remove(&index_key) else {
+            // Possibly a receipt that overtook its submit_sm_resp: hold it.
+            self.early_receipts.insert(
+                index_key,
+                EarlyReceipt {
+                    receipt,
+                    arrived: Instant::now(),
+                },
+            );
+            return;
+        };
+        // The message is either still active (other segments pending) or
+        // retired to the store.
+        let mut record = match self.active.get(&id) {
+            Some(active) => active.record.clone(),
+            None => match self.store.get_message(&id) {
+                Ok(Some(record)) => record,
+                _ => return,
+            },
+        };
+        if record.status.is_final() {
+            return;
+        }
+        if let Some(state) = record.segments.get_mut(usize::from(segment)) {
+            state.done = true;
+        }
+        let failed = !matches!(receipt.stat, ReceiptState::Delivered);
+        let in_active = self.active.contains_key(&id);
+        if failed {
+            let status = if matches!(receipt.stat, ReceiptState::Expired) {
+                Status::Expired
+            } else {
+                Status::Failed
+            };
+            let err = receipt
+                .err
+                .as_ref()
+                .map(|e| e.raw.to_string())
+                .unwrap_or_default();
+            let detail = format!(
+                "carrier receipt {} (err {})",
+                receipt.stat.stat_name().unwrap_or("UNKNOWN"),
+                if err.is_empty() { "none" } else { &err }
+            );
+            if in_active {
+                self.deactivate(&id);
+            }
+            self.finish(record, status, Some(error("carrier_undelivered", &detail)));
+        } else if record.segments.iter().all(|s| s.done) && !in_active {
+            self.finish(record, Status::Delivered, None);
+        } else if let Some(active) = self.active.get_mut(&id) {
+            active.record.segments = record.segments;
+        } else {
+            self.persist(&mut record);
+        }
+    }
+
+    /// Removes an active message and starts the next one of its conversation.
+    fn deactivate(&mut self, id: &Arc<str>) -> Option<MessageRecord> {
+        let active = self.active.remove(id)?;
+        let key = (active.record.from.clone(), active.record.to.clone());
+        if let Some(queue) = self.conversations.get_mut(&key) {
+            queue.retain(|q| q != id);
+            match queue.front().cloned() {
+                Some(next) => self.activate(next),
+                None => {
+                    self.conversations.remove(&key);
+                }
+            }
+        }
+        Some(active.record)
+    }
+
+    fn finish(&mut self, mut record: MessageRecord, status: Status, err: Option<ErrorInfo>) {
+        record.status = status;
+        record.error = err;
+        crate::metrics::message_final(&record);
+        self.persist(&mut record);
+    }
+
+    fn persist(&mut self, record: &mut MessageRecord) {
+        record.updated_at = now_ms();
+        if let Err(e) = self.events.message_status(record) {
+            warn!(error = %e, id = %record.id, "could not stage a status event");
+        }
+        if let Err(e) = self.store.put_message(record) {
+            warn!(error = %e, id = %record.id, "could not persist a status change");
+        }
+    }
+
+    fn index_submitted(&mut self, record: &MessageRecord) {
+        let Some(route) = self.routes.get(&record.carrier) else {
+            return;
+        };
+        let id: Arc<str> = Arc::from(record.id.as_str());
+        for (i, state) in record.segments.iter().enumerate() {
+            if let (Some(carrier_id), false) = (&state.carrier_id, state.done)
+                && let Ok(key) = route.id_mapping.submit_key(carrier_id)
+            {
+                self.receipt_index
+                    .insert((record.carrier.clone(), key), (id.clone(), i as u16));
+            }
+        }
+    }
+
+    fn store_inbound(
+        &self,
+        carrier: &str,
+        pdu: &carrier_protocol::smpp::Pdu,
+    ) -> Result<(), StoreError> {
+        let id = self.store.generate_id()?;
+        let value = serde_json::json!({
+            "carrier": carrier,
+            "received_at": now_ms(),
+            "pdu": carrier_protocol::hex::encode(&pdu.to_bytes()),
+        });
+        self.store
+            .inbox
+            .insert(id.to_be_bytes(), value.to_string().into_bytes())?;
+        Ok(())
+    }
+
+    /// Acknowledges to carriers once everything written so far is durable.
+    fn flush_acks(&mut self) {
+        if self.acks.is_empty() {
+            return;
+        }
+        let acks = std::mem::take(&mut self.acks);
+        let durability = self.store.durability().clone();
+        tokio::spawn(async move {
+            match durability.sync().await {
+                Ok(()) => {
+                    for ack in acks {
+                        let _ = ack.send(());
+                    }
+                }
+                Err(e) => {
+                    warn!(error = %e, "sync failed; receipts left unacknowledged for the carrier to resend")
+                }
+            }
+        });
+    }
+}
+
+fn error(code: &str, message: &str) -> ErrorInfo {
+    ErrorInfo {
+        code: code.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+fn metrics_unmatched(carrier: &str) {
+    crate::metrics::unmatched_receipt(carrier);
+}

@@ -1,0 +1,8 @@
+//! The outbound path after the API: planning segments, and the dispatcher
+//! that feeds carrier transports in conversation order, retries transient
+//! failures, correlates receipts and persists every status change.
+
+pub mod dispatcher;
+pub mod plan;
+
+pub use dispatcher::{Dispatcher, DispatcherHandle, StatusEvents};

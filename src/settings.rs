@@ -1,0 +1,130 @@
+//! From the validated configuration file to the daemon's runtime settings.
+//!
+//! `config` checks and locates every value; this module only translates the
+//! checked values into what each part of the daemon consumes (transport
+//! settings, encoding options, id formats), so those parts do not depend on
+//! the file's shape.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use carrier_protocol::receipt::{IdFormat, MessageIdMapping};
+use carrier_protocol::text::NationalLanguage;
+use carrier_protocol::text::choose::{Concatenation, EncodingOptions, LanguageSet};
+
+use crate::config::{self, Carrier, Config, MessageIdFormat};
+use crate::core_link::CoreLinkSettings;
+use crate::daemon::Settings;
+use crate::outbound::plan::PlanOptions;
+use crate::transport::smpp::{ErrorPolicy, SmppCarrier};
+
+/// Default validity of an outbound message (DESIGN §3: 24 h, per request
+/// overridable).
+pub const DEFAULT_VALIDITY: Duration = Duration::from_secs(24 * 3600);
+
+impl Settings {
+    /// The runtime settings of a loaded configuration.
+    pub fn from_config(config: &Config) -> Settings {
+        let mut smpp = Vec::new();
+        let mut plans = HashMap::new();
+        for carrier in config.carriers() {
+            if let Carrier::Smpp(c) = carrier {
+                smpp.push(smpp_carrier(c));
+                plans.insert(c.name.clone(), plan_options(c));
+            }
+        }
+        let numbers = config
+            .numbers()
+            .iter()
+            .map(|n| (n.number.as_str().to_owned(), n.carrier.clone()))
+            .collect();
+        let core = config.core();
+        Settings {
+            state_dir: config.state_dir().to_owned(),
+            api_listen: config.api().listen,
+            metrics_listen: Some(config.metrics().listen),
+            tokens: config
+                .api()
+                .tokens
+                .iter()
+                .map(|t| t.expose().to_owned())
+                .collect(),
+            smpp,
+            plans,
+            numbers,
+            default_validity: DEFAULT_VALIDITY,
+            core: CoreLinkSettings {
+                webhook_url: core.webhook_url.to_string(),
+                webhook_secret: core.webhook_secret.expose().to_owned(),
+                batch_max: core.batch_max.get() as usize,
+                status_events: core
+                    .status_events
+                    .iter()
+                    .map(|s| s.as_str().to_owned())
+                    .collect(),
+            },
+        }
+    }
+}
+
+fn smpp_carrier(c: &config::SmppCarrier) -> SmppCarrier {
+    SmppCarrier {
+        name: Arc::from(c.name.as_str()),
+        host: c.host.clone(),
+        port: c.port,
+        tls: c.tls,
+        tls_ca_file: c.tls_ca_file.clone(),
+        system_id: c.system_id.clone(),
+        password: c.password.expose().to_owned(),
+        system_type: c.system_type.clone(),
+        binds: c.binds as usize,
+        window: c.window as usize,
+        enquire_link_interval: c.enquire_link_interval,
+        response_timeout: c.response_timeout,
+        reconnect_delay: c.reconnect_delay,
+        reconnect_max_delay: c.reconnect_max_delay,
+        id_mapping: MessageIdMapping {
+            submit: id_format(c.message_id_format.submit),
+            receipt: id_format(c.message_id_format.receipt),
+            receipted_message_id: id_format(c.message_id_format.receipted_message_id),
+        },
+        error_policy: ErrorPolicy::new(c.error_policy.clone()),
+    }
+}
+
+fn id_format(f: MessageIdFormat) -> IdFormat {
+    match f {
+        MessageIdFormat::Verbatim => IdFormat::Verbatim,
+        MessageIdFormat::Exact => IdFormat::Exact,
+        MessageIdFormat::Decimal => IdFormat::Decimal,
+        MessageIdFormat::Hex => IdFormat::Hex,
+        MessageIdFormat::Auto => IdFormat::Auto,
+    }
+}
+
+fn plan_options(c: &config::SmppCarrier) -> PlanOptions {
+    let languages: LanguageSet = c
+        .national_languages
+        .iter()
+        .filter_map(|l| {
+            NationalLanguage::ALL
+                .iter()
+                .copied()
+                .find(|n| n.as_str() == l.as_str())
+        })
+        .collect();
+    PlanOptions {
+        encoding: EncodingOptions {
+            languages,
+            allow_latin1: c.allow_latin1,
+            concatenation: match c.concatenation {
+                config::Concatenation::Udh8 => Concatenation::Udh8,
+                config::Concatenation::Udh16 => Concatenation::Udh16,
+                config::Concatenation::Sar => Concatenation::Sar,
+                config::Concatenation::Payload => Concatenation::Payload,
+            },
+        },
+        gsm7_packed: c.gsm7_packed,
+    }
+}

@@ -1,0 +1,10 @@
+//! Carrier simulators: the far ends of the gateway's carrier links, run
+//! in-process by integration tests, the load benchmark and `demo`, or
+//! stand-alone through `carrier-gateway sim …` (DESIGN §4.1).
+//!
+//! They live in the daemon crate rather than in tests because users test
+//! their own deployments against them too (as with SMPPSim), so they are
+//! held to production quality: bounded memory, no panics on hostile input,
+//! and the same protocol crate the gateway uses, in the other role.
+
+pub mod smsc;

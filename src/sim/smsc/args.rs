@@ -1,0 +1,198 @@
+//! The flags of `carrier-gateway sim smsc` (DESIGN §4.1 fixes `--listen`,
+//! `--dlr-delay`, `--mo-file` and `--throttle-every`; the rest expose the
+//! simulator's other fault and checking knobs), kept beside the simulator so
+//! the daemon's CLI only has to `#[command(flatten)]` or embed them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{Account, SmscSimConfig};
+
+/// `carrier-gateway sim smsc`: an SMPP SMSC simulator.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct SmscArgs {
+    /// Address to listen on, e.g. 127.0.0.1:2775 (port 0 picks a free one;
+    /// the chosen address is printed on stdout).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: SocketAddr,
+
+    /// Milliseconds between accepting a submit that asks for a receipt and
+    /// sending the receipt (0: at once).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub dlr_delay: u64,
+
+    /// Send no delivery receipts at all.
+    #[arg(long, conflicts_with = "dlr_delay")]
+    pub no_receipts: bool,
+
+    /// JSON-lines file of MO messages to play after the first receiving bind:
+    /// {"from": "+1555…", "to": "+1555…", "text": "…", "delay_ms": 0}.
+    #[arg(long, value_name = "FILE")]
+    pub mo_file: Option<PathBuf>,
+
+    /// Answer every Nth submit with ESME_RTHROTTLED (and do not accept it).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub throttle_every: Option<u64>,
+
+    /// Close each connection abruptly at its Nth submit, leaving that submit
+    /// unanswered (tests resending of unacknowledged messages).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub drop_after: Option<u64>,
+
+    /// Append one JSON line per accepted submit to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    /// Accept only binds with this system_id (default: any).
+    #[arg(long, value_name = "ID")]
+    pub system_id: Option<String>,
+
+    /// With --system-id: also require this password.
+    #[arg(long, value_name = "PASSWORD", requires = "system_id")]
+    pub password: Option<String>,
+
+    /// Refuse binds beyond N simultaneous bound sessions (ESME_RBINDFAIL).
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+
+    /// Outstanding deliver_sm (receipts, MO) per bind.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = parse_window)]
+    pub window: usize,
+}
+
+/// A window of 1 to 2^20 (the session's maximum).
+fn parse_window(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=carrier_protocol::smpp::session::MAX_WINDOW).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected 1 to {}",
+            carrier_protocol::smpp::session::MAX_WINDOW
+        )),
+    }
+}
+
+impl SmscArgs {
+    /// The simulator's configuration.
+    pub fn to_config(&self) -> SmscSimConfig {
+        let mut config = SmscSimConfig::new(self.listen);
+        config.dlr_delay = (!self.no_receipts).then(|| Duration::from_millis(self.dlr_delay));
+        config.mo_file = self.mo_file.clone();
+        config.throttle_every = self.throttle_every;
+        config.drop_after = self.drop_after;
+        config.record = self.record.clone();
+        config.accounts = self
+            .system_id
+            .iter()
+            .map(|system_id| Account {
+                system_id: system_id.clone(),
+                password: self.password.clone(),
+            })
+            .collect();
+        config.max_connections = self.max_connections;
+        config.window = self.window;
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        smsc: SmscArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<SmscArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("sim").chain(args.iter().copied())).map(|c| c.smsc)
+    }
+
+    #[test]
+    fn design_flags_map_to_the_config() {
+        let args = parse(&[
+            "--listen",
+            "127.0.0.1:2775",
+            "--dlr-delay",
+            "250",
+            "--mo-file",
+            "mo.jsonl",
+            "--throttle-every",
+            "3",
+        ])
+        .expect("valid");
+        let config = args.to_config();
+        assert_eq!(config.listen, "127.0.0.1:2775".parse().expect("addr"));
+        assert_eq!(config.dlr_delay, Some(Duration::from_millis(250)));
+        assert_eq!(config.mo_file, Some(PathBuf::from("mo.jsonl")));
+        assert_eq!(config.throttle_every, Some(3));
+        assert!(config.accounts.is_empty());
+        assert_eq!(config.window, 256);
+    }
+
+    #[test]
+    fn defaults_send_receipts_at_once() {
+        let config = parse(&["--listen", "127.0.0.1:0"])
+            .expect("valid")
+            .to_config();
+        assert_eq!(config.dlr_delay, Some(Duration::ZERO));
+        assert_eq!(config.drop_after, None);
+    }
+
+    #[test]
+    fn extra_flags() {
+        let config = parse(&[
+            "--listen",
+            "[::1]:2775",
+            "--no-receipts",
+            "--drop-after",
+            "5",
+            "--record",
+            "r.jsonl",
+            "--system-id",
+            "gw",
+            "--password",
+            "secret",
+            "--max-connections",
+            "2",
+            "--window",
+            "10",
+        ])
+        .expect("valid")
+        .to_config();
+        assert_eq!(config.dlr_delay, None);
+        assert_eq!(config.drop_after, Some(5));
+        assert_eq!(config.record, Some(PathBuf::from("r.jsonl")));
+        assert_eq!(
+            config.accounts,
+            vec![Account {
+                system_id: "gw".into(),
+                password: Some("secret".into())
+            }]
+        );
+        assert_eq!(config.max_connections, Some(2));
+        assert_eq!(config.window, 10);
+    }
+
+    #[test]
+    fn bad_flags_are_refused() {
+        assert!(parse(&[]).is_err(), "--listen is required");
+        assert!(parse(&["--listen", "nowhere"]).is_err());
+        assert!(parse(&["--listen", "127.0.0.1:0", "--throttle-every", "0"]).is_err());
+        assert!(parse(&["--listen", "127.0.0.1:0", "--password", "x"]).is_err());
+        assert!(parse(&["--listen", "127.0.0.1:0", "--window", "0"]).is_err());
+        assert!(
+            parse(&[
+                "--listen",
+                "127.0.0.1:0",
+                "--no-receipts",
+                "--dlr-delay",
+                "5"
+            ])
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! The gateway's one sled database: outbox, inbox, idempotency keys and the
+//! event log live in trees of the same `Db`, so a state change and the event
+//! it causes can be written in one atomic batch, and one group commit makes
+//! everything durable.
+//!
+//! "On disk" means fsync'd (DESIGN §3). sled 0.34's own `flush()` ends in
+//! `sync_file_range`, which survives a process crash but not a power cut, so
+//! [`Durability`] follows every flush with `fdatasync` on sled's data file,
+//! and callers await it before acknowledging anything to a carrier or an
+//! API client.
+
+mod durability;
+pub mod outbox;
+
+use std::path::{Path, PathBuf};
+
+pub use durability::Durability;
+
+/// Names of the trees; part of the on-disk format.
+mod trees {
+    pub const OUTBOX: &str = "outbox";
+    pub const CLIENT_REFS: &str = "client_refs";
+    pub const EVENTS: &str = "events";
+    pub const INBOX: &str = "inbox";
+}
+
+/// Why the store could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed.
+    #[error("database: {0}")]
+    Sled(#[from] sled::Error),
+    /// A file operation (fsync, directory creation) failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A stored record could not be decoded.
+    #[error("corrupt record in {tree}: {detail}")]
+    Corrupt {
+        /// The tree.
+        tree: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The group-commit thread is gone (the daemon is shutting down).
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+/// The open database and its trees.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    /// Messages accepted for sending, by message id.
+    pub outbox: sled::Tree,
+    /// `client_ref` → message id and request fingerprint (API idempotency).
+    pub client_refs: sled::Tree,
+    /// Events waiting for the core's acknowledgement.
+    pub events: sled::Tree,
+    /// Inbound messages waiting for the core's acknowledgement.
+    pub inbox: sled::Tree,
+    durability: Durability,
+}
+
+impl Store {
+    /// Opens (or creates) the database under `state_dir/db` and starts the
+    /// group-commit thread.
+    pub fn open(state_dir: &Path) -> Result<Store, StoreError> {
+        let path = state_dir.join("db");
+        std::fs::create_dir_all(&path).map_err(|source| StoreError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let db = sled::Config::new()
+            .path(&path)
+            .mode(sled::Mode::HighThroughput)
+            .cache_capacity(256 * 1024 * 1024)
+            .open()?;
+        let durability = Durability::start(db.clone(), &path)?;
+        Ok(Store {
+            outbox: db.open_tree(trees::OUTBOX)?,
+            client_refs: db.open_tree(trees::CLIENT_REFS)?,
+            events: db.open_tree(trees::EVENTS)?,
+            inbox: db.open_tree(trees::INBOX)?,
+            db,
+            durability,
+        })
+    }
+
+    /// The group commit: resolves once everything written before the call
+    /// is fsync'd.
+    pub fn durability(&self) -> &Durability {
+        &self.durability
+    }
+
+    /// A fresh id, unique across restarts and increasing in acceptance order.
+    pub fn generate_id(&self) -> Result<u64, StoreError> {
+        Ok(self.db.generate_id()?)
+    }
+}

@@ -1,0 +1,216 @@
+//! Outbox records: one per accepted outbound message, from `queued` to a
+//! final status, kept after that so `GET /v1/messages/{id}` can answer.
+//!
+//! Records are JSON (self-describing, so fields can be added without a
+//! migration) keyed by the message id, whose numeric part increases in
+//! acceptance order: replaying the tree in key order replays the outbox in
+//! the order messages were accepted, which is what conversation order needs.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError};
+
+/// A message's status, as in the API (DESIGN §4.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Accepted and durable; waiting for its turn.
+    Queued,
+    /// Handed to a carrier connection; no response yet.
+    Sending,
+    /// Every segment was accepted by the carrier.
+    Submitted,
+    /// Every segment was delivered.
+    Delivered,
+    /// The carrier refused or failed it permanently.
+    Failed,
+    /// Its validity ended before it could be delivered.
+    Expired,
+    /// Refused by the gateway before sending.
+    Rejected,
+}
+
+impl Status {
+    /// No further change will happen.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Status::Delivered | Status::Failed | Status::Expired | Status::Rejected
+        )
+    }
+
+    /// The API's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Queued => "queued",
+            Status::Sending => "sending",
+            Status::Submitted => "submitted",
+            Status::Delivered => "delivered",
+            Status::Failed => "failed",
+            Status::Expired => "expired",
+            Status::Rejected => "rejected",
+        }
+    }
+}
+
+/// Why a message failed: a snake_case code and a human sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorInfo {
+    /// e.g. `carrier_rejected`, `expired`.
+    pub code: String,
+    /// e.g. "ESME_RINVDSTADR (0x0000000b): Invalid destination address".
+    pub message: String,
+}
+
+/// Per-segment carrier state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentState {
+    /// The carrier's message id from submit_sm_resp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_id: Option<String>,
+    /// A final receipt arrived for this segment.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub done: bool,
+}
+
+/// One outbound message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageRecord {
+    /// `msg_` + 16 hex digits.
+    pub id: String,
+    /// Sender, E.164 or short code.
+    pub from: String,
+    /// Recipient, E.164.
+    pub to: String,
+    /// The text as accepted.
+    pub text: String,
+    /// `gsm7`, `ucs2`, `latin1`.
+    pub encoding: String,
+    /// The carrier (SMS route) of the sender.
+    pub carrier: String,
+    /// The concatenation reference shared by the segments.
+    pub reference: u16,
+    /// Where it stands.
+    pub status: Status,
+    /// Submissions to a carrier (not API calls).
+    pub attempts: u32,
+    /// One entry per segment.
+    pub segments: Vec<SegmentState>,
+    /// Why it failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+    /// Unix milliseconds.
+    pub created_at: u64,
+    /// Unix milliseconds.
+    pub updated_at: u64,
+    /// Unix milliseconds after which it is `expired` rather than sent.
+    pub expires_at: u64,
+    /// The API client's idempotency key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ref: Option<String>,
+    /// Whether a delivery receipt is requested.
+    pub receipts: bool,
+}
+
+impl MessageRecord {
+    /// The carrier ids known so far, in segment order.
+    pub fn carrier_message_ids(&self) -> Vec<String> {
+        self.segments
+            .iter()
+            .filter_map(|s| s.carrier_id.clone())
+            .collect()
+    }
+
+    /// The API view (`GET /v1/messages/{id}`).
+    pub fn to_api_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "from": self.from,
+            "to": self.to,
+            "status": self.status.as_str(),
+            "segments": self.segments.len(),
+            "encoding": self.encoding,
+            "attempts": self.attempts,
+            "carrier": self.carrier,
+            "carrier_message_ids": self.carrier_message_ids(),
+            "error": self.error,
+            "created_at": rfc3339(self.created_at),
+            "updated_at": rfc3339(self.updated_at),
+        })
+    }
+}
+
+/// The message id for a generated number.
+pub fn message_id(n: u64) -> String {
+    format!("msg_{n:016x}")
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// RFC 3339 UTC with milliseconds.
+pub fn rfc3339(ms: u64) -> String {
+    humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms))
+        .to_string()
+}
+
+impl Store {
+    /// Writes (inserts or replaces) a record. Not yet durable: await
+    /// [`Store::durability`] before acknowledging it.
+    pub fn put_message(&self, record: &MessageRecord) -> Result<(), StoreError> {
+        let value = serde_json::to_vec(record).map_err(|e| StoreError::Corrupt {
+            tree: "outbox",
+            detail: e.to_string(),
+        })?;
+        self.outbox.insert(record.id.as_bytes(), value)?;
+        Ok(())
+    }
+
+    /// Adds a record's write to a batch (for atomic multi-record writes).
+    pub fn stage_message(
+        &self,
+        batch: &mut sled::Batch,
+        record: &MessageRecord,
+    ) -> Result<(), StoreError> {
+        let value = serde_json::to_vec(record).map_err(|e| StoreError::Corrupt {
+            tree: "outbox",
+            detail: e.to_string(),
+        })?;
+        batch.insert(record.id.as_bytes(), value);
+        Ok(())
+    }
+
+    /// Reads a record.
+    pub fn get_message(&self, id: &str) -> Result<Option<MessageRecord>, StoreError> {
+        match self.outbox.get(id.as_bytes())? {
+            Some(v) => decode(&v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every record not in a final status, in acceptance order: what a
+    /// restart must send.
+    pub fn unfinished_messages(&self) -> Result<Vec<MessageRecord>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.outbox.iter() {
+            let (_, v) = item?;
+            let record = decode(&v)?;
+            if !record.status.is_final() {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn decode(v: &[u8]) -> Result<MessageRecord, StoreError> {
+    serde_json::from_slice(v).map_err(|e| StoreError::Corrupt {
+        tree: "outbox",
+        detail: e.to_string(),
+    })
+}

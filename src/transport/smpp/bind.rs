@@ -1,0 +1,473 @@
+//! One SMPP connection: connect, bind as transceiver, then pump bytes
+//! between the socket and the sans-IO session until the link ends, and
+//! reconnect with exponential backoff and jitter.
+//!
+//! The task owns the socket, a read buffer, a write buffer and the
+//! [`Session`]; everything protocol-related (window, sequence numbers,
+//! timers, enquire_link, generic_nack) is the session's. Each loop turn
+//! reads what is available, feeds every complete PDU to the session,
+//! takes as many jobs as the window allows, and writes everything queued
+//! in one `write_all`. Jobs in flight when a link dies come back to the
+//! dispatcher as retries, never lost.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use carrier_protocol::receipt::{Receipt, ReceiptTlvs};
+use carrier_protocol::smpp::pdu::{Bind, SubmitSmResp};
+use carrier_protocol::smpp::session::{BindKind, Event, Session, SessionConfig};
+use carrier_protocol::smpp::{Body, COctetString, CommandStatus, Framer, Pdu};
+use rand::Rng;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use super::SmppCarrier;
+use crate::transport::{RetryReason, SubmitJob, TransportEvent};
+
+/// Drives connection number `index` of `carrier` until shutdown.
+pub(super) async fn run(
+    carrier: Arc<SmppCarrier>,
+    jobs: async_channel::Receiver<SubmitJob>,
+    events: mpsc::Sender<TransportEvent>,
+    bound: Arc<AtomicUsize>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut delay = carrier.reconnect_delay;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let addr = format!("{}:{}", carrier.host, carrier.port);
+        let outcome = match TcpStream::connect(&addr).await {
+            Ok(tcp) => {
+                let _ = tcp.set_nodelay(true);
+                let mut link = Link::new(&carrier, &events, &bound);
+                if carrier.tls {
+                    match super::tls::connect(&carrier, tcp).await {
+                        Ok(stream) => link.serve(stream, &jobs, &mut shutdown).await,
+                        Err(e) => Err(format!("TLS handshake with {addr}: {e}")),
+                    }
+                } else {
+                    link.serve(tcp, &jobs, &mut shutdown).await
+                }
+            }
+            Err(e) => Err(format!("connect to {addr}: {e}")),
+        };
+        match outcome {
+            Ok(Ended::Shutdown) => return,
+            Ok(Ended::WasBound) => delay = carrier.reconnect_delay,
+            Ok(Ended::NeverBound) => {}
+            Err(reason) => warn!(%reason, "SMPP link down"),
+        }
+        // Full jitter: a random delay up to the current backoff, so binds of
+        // many gateways (or many binds of one) do not reconnect in lockstep.
+        let wait = Duration::from_millis(
+            rand::rng().random_range(delay.as_millis() as u64 / 2..=delay.as_millis() as u64),
+        );
+        delay = (delay * 2).min(carrier.reconnect_max_delay);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// How a connection ended.
+enum Ended {
+    /// The daemon is stopping; the link was unbound.
+    Shutdown,
+    /// It had been bound (reconnect with the initial delay).
+    WasBound,
+    /// It never got bound (keep backing off).
+    NeverBound,
+}
+
+/// A segment in flight on this link.
+struct InFlight {
+    message_id: Arc<str>,
+    segment: u16,
+}
+
+/// State of one connection.
+struct Link<'a> {
+    carrier: &'a SmppCarrier,
+    events: &'a mpsc::Sender<TransportEvent>,
+    bound_count: &'a AtomicUsize,
+    session: Session,
+    in_flight: HashMap<u64, InFlight>,
+    next_tag: u64,
+    is_bound: bool,
+    was_bound: bool,
+    /// Inbound requests waiting for their data to be durable.
+    pending_acks: Vec<(u32, Body, oneshot::Receiver<()>)>,
+}
+
+impl<'a> Link<'a> {
+    fn new(
+        carrier: &'a SmppCarrier,
+        events: &'a mpsc::Sender<TransportEvent>,
+        bound_count: &'a AtomicUsize,
+    ) -> Self {
+        let config = SessionConfig {
+            window: carrier.window,
+            response_timeout: carrier.response_timeout,
+            enquire_link_interval: carrier.enquire_link_interval,
+            ..SessionConfig::esme()
+        };
+        Link {
+            carrier,
+            events,
+            bound_count,
+            session: Session::new(config, Instant::now().into_std()),
+            in_flight: HashMap::new(),
+            next_tag: 0,
+            is_bound: false,
+            was_bound: false,
+            pending_acks: Vec::new(),
+        }
+    }
+
+    async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        mut stream: S,
+        jobs: &async_channel::Receiver<SubmitJob>,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<Ended, String> {
+        let bind = Bind {
+            system_id: cstr(&self.carrier.system_id),
+            password: cstr(&self.carrier.password),
+            system_type: cstr(&self.carrier.system_type),
+            ..Bind::default()
+        };
+        self.session
+            .bind(BindKind::Transceiver, bind, Instant::now().into_std())
+            .map_err(|e| format!("bind: {e}"))?;
+        let framer = Framer::default();
+        let mut rbuf = BytesMut::with_capacity(64 * 1024);
+        let mut wbuf = BytesMut::with_capacity(64 * 1024);
+        let mut stopping = false;
+        let result = loop {
+            self.flush_acks();
+            if let Some(ended) = self.drain_events().await {
+                break Ok(ended);
+            }
+            self.session.poll_transmit(&mut wbuf);
+            if !wbuf.is_empty() {
+                if let Err(e) = stream.write_all(&wbuf).await {
+                    break Err(format!("write: {e}"));
+                }
+                wbuf.clear();
+            }
+            if self.session.is_closed() {
+                break Ok(self.ended(stopping));
+            }
+            let deadline = self
+                .session
+                .poll_timeout()
+                .map(Instant::from_std)
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            let can_take = self.is_bound && !stopping && self.session.window_available() > 0;
+            let ack_wait = !self.pending_acks.is_empty();
+            tokio::select! {
+                read = stream.read_buf(&mut rbuf) => match read {
+                    Ok(0) => break Err("connection closed by the carrier".into()),
+                    Ok(_) => {
+                        let now = Instant::now().into_std();
+                        loop {
+                            match framer.next_pdu(&mut rbuf) {
+                                Ok(Some(pdu)) => self.session.handle_pdu(pdu, now),
+                                Ok(None) => break,
+                                Err(e) => {
+                                    warn!(error = %e, "framing lost; closing the connection");
+                                    self.session.handle_fatal(e, now);
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => break Err(format!("read: {e}")),
+                },
+                job = jobs.recv(), if can_take => {
+                    if let Ok(job) = job {
+                        self.submit(job);
+                        // Take what else is queued, up to the window, in
+                        // this turn: one write for the whole burst.
+                        while self.session.window_available() > 0 {
+                            match jobs.try_recv() {
+                                Ok(job) => self.submit(job),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    self.session.handle_timeout(Instant::now().into_std());
+                }
+                _ = tokio::time::sleep(Duration::from_millis(2)), if ack_wait => {}
+                _ = shutdown.changed(), if !stopping => {
+                    stopping = true;
+                    if self.is_bound {
+                        let _ = self.session.unbind(Instant::now().into_std());
+                    } else {
+                        self.session.close();
+                    }
+                }
+            }
+        };
+        // Whatever is still in flight goes back to the dispatcher.
+        self.session.handle_disconnect(Instant::now().into_std());
+        let _ = self.drain_events().await;
+        self.set_bound(false).await;
+        result
+    }
+
+    fn ended(&self, stopping: bool) -> Ended {
+        if stopping {
+            Ended::Shutdown
+        } else if self.was_bound {
+            Ended::WasBound
+        } else {
+            Ended::NeverBound
+        }
+    }
+
+    fn submit(&mut self, job: SubmitJob) {
+        let tag = self.next_tag;
+        self.next_tag += 1;
+        match self
+            .session
+            .send_request(job.body, tag, Instant::now().into_std())
+        {
+            Ok(_) => {
+                self.in_flight.insert(
+                    tag,
+                    InFlight {
+                        message_id: job.message_id,
+                        segment: job.segment,
+                    },
+                );
+            }
+            Err(e) => {
+                debug!(error = %e, "could not submit; handing the job back");
+                let _ = self.events.try_send(TransportEvent::Retry {
+                    message_id: job.message_id,
+                    segment: job.segment,
+                    reason: RetryReason::Disconnected,
+                });
+            }
+        }
+    }
+
+    /// Answers inbound requests whose data became durable.
+    fn flush_acks(&mut self) {
+        let session = &mut self.session;
+        self.pending_acks
+            .retain_mut(|(seq, resp, rx)| match rx.try_recv() {
+                Ok(()) => {
+                    let body = std::mem::replace(resp, Body::GenericNack);
+                    let _ = session.respond(*seq, CommandStatus::Ok, body);
+                    false
+                }
+                Err(oneshot::error::TryRecvError::Empty) => true,
+                Err(oneshot::error::TryRecvError::Closed) => {
+                    // The dispatcher could not store it: let the carrier retry.
+                    let _ = session.respond_error(*seq, CommandStatus::TemporaryAppError);
+                    false
+                }
+            });
+    }
+
+    async fn set_bound(&mut self, up: bool) {
+        if self.is_bound == up {
+            return;
+        }
+        self.is_bound = up;
+        if up {
+            self.was_bound = true;
+            self.bound_count.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.bound_count.fetch_sub(1, Ordering::Relaxed);
+        }
+        let _ = self
+            .events
+            .send(TransportEvent::BindState {
+                carrier: self.carrier.name.clone(),
+                up,
+            })
+            .await;
+    }
+
+    /// Turns session events into transport events. Returns when the link
+    /// should end.
+    async fn drain_events(&mut self) -> Option<Ended> {
+        while let Some(event) = self.session.poll_event() {
+            match event {
+                Event::Bound { system_id, .. } => {
+                    info!(smsc = ?system_id, "bound as transceiver");
+                    self.set_bound(true).await;
+                }
+                Event::BindRejected { status } => {
+                    warn!(%status, "bind rejected");
+                }
+                Event::Response {
+                    tag,
+                    pdu,
+                    mismatched,
+                    ..
+                } => {
+                    self.on_response(tag, pdu, mismatched).await;
+                }
+                Event::MalformedResponse { tag, error, .. } => {
+                    // The carrier answered but we cannot read the answer:
+                    // resending could duplicate, so treat it as refused.
+                    warn!(%error, "undecodable submit response");
+                    if let Some(job) = self.in_flight.remove(&tag) {
+                        self.send(TransportEvent::Refused {
+                            message_id: job.message_id,
+                            segment: job.segment,
+                            status: error.status,
+                        })
+                        .await;
+                    }
+                }
+                Event::ResponseTimeout { tag, .. } => self.retry(tag, RetryReason::Timeout).await,
+                Event::Abandoned { tag, .. } => self.retry(tag, RetryReason::Disconnected).await,
+                Event::Request(pdu) => self.on_request(pdu).await,
+                Event::UnexpectedResponse(pdu) => {
+                    debug!(command = %pdu.command_id(), seq = pdu.sequence_number, "unexpected response");
+                }
+                Event::Malformed(error) => {
+                    warn!(%error, "malformed PDU from the carrier (answered with generic_nack)")
+                }
+                Event::RequestRefused {
+                    command, status, ..
+                } => {
+                    warn!(%command, %status, "refused a request the carrier may not send in this state");
+                }
+                Event::OutbindReceived { .. } | Event::BindRequest { .. } => {}
+                Event::LinkDead => warn!("no answer to enquire_link: link dead"),
+                Event::Closed { reason } => {
+                    info!(?reason, "session closed");
+                    self.set_bound(false).await;
+                }
+            }
+        }
+        None
+    }
+
+    async fn send(&self, event: TransportEvent) {
+        let _ = self.events.send(event).await;
+    }
+
+    async fn retry(&mut self, tag: u64, reason: RetryReason) {
+        if let Some(job) = self.in_flight.remove(&tag) {
+            self.send(TransportEvent::Retry {
+                message_id: job.message_id,
+                segment: job.segment,
+                reason,
+            })
+            .await;
+        }
+    }
+
+    async fn on_response(&mut self, tag: u64, pdu: Pdu, mismatched: bool) {
+        let Some(job) = self.in_flight.remove(&tag) else {
+            return;
+        };
+        let status = pdu.command_status;
+        let event = if mismatched {
+            TransportEvent::Refused {
+                message_id: job.message_id,
+                segment: job.segment,
+                status: CommandStatus::SystemError,
+            }
+        } else if status.is_ok() {
+            let carrier_id = match &pdu.body {
+                Body::SubmitSmResp(r) => lossy(r.message_id.as_bytes()),
+                Body::DataSmResp(r) => lossy(r.message_id.as_bytes()),
+                _ => String::new(),
+            };
+            TransportEvent::Accepted {
+                message_id: job.message_id,
+                segment: job.segment,
+                carrier_id,
+            }
+        } else if self.carrier.error_policy.is_transient(status) {
+            TransportEvent::Retry {
+                message_id: job.message_id,
+                segment: job.segment,
+                reason: RetryReason::Status(status),
+            }
+        } else {
+            TransportEvent::Refused {
+                message_id: job.message_id,
+                segment: job.segment,
+                status,
+            }
+        };
+        self.send(event).await;
+    }
+
+    async fn on_request(&mut self, pdu: Pdu) {
+        let seq = pdu.sequence_number;
+        let resp = match &pdu.body {
+            Body::DataSm(_) => Body::DataSmResp(carrier_protocol::smpp::pdu::DataSmResp::default()),
+            _ => Body::DeliverSmResp(SubmitSmResp::default()),
+        };
+        let (tx, rx) = oneshot::channel();
+        let event = match &pdu.body {
+            Body::DeliverSm(sm) if sm.esm_class.is_receipt() => {
+                let id = sm.tlvs.receipted_message_id();
+                let tlvs = ReceiptTlvs {
+                    receipted_message_id: id.as_deref(),
+                    message_state: sm.tlvs.message_state().map(|s| s.value()),
+                    network_error_code: sm.tlvs.network_error_code(),
+                };
+                match Receipt::from_deliver_sm(sm.short_message.as_bytes(), tlvs) {
+                    Ok(receipt) => TransportEvent::Receipt {
+                        carrier: self.carrier.name.clone(),
+                        receipt: receipt.into_owned(),
+                        ack: tx,
+                    },
+                    Err(e) => {
+                        // Not a receipt we can read: keep it as an inbound
+                        // message so nothing is lost, and acknowledge it.
+                        warn!(error = %e, "unreadable delivery receipt stored in the inbox");
+                        TransportEvent::Inbound {
+                            carrier: self.carrier.name.clone(),
+                            pdu,
+                            ack: tx,
+                        }
+                    }
+                }
+            }
+            Body::DeliverSm(_) | Body::DataSm(_) => TransportEvent::Inbound {
+                carrier: self.carrier.name.clone(),
+                pdu,
+                ack: tx,
+            },
+            _ => {
+                let _ = self
+                    .session
+                    .respond_error(seq, CommandStatus::InvalidCommandId);
+                return;
+            }
+        };
+        self.send(event).await;
+        self.pending_acks.push((seq, resp, rx));
+    }
+}
+
+fn cstr(s: &str) -> COctetString {
+    COctetString::try_from(s).unwrap_or_default()
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}

@@ -1,0 +1,71 @@
+//! Which SMPP `command_status` values are worth retrying.
+//!
+//! A gateway that retries a permanent error wastes throughput and can get a
+//! number flagged; one that gives up on a transient error loses messages.
+//! The default table follows SMPP 3.4 §5.1.3 and carrier practice: throttling,
+//! queue-full, system errors and the "temporary" application error are
+//! transient; address, format and authorization errors are permanent; an
+//! unknown (vendor) status is transient, because retrying until the validity
+//! ends costs less than losing a message to a code we did not know. Carriers
+//! override single codes in their config (`error_policy`).
+
+use carrier_protocol::smpp::CommandStatus;
+
+use crate::config::{ErrorClass, ErrorPolicy as Overrides};
+
+/// The classification of one carrier: its overrides over the built-in table.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorPolicy {
+    overrides: Overrides,
+}
+
+impl ErrorPolicy {
+    /// The built-in table with a carrier's overrides.
+    pub fn new(overrides: Overrides) -> Self {
+        ErrorPolicy { overrides }
+    }
+
+    /// Whether a response with this status should be retried.
+    pub fn is_transient(&self, status: CommandStatus) -> bool {
+        match self.overrides.classify(status.value()) {
+            Some(ErrorClass::Transient) => true,
+            Some(ErrorClass::Permanent) => false,
+            None => default_is_transient(status),
+        }
+    }
+}
+
+/// The built-in table.
+pub fn default_is_transient(status: CommandStatus) -> bool {
+    use CommandStatus as S;
+    // An unknown (vendor) status is transient: retrying until the validity
+    // ends costs less than losing a message to a code we did not know.
+    matches!(
+        status,
+        S::Throttled
+            | S::MessageQueueFull
+            | S::SystemError
+            | S::TemporaryAppError
+            | S::SubmitFailed
+            | S::DeliveryFailure
+            | S::UnknownError
+            | S::IncorrectBindStatus
+            | S::InvalidCommandLength
+            | S::InvalidCommandId
+            | S::Other(_)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let policy = ErrorPolicy::default();
+        assert!(policy.is_transient(CommandStatus::Throttled));
+        assert!(policy.is_transient(CommandStatus::MessageQueueFull));
+        assert!(!policy.is_transient(CommandStatus::InvalidDestinationAddress));
+        assert!(policy.is_transient(CommandStatus::Other(0x401)));
+    }
+}

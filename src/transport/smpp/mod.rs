@@ -1,0 +1,97 @@
+//! The SMPP transport: `binds` transceiver connections per carrier, each a
+//! thin tokio driver around the protocol crate's sans-IO [`Session`].
+//!
+//! [`Session`]: carrier_protocol::smpp::session::Session
+
+mod bind;
+pub mod classify;
+mod tls;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use carrier_protocol::receipt::MessageIdMapping;
+use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
+
+use super::{SubmitJob, TransportEvent};
+pub use classify::ErrorPolicy;
+
+/// What the transport needs to know about one SMPP carrier.
+#[derive(Debug, Clone)]
+pub struct SmppCarrier {
+    /// The carrier's name (metrics, logs, status).
+    pub name: Arc<str>,
+    /// SMSC host.
+    pub host: String,
+    /// SMSC port.
+    pub port: u16,
+    /// Whether to speak TLS.
+    pub tls: bool,
+    /// PEM file of CA certificates to trust instead of the system roots.
+    pub tls_ca_file: Option<PathBuf>,
+    /// bind system_id.
+    pub system_id: String,
+    /// bind password.
+    pub password: String,
+    /// bind system_type.
+    pub system_type: String,
+    /// Transceiver connections to keep.
+    pub binds: usize,
+    /// Outstanding requests per connection.
+    pub window: usize,
+    /// enquire_link after this much silence.
+    pub enquire_link_interval: Duration,
+    /// A request without response after this is retried.
+    pub response_timeout: Duration,
+    /// First reconnect delay; doubles up to `reconnect_max_delay`.
+    pub reconnect_delay: Duration,
+    /// Longest reconnect delay.
+    pub reconnect_max_delay: Duration,
+    /// How submit_sm_resp ids and receipt ids are compared.
+    pub id_mapping: MessageIdMapping,
+    /// Which command_status values are transient.
+    pub error_policy: ErrorPolicy,
+}
+
+/// A running SMPP carrier: its job queue and how many binds are up.
+pub struct SmppTransport {
+    /// Jobs for this carrier; shared by its connections.
+    pub jobs: async_channel::Sender<SubmitJob>,
+    /// Connections currently bound.
+    pub bound: Arc<AtomicUsize>,
+}
+
+impl SmppTransport {
+    /// Starts the carrier's connections.
+    pub fn spawn(
+        carrier: SmppCarrier,
+        events: mpsc::Sender<TransportEvent>,
+        shutdown: watch::Receiver<bool>,
+    ) -> (SmppTransport, Vec<tokio::task::JoinHandle<()>>) {
+        // A bounded queue: the dispatcher holds the rest in memory (and on
+        // disk) and refills as binds drain it.
+        let capacity = (carrier.window * carrier.binds).max(64) * 2;
+        let (jobs, queue) = async_channel::bounded(capacity);
+        let bound = Arc::new(AtomicUsize::new(0));
+        let carrier = Arc::new(carrier);
+        let tasks = (0..carrier.binds.max(1))
+            .map(|index| {
+                let span = tracing::info_span!("bind", carrier = %carrier.name, index);
+                tokio::spawn(
+                    bind::run(
+                        carrier.clone(),
+                        queue.clone(),
+                        events.clone(),
+                        bound.clone(),
+                        shutdown.clone(),
+                    )
+                    .instrument(span),
+                )
+            })
+            .collect();
+        (SmppTransport { jobs, bound }, tasks)
+    }
+}
