@@ -9,6 +9,9 @@ use std::process::ExitCode;
 
 use carrier_gateway::cli;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]

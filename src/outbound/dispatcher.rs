@@ -15,12 +15,13 @@
 //! backoff and jitter until the message's validity ends.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use carrier_protocol::receipt::{MessageIdKey, MessageIdMapping, Receipt, ReceiptState};
 use carrier_protocol::segment::split::Segments;
+use foldhash::HashMap;
 use rand::Rng;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -115,10 +116,11 @@ impl Dispatcher {
     /// Creates the dispatcher and its handle.
     pub fn new(
         store: Store,
-        routes: HashMap<String, CarrierRoute>,
+        routes: std::collections::HashMap<String, CarrierRoute>,
         events: Arc<dyn StatusEvents>,
         transport: mpsc::Receiver<TransportEvent>,
     ) -> (Dispatcher, DispatcherHandle) {
+        let routes = routes.into_iter().collect();
         let (tx, commands) = mpsc::channel(1024);
         (
             Dispatcher {
@@ -127,13 +129,13 @@ impl Dispatcher {
                 events,
                 commands,
                 transport,
-                conversations: HashMap::new(),
-                waiting: HashMap::new(),
-                active: HashMap::new(),
+                conversations: HashMap::default(),
+                waiting: HashMap::default(),
+                active: HashMap::default(),
                 ready: VecDeque::new(),
                 retries: BinaryHeap::new(),
-                receipt_index: HashMap::new(),
-                early_receipts: HashMap::new(),
+                receipt_index: HashMap::default(),
+                early_receipts: HashMap::default(),
                 acks: Vec::new(),
             },
             DispatcherHandle { tx },
@@ -302,14 +304,17 @@ impl Dispatcher {
             }
             if sent_any {
                 active.record.attempts += 1;
-                if active.record.status != Status::Sending {
-                    active.record.status = Status::Sending;
-                    active.record.updated_at = now_ms;
-                    // Not fsync'd on purpose: losing "sending" in a crash
-                    // only means the replay resends, which it would anyway.
-                    if let Err(e) = self.store.put_message(&active.record) {
-                        warn!(error = %e, "could not record sending status");
-                    }
+                active.record.status = Status::Sending;
+                active.record.updated_at = now_ms;
+                // A first attempt is answered within milliseconds, so its
+                // "sending" is not written (one write per message less); a
+                // retry is, so operators see what is stuck and how often it
+                // was tried. Neither is fsync'd: after a crash the replay
+                // resends queued and sending messages alike.
+                if active.record.attempts > 1
+                    && let Err(e) = self.store.put_message(&active.record)
+                {
+                    warn!(error = %e, "could not record sending status");
                 }
             }
             if !active.to_send.is_empty() {
