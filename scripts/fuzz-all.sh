@@ -18,7 +18,7 @@ run() {
   mkdir -p "corpus/$t"
   if cargo fuzz run -s none "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=2048 \
       >"logs/$t.log" 2>&1; then
-    echo "$t: no finding in ${seconds}s ($(grep -o 'stat::number_of_executed_units: [0-9]*' "logs/$t.log" | tail -1))"
+    echo "$t: no finding in ${seconds}s ($(grep -o 'Done [0-9]* runs' "logs/$t.log" | tail -1))"
   else
     echo "$t: FINDING, see fuzz/logs/$t.log and fuzz/artifacts/$t/"
     return 1

@@ -11,17 +11,19 @@
 #
 # On success it prints on stdout, one per line:
 #   KANNEL_SENDSMS_URL=http://127.0.0.1:PORT/cgi-bin/sendsms?username=U&password=P
-#   KANNEL_DLR_PARAMS=&dlr-mask=3&dlr-url=...   (to append to each request; empty
-#                                               when no KANNEL_DLR_PORT is given)
+#   KANNEL_DLR_PARAMS=&dlr-mask=3   (append to each request to get delivery
+#                                    reports; empty when no KANNEL_DLR_PORT)
 #   KANNEL_STATUS_URL=http://127.0.0.1:PORT/status.txt?password=...
 # Progress and errors go to stderr.
 #
 # Optional environment:
 #   KANNEL_BINDS=2            SMPP transceiver connections to the simulator
 #   KANNEL_WINDOW=64          max-pending-submits per connection
-#   KANNEL_DLR_PORT=          port of the benchmark's local DLR receiver; when
-#                             set, receipts are reported by an HTTP GET to
-#                             http://127.0.0.1:PORT/dlr?type=%d&id=%F&to=%P
+#   KANNEL_DLR_PORT=          port of the benchmark's local DLR receiver (DLR_PORT
+#                             is read too); when set, every receipt is reported
+#                             by an HTTP GET to
+#                             http://127.0.0.1:PORT/dlr?type=T&id=SMSC_ID&to=DESTINATION
+#                             (a request's own dlr-url parameter overrides it)
 #   KANNEL_DLR_MASK=3         dlr-mask requested with each message (1 delivered,
 #                             2 failed; 3 both)
 #   KANNEL_LOG_LEVEL=2        0 debug, 1 info, 2 warning, 3 error
@@ -31,7 +33,7 @@
 #   KANNEL_KEEP_STORE=0       1: keep WORKDIR's store file from an earlier run
 #                             (its messages are sent again); default: start empty
 #   KANNEL_START_TIMEOUT=30   seconds to wait for the ports and the binds
-#   KANNEL_SMSBOX_MAX_PENDING=1000  KANNEL_MAX_PENDING_REQUESTS=512  (see README)
+#   KANNEL_SMSBOX_MAX_PENDING=1000  KANNEL_MAX_PENDING_REQUESTS=32  (see README)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,21 +60,22 @@ esac
 
 bearerbox=$(command -v bearerbox || echo /usr/sbin/bearerbox)
 smsbox=$(command -v smsbox || echo /usr/sbin/smsbox)
-[ -x "$bearerbox" ] && [ -x "$smsbox" ] \
-    || die "bearerbox/smsbox not found: run benches/kannel/setup.sh first"
+if [ ! -x "$bearerbox" ] || [ ! -x "$smsbox" ]; then
+    die "bearerbox/smsbox not found: run benches/kannel/setup.sh first"
+fi
 command -v curl >/dev/null || die "curl is needed"
 
 binds=${KANNEL_BINDS:-2}
 window=${KANNEL_WINDOW:-64}
 log_level=${KANNEL_LOG_LEVEL:-2}
-dlr_port=${KANNEL_DLR_PORT:-}
+dlr_port=${KANNEL_DLR_PORT:-${DLR_PORT:-}}
 dlr_mask=${KANNEL_DLR_MASK:-3}
 user=${KANNEL_USER:-bench}
 password=${KANNEL_PASSWORD:-bench}
 timeout=${KANNEL_START_TIMEOUT:-30}
 smsbox_max_pending=${KANNEL_SMSBOX_MAX_PENDING:-1000}
-max_pending_requests=${KANNEL_MAX_PENDING_REQUESTS:-512}
-admin_password=admin
+max_pending_requests=${KANNEL_MAX_PENDING_REQUESTS:-32}
+admin_password="admin"
 for v in binds window log_level dlr_mask timeout smsbox_max_pending max_pending_requests; do
     [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a number, got '${!v}'"
 done
@@ -114,23 +117,28 @@ else
     sendsms_port=${KANNEL_SENDSMS_PORT:-13013}
 fi
 
-# The DLR callback: Kannel replaces %d (DLR type: 1 delivered, 2 failed,
-# 4 buffered, 8 SMSC accepted, 16 SMSC rejected), %F (the SMSC's message id)
-# and %P (the receipt's destination: our sender) when it calls it.
+# The DLR callback, the sendsms-user's default dlr-url: Kannel replaces %d
+# (DLR type: 1 delivered, 2 failed, 4 buffered, 8 SMSC accepted, 16 SMSC
+# rejected), %F (the SMSC's message id, in decimal: msg-id-type 3 converts
+# the simulator's hex ids) and %p (the message's destination) when it calls
+# it. A request asks for receipts with dlr-mask; without a dlr-url smsbox
+# would try to fetch "" for each receipt (two ERROR lines each), so receipts
+# are only requested when there is a receiver.
 dlr_url=
 dlr_params=
 if [ -n "$dlr_port" ]; then
     [[ "$dlr_port" =~ ^[0-9]+$ ]] || die "KANNEL_DLR_PORT must be a port number"
-    dlr_url="http://127.0.0.1:$dlr_port/dlr?type=%d&id=%F&to=%P"
-    # The same URL, percent-encoded for a query string.
-    enc=$(printf '%s' "$dlr_url" | sed -e 's/%/%25/g' -e 's/:/%3A/g' -e 's#/#%2F#g' \
-        -e 's/?/%3F/g' -e 's/=/%3D/g' -e 's/&/%26/g')
-    dlr_params="&dlr-mask=$dlr_mask&dlr-url=$enc"
-else
+    dlr_url="http://127.0.0.1:$dlr_port/dlr?type=%d&id=%F&to=%p"
     dlr_params="&dlr-mask=$dlr_mask"
+else
+    log "no KANNEL_DLR_PORT: no delivery reports requested (KANNEL_DLR_PARAMS is empty)"
 fi
 
 mkdir -p "$workdir/store" "$workdir/log"
+# Logs of the previous run become *.1.
+for f in "$workdir"/log/*.log "$workdir"/bearerbox.out "$workdir"/smsbox.out; do
+    if [ -e "$f" ]; then mv -f "$f" "$f.1"; fi
+done
 if [ "${KANNEL_KEEP_STORE:-0}" != 1 ]; then
     rm -f "$workdir/store/kannel.store" "$workdir/store/kannel.store.bak" \
         "$workdir/store/kannel.store.new"

@@ -17,8 +17,10 @@ need_root() {
 }
 
 installed() {
-    command -v bearerbox >/dev/null 2>&1 && command -v smsbox >/dev/null 2>&1 \
-        || { [ -x /usr/sbin/bearerbox ] && [ -x /usr/sbin/smsbox ]; }
+    if command -v bearerbox >/dev/null 2>&1 && command -v smsbox >/dev/null 2>&1; then
+        return 0
+    fi
+    [ -x /usr/sbin/bearerbox ] && [ -x /usr/sbin/smsbox ]
 }
 
 if ! installed; then
