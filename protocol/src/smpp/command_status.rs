@@ -127,8 +127,9 @@ command_statuses! {
 
 impl CommandStatus {
     /// Whether this is `ESME_ROK`.
+    #[inline(always)]
     pub const fn is_ok(self) -> bool {
-        self.value() == 0
+        matches!(self, CommandStatus::Ok | CommandStatus::Other(0))
     }
 }
 
