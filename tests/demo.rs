@@ -1,0 +1,33 @@
+//! The README's first command works: `carrier-gateway demo --once` starts the
+//! gateway, the simulator and the console sink, and the sample message is
+//! delivered.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+#[test]
+fn demo_delivers_its_sample_message() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_carrier-gateway"))
+        .args(["demo", "--once"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the demo");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the demo did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let output = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(status.success(), "demo failed:\n{stdout}");
+    assert!(stdout.contains("202 Accepted"), "{stdout}");
+    assert!(stdout.contains("\"status\":\"delivered\""), "{stdout}");
+    assert!(stdout.contains("curl"), "it shows how to send a message:\n{stdout}");
+}
