@@ -29,5 +29,8 @@ fn demo_delivers_its_sample_message() {
     assert!(status.success(), "demo failed:\n{stdout}");
     assert!(stdout.contains("202 Accepted"), "{stdout}");
     assert!(stdout.contains("\"status\":\"delivered\""), "{stdout}");
-    assert!(stdout.contains("curl"), "it shows how to send a message:\n{stdout}");
+    assert!(
+        stdout.contains("curl"),
+        "it shows how to send a message:\n{stdout}"
+    );
 }

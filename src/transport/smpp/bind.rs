@@ -184,7 +184,11 @@ impl<'a> Link<'a> {
                                 Ok(Some(pdu)) => self.session.handle_pdu(pdu, now),
                                 Ok(None) => break,
                                 Err(e) => {
-                                    warn!(error = %e, "framing lost; closing the connection");
+                                    warn!(
+                                        peer = %format_args!("{}:{}", self.carrier.host, self.carrier.port),
+                                        error = %e,
+                                        "framing lost; closing the connection"
+                                    );
                                     self.session.handle_fatal(e, now);
                                     break;
                                 }
@@ -288,12 +292,15 @@ impl<'a> Link<'a> {
             return;
         }
         self.is_bound = up;
-        if up {
+        let now_up = if up {
             self.was_bound = true;
-            self.bound_count.fetch_add(1, Ordering::Relaxed);
+            self.bound_count.fetch_add(1, Ordering::Relaxed) + 1
         } else {
-            self.bound_count.fetch_sub(1, Ordering::Relaxed);
-        }
+            self.bound_count
+                .fetch_sub(1, Ordering::Relaxed)
+                .saturating_sub(1)
+        };
+        crate::metrics::binds_up(&self.carrier.name, now_up);
         let _ = self
             .events
             .send(TransportEvent::BindState {
