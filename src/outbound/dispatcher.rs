@@ -81,6 +81,18 @@ struct Active {
 
 type ConversationKey = (String, String);
 
+/// Where a carrier id's receipt goes, and until when one is expected.
+struct IndexEntry {
+    message_id: Arc<str>,
+    segment: u16,
+    /// Unix ms after which no receipt is waited for any more.
+    forget_at: u64,
+}
+
+/// A receipt is still waited for this long after the message's validity
+/// ended (carriers report expiry at the end of the validity period).
+const RECEIPT_GRACE_MS: u64 = 3600 * 1000;
+
 /// Receipts whose submit_sm_resp has not arrived yet.
 struct EarlyReceipt {
     receipt: Receipt<'static>,
@@ -102,7 +114,9 @@ pub struct Dispatcher {
     ready: VecDeque<Arc<str>>,
     retries: BinaryHeap<Reverse<(Instant, Arc<str>)>>,
     /// Carrier id → message and segment, for receipts.
-    receipt_index: HashMap<(String, MessageIdKey), (Arc<str>, u16)>,
+    receipt_index: HashMap<(String, MessageIdKey), IndexEntry>,
+    /// When the receipt index was last swept.
+    last_sweep: Instant,
     early_receipts: HashMap<(String, MessageIdKey), EarlyReceipt>,
     /// Carrier acknowledgements waiting for the next sync.
     acks: Vec<oneshot::Sender<()>>,
@@ -135,6 +149,7 @@ impl Dispatcher {
                 ready: VecDeque::new(),
                 retries: BinaryHeap::new(),
                 receipt_index: HashMap::default(),
+                last_sweep: Instant::now(),
                 early_receipts: HashMap::default(),
                 acks: Vec::new(),
             },
@@ -327,6 +342,21 @@ impl Dispatcher {
 
     fn on_tick(&mut self) {
         let now = Instant::now();
+        if now.duration_since(self.last_sweep) > Duration::from_secs(60) {
+            // Carriers that never send a receipt must not grow the index
+            // forever: stop waiting an hour after the validity ended.
+            self.last_sweep = now;
+            let wall = now_ms();
+            let before = self.receipt_index.len();
+            self.receipt_index.retain(|_, entry| entry.forget_at > wall);
+            let forgotten = before - self.receipt_index.len();
+            if forgotten > 0 {
+                info!(
+                    forgotten,
+                    "stopped waiting for receipts past their messages' validity"
+                );
+            }
+        }
         while let Some(Reverse((at, _))) = self.retries.peek() {
             if *at > now {
                 break;
@@ -403,6 +433,7 @@ impl Dispatcher {
         active.outstanding = active.outstanding.saturating_sub(1);
         active.failures = 0;
         let carrier = active.record.carrier.clone();
+        let forget_at = active.record.expires_at.saturating_add(RECEIPT_GRACE_MS);
         if let Some(state) = active.record.segments.get_mut(usize::from(segment)) {
             state.carrier_id = Some(carrier_id.clone());
         }
@@ -411,10 +442,24 @@ impl Dispatcher {
         {
             let key = (carrier.clone(), key);
             if let Some(early) = self.early_receipts.remove(&key) {
-                self.receipt_index.insert(key, (id.clone(), segment));
+                self.receipt_index.insert(
+                    key,
+                    IndexEntry {
+                        message_id: id.clone(),
+                        segment,
+                        forget_at,
+                    },
+                );
                 self.on_receipt(&carrier, early.receipt);
             } else {
-                self.receipt_index.insert(key, (id.clone(), segment));
+                self.receipt_index.insert(
+                    key,
+                    IndexEntry {
+                        message_id: id.clone(),
+                        segment,
+                        forget_at,
+                    },
+                );
             }
         }
         let Some(active) = self.active.get_mut(&id) else {
@@ -472,7 +517,12 @@ impl Dispatcher {
             return;
         }
         let index_key = (carrier.to_owned(), key);
-        let Some((id, segment)) = self.receipt_index.remove(&index_key) else {
+        let Some(IndexEntry {
+            message_id: id,
+            segment,
+            ..
+        }) = self.receipt_index.remove(&index_key)
+        else {
             // Possibly a receipt that overtook its submit_sm_resp: hold it.
             self.early_receipts.insert(
                 index_key,
@@ -571,8 +621,14 @@ impl Dispatcher {
             if let (Some(carrier_id), false) = (&state.carrier_id, state.done)
                 && let Ok(key) = route.id_mapping.submit_key(carrier_id)
             {
-                self.receipt_index
-                    .insert((record.carrier.clone(), key), (id.clone(), i as u16));
+                self.receipt_index.insert(
+                    (record.carrier.clone(), key),
+                    IndexEntry {
+                        message_id: id.clone(),
+                        segment: i as u16,
+                        forget_at: record.expires_at.saturating_add(RECEIPT_GRACE_MS),
+                    },
+                );
             }
         }
     }
