@@ -70,3 +70,8 @@ pub fn submit_latency(carrier: &str, seconds: f64) {
     histogram!("carrier_gateway_submit_response_seconds", "carrier" => carrier.to_owned())
         .record(seconds);
 }
+
+/// Messages accepted and not yet final.
+pub fn outbox_depth(depth: usize) {
+    gauge!("carrier_gateway_outbox_depth").set(depth as f64);
+}

@@ -220,6 +220,25 @@ fn claim(state: &ApiState, prepared: Prepared) -> Result<Claim, ApiError> {
     }
 }
 
+/// `503 outbox_full` when the outbox holds `max_outbox` unfinished messages
+/// (carriers down or far slower than intake): back-pressure instead of an
+/// unbounded backlog.
+fn check_room(state: &ApiState) -> Result<(), ApiError> {
+    if state.dispatcher.depth() >= state.max_outbox {
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "outbox_full",
+            format!(
+                "the outbox holds {} unfinished messages; retry later",
+                state.max_outbox
+            ),
+        );
+        e.retry_after = Some(5);
+        return Err(e);
+    }
+    Ok(())
+}
+
 fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::invalid_json(format!("invalid JSON: {e}")))
 }
@@ -232,6 +251,7 @@ pub(super) async fn send(State(state): State<Arc<ApiState>>, body: Bytes) -> Res
 }
 
 async fn send_one(state: &Arc<ApiState>, body: &Bytes) -> Result<Response, ApiError> {
+    check_room(state)?;
     let prepared = prepare(state, parse_body(body)?)?;
     let record = match claim(state, prepared)? {
         Claim::Repeat(record) => {
@@ -248,6 +268,9 @@ async fn send_one(state: &Arc<ApiState>, body: &Bytes) -> Result<Response, ApiEr
 }
 
 pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) -> Response {
+    if let Err(e) = check_room(&state) {
+        return e.into_response();
+    }
     let value = match parse_body(&body) {
         Ok(v) => v,
         Err(e) => return e.into_response(),

@@ -17,6 +17,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use carrier_protocol::receipt::{MessageIdKey, MessageIdMapping, Receipt, ReceiptState};
@@ -58,9 +59,15 @@ pub enum Command {
 #[derive(Clone)]
 pub struct DispatcherHandle {
     tx: mpsc::Sender<Command>,
+    depth: Arc<AtomicUsize>,
 }
 
 impl DispatcherHandle {
+    /// Messages accepted and not yet final (the outbox depth).
+    pub fn depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
+    }
+
     /// Hands newly accepted (durable) messages over.
     pub async fn accepted(&self, records: Vec<MessageRecord>) {
         let _ = self.tx.send(Command::Accepted(records)).await;
@@ -120,6 +127,8 @@ pub struct Dispatcher {
     early_receipts: HashMap<(String, MessageIdKey), EarlyReceipt>,
     /// Carrier acknowledgements waiting for the next sync.
     acks: Vec<oneshot::Sender<()>>,
+    /// Messages accepted and not final, shared with the API.
+    depth: Arc<AtomicUsize>,
 }
 
 const RETRY_BASE: Duration = Duration::from_millis(200);
@@ -136,6 +145,7 @@ impl Dispatcher {
     ) -> (Dispatcher, DispatcherHandle) {
         let routes = routes.into_iter().collect();
         let (tx, commands) = mpsc::channel(1024);
+        let depth = Arc::new(AtomicUsize::new(0));
         (
             Dispatcher {
                 store,
@@ -152,8 +162,9 @@ impl Dispatcher {
                 last_sweep: Instant::now(),
                 early_receipts: HashMap::default(),
                 acks: Vec::new(),
+                depth: depth.clone(),
             },
-            DispatcherHandle { tx },
+            DispatcherHandle { tx, depth },
         )
     }
 
@@ -164,6 +175,7 @@ impl Dispatcher {
         if !unfinished.is_empty() {
             info!(count = unfinished.len(), "replaying the outbox");
         }
+        self.add_depth(unfinished.len());
         let mut resend = Vec::new();
         for record in unfinished {
             match record.status {
@@ -180,7 +192,10 @@ impl Dispatcher {
             self.flush_acks();
             tokio::select! {
                 command = self.commands.recv(), if commands_open => match command {
-                    Some(Command::Accepted(records)) => self.enqueue(records),
+                    Some(Command::Accepted(records)) => {
+                        self.add_depth(records.len());
+                        self.enqueue(records);
+                    }
                     None => commands_open = false,
                 },
                 event = self.transport.recv() => match event {
@@ -595,7 +610,14 @@ impl Dispatcher {
         Some(active.record)
     }
 
+    fn add_depth(&self, n: usize) {
+        let depth = self.depth.fetch_add(n, Ordering::Relaxed) + n;
+        crate::metrics::outbox_depth(depth);
+    }
+
     fn finish(&mut self, mut record: MessageRecord, status: Status, err: Option<ErrorInfo>) {
+        let depth = self.depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
+        crate::metrics::outbox_depth(depth);
         record.status = status;
         record.error = err;
         crate::metrics::message_final(&record);
