@@ -163,10 +163,10 @@ async fn sigkill_while_sending_loses_nothing_that_got_a_202() {
             accepted.len()
         );
         // At most what was in flight at the kill (2 binds x window 64; seen:
-        // 116-128), with room for one more window of responses that had
-        // arrived but whose "submitted" state was not yet written.
+        // 116-128) plus the acceptances recorded in the last few
+        // milliseconds before it, which the dispatcher syncs every 5 ms.
         assert!(
-            duplicates <= 2 * 64 * 2,
+            duplicates <= 2 * 64 * 4,
             "round {round}: {duplicates} duplicates is more than was in flight"
         );
         // No status lost: the API shows every accepted message delivered.

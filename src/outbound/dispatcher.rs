@@ -129,6 +129,9 @@ pub struct Dispatcher {
     acks: Vec<oneshot::Sender<()>>,
     /// Messages accepted and not final, shared with the API.
     depth: Arc<AtomicUsize>,
+    /// State changes written since the last sync request.
+    unsynced: bool,
+    last_sync_request: Instant,
 }
 
 const RETRY_BASE: Duration = Duration::from_millis(200);
@@ -163,6 +166,8 @@ impl Dispatcher {
                 early_receipts: HashMap::default(),
                 acks: Vec::new(),
                 depth: depth.clone(),
+                unsynced: false,
+                last_sync_request: Instant::now(),
             },
             DispatcherHandle { tx, depth },
         )
@@ -190,6 +195,7 @@ impl Dispatcher {
         loop {
             self.pump();
             self.flush_acks();
+            self.request_sync();
             tokio::select! {
                 command = self.commands.recv(), if commands_open => match command {
                     Some(Command::Accepted(records)) => {
@@ -624,7 +630,23 @@ impl Dispatcher {
         self.persist(&mut record);
     }
 
+    /// Asks for a group commit (without waiting) at most every 5 ms while
+    /// state changes are being written, so that after a crash the replay
+    /// resends only what was in flight or changed in the last few
+    /// milliseconds, not everything sled had not flushed on its own.
+    fn request_sync(&mut self) {
+        if self.unsynced && self.last_sync_request.elapsed() >= Duration::from_millis(5) {
+            self.unsynced = false;
+            self.last_sync_request = Instant::now();
+            let durability = self.store.durability().clone();
+            tokio::spawn(async move {
+                let _ = durability.sync().await;
+            });
+        }
+    }
+
     fn persist(&mut self, record: &mut MessageRecord) {
+        self.unsynced = true;
         record.updated_at = now_ms();
         if let Err(e) = self.events.message_status(record) {
             warn!(error = %e, id = %record.id, "could not stage a status event");
