@@ -46,7 +46,9 @@ pub struct Settings {
 }
 
 /// Runs the daemon until `shutdown` resolves. Calls `ready` once the API
-/// listens (systemd READY=1).
+/// listens (systemd READY=1); sends systemd STOPPING=1 (a no-op without
+/// `NOTIFY_SOCKET`) when the drain begins, and keeps `STATUS=binds up: N/M`
+/// current in between.
 pub async fn run(
     settings: Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -100,6 +102,8 @@ pub async fn run(
             )
         })
         .collect();
+    let binds_total: usize = settings.smpp.iter().map(|c| c.binds).sum();
+    let status_binds = binds_up.clone();
     let state = Arc::new(ApiState {
         store: store.clone(),
         dispatcher: handle,
@@ -112,6 +116,15 @@ pub async fn run(
     let listener = tokio::net::TcpListener::bind(settings.api_listen).await?;
     info!(listen = %settings.api_listen, "API listening");
     ready();
+    let status_task = crate::systemd::spawn_status(status_binds, binds_total);
+    // STOPPING=1 as soon as shutdown begins, before the API's own drain.
+    let shutdown = async move {
+        shutdown.await;
+        if let Some(task) = status_task {
+            task.abort();
+        }
+        crate::systemd::notify_stopping();
+    };
     let api = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown);
     api.await?;
 

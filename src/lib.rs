@@ -16,4 +16,5 @@ pub mod outbound;
 pub mod settings;
 pub mod sim;
 pub mod store;
+pub mod systemd;
 pub mod transport;

@@ -22,6 +22,14 @@ fn design_example_passes() {
 }
 
 #[test]
+fn systemd_example_config_passes() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/config.example.toml");
+    let report = check_config(&path);
+    assert_eq!(report.exit_code, 0, "{}", report.stderr);
+    assert!(report.stdout.starts_with("configuration OK: 2 carriers"));
+}
+
+#[test]
 fn the_module_copy_of_the_example_is_identical() {
     let here = std::fs::read_to_string(fixture("design_example.toml")).expect("fixture");
     let module = std::fs::read_to_string(

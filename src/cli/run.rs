@@ -2,7 +2,9 @@
 //!
 //! Logs go to stderr (journald adds timestamps, so ours are compact) with a
 //! `RUST_LOG`-style filter, default `info`. SIGTERM and SIGINT stop intake,
-//! unbind cleanly, flush and exit 0.
+//! unbind cleanly, flush and exit 0. Under systemd (`Type=notify`) it sends
+//! READY=1 once the API listens, WATCHDOG=1 keep-alives when `WatchdogSec=`
+//! is set, and STOPPING=1 when the drain begins (`crate::systemd`).
 
 use std::path::Path;
 
@@ -43,23 +45,40 @@ pub fn run(path: &Path) -> Result<(), CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let api_listen = settings.api_listen;
     runtime
-        .block_on(daemon::run(settings, shutdown_signal(), || {}))
+        .block_on(daemon::run(settings, shutdown_signal(), move || {
+            // Called on the runtime: the watchdog task runs on its workers,
+            // so a wedged runtime stops the keep-alives.
+            crate::systemd::notify_ready(&format!("API listening on {api_listen}"));
+            crate::systemd::spawn_watchdog();
+        }))
         .map_err(CliError::Failed)
 }
 
-/// Resolves on SIGTERM or SIGINT.
+/// Resolves on SIGTERM or SIGINT. SIGHUP (`systemctl reload`) is caught so
+/// that it does not kill the process, and logged: reloading is not built yet.
 pub async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let term = signal(SignalKind::terminate());
     let int = signal(SignalKind::interrupt());
-    match (term, int) {
-        (Ok(mut term), Ok(mut int)) => {
+    let hup = signal(SignalKind::hangup());
+    match (term, int, hup) {
+        (Ok(mut term), Ok(mut int), Ok(mut hup)) => loop {
             tokio::select! {
-                _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-                _ = int.recv() => tracing::info!("SIGINT: stopping"),
+                _ = term.recv() => {
+                    tracing::info!("SIGTERM: stopping");
+                    break;
+                }
+                _ = int.recv() => {
+                    tracing::info!("SIGINT: stopping");
+                    break;
+                }
+                _ = hup.recv() => {
+                    tracing::warn!("SIGHUP: reloading is not supported yet; restart to apply a new configuration");
+                }
             }
-        }
+        },
         _ => {
             let _ = tokio::signal::ctrl_c().await;
         }
