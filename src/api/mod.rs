@@ -5,7 +5,6 @@ pub mod error;
 mod messages;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -122,18 +121,4 @@ async fn ready(State(state): State<Arc<ApiState>>) -> Response {
         )
         .into_response()
     }
-}
-
-/// Serves the API until `shutdown` resolves.
-pub async fn serve(
-    listen: SocketAddr,
-    state: Arc<ApiState>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    tracing::info!(%listen, "API listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
-    Ok(())
 }

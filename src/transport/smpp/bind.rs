@@ -92,6 +92,8 @@ enum Ended {
 struct InFlight {
     message_id: Arc<str>,
     segment: u16,
+    /// When the submit was handed to the session (latency metric).
+    sent: Instant,
 }
 
 /// State of one connection.
@@ -254,6 +256,7 @@ impl<'a> Link<'a> {
                     InFlight {
                         message_id: job.message_id,
                         segment: job.segment,
+                        sent: Instant::now(),
                     },
                 );
             }
@@ -387,6 +390,7 @@ impl<'a> Link<'a> {
         let Some(job) = self.in_flight.remove(&tag) else {
             return;
         };
+        crate::metrics::submit_latency(&self.carrier.name, job.sent.elapsed().as_secs_f64());
         let status = pdu.command_status;
         let event = if mismatched {
             TransportEvent::Refused {
