@@ -65,6 +65,34 @@ async fn ten_thousand_messages_reach_the_carrier_exactly_once_and_are_delivered(
     );
     // The API agrees with the events.
     wait_for_status(&api, &ids[..50], "delivered", Duration::from_secs(10)).await;
+    // And so do the metrics (DESIGN §4.5).
+    let text = std::fs::read_to_string(&config).expect("config");
+    let metrics_listen = text
+        .split("[metrics]")
+        .nth(1)
+        .and_then(|rest| rest.split('"').nth(1))
+        .expect("metrics listen");
+    let body = client()
+        .get(format!("http://{metrics_listen}/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("text");
+    let delivered = body
+        .lines()
+        .find(|l| {
+            l.starts_with("carrier_gateway_messages_total{") && l.contains("status=\"delivered\"")
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok());
+    assert_eq!(delivered, Some(10_000.0), "{body}");
+    assert!(body.contains("carrier_gateway_outbox_depth 0"), "{body}");
+    assert!(
+        body.contains("carrier_gateway_binds_up{carrier=\"acme\"} 2"),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
