@@ -75,3 +75,9 @@ pub fn submit_latency(carrier: &str, seconds: f64) {
 pub fn outbox_depth(depth: usize) {
     gauge!("carrier_gateway_outbox_depth").set(depth as f64);
 }
+
+/// One group commit (flush + fdatasync) that served `waiters` writers.
+pub fn group_commit(waiters: usize) {
+    counter!("carrier_gateway_store_syncs_total").increment(1);
+    counter!("carrier_gateway_store_sync_waiters_total").increment(waiters as u64);
+}

@@ -11,7 +11,6 @@
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -23,16 +22,6 @@ type Waiter = oneshot::Sender<Result<(), Arc<std::io::Error>>>;
 #[derive(Clone)]
 pub struct Durability {
     requests: mpsc::UnboundedSender<Waiter>,
-    stats: Arc<SyncStats>,
-}
-
-/// Counters of the group commit, for metrics and benchmarks.
-#[derive(Debug, Default)]
-pub struct SyncStats {
-    /// fdatasync calls made.
-    pub syncs: AtomicU64,
-    /// Writers served.
-    pub waiters: AtomicU64,
 }
 
 impl Durability {
@@ -48,8 +37,6 @@ impl Durability {
             let _ = dir.sync_all();
         }
         let (requests, mut queue) = mpsc::unbounded_channel::<Waiter>();
-        let stats = Arc::new(SyncStats::default());
-        let thread_stats = stats.clone();
         std::thread::Builder::new()
             .name("group-commit".into())
             .spawn(move || {
@@ -67,10 +54,7 @@ impl Durability {
                     if let Err(e) = &result {
                         tracing::error!(error = %e, "group commit failed; the writers are told");
                     }
-                    thread_stats.syncs.fetch_add(1, Ordering::Relaxed);
-                    thread_stats
-                        .waiters
-                        .fetch_add(group.len() as u64, Ordering::Relaxed);
+                    crate::metrics::group_commit(group.len());
                     for waiter in group.drain(..) {
                         let _ = waiter.send(result.clone());
                     }
@@ -80,7 +64,7 @@ impl Durability {
                 path: data_path,
                 source,
             })?;
-        Ok(Durability { requests, stats })
+        Ok(Durability { requests })
     }
 
     /// Resolves when every write made before this call is on disk.
@@ -95,10 +79,5 @@ impl Durability {
             }),
             Err(_) => Err(StoreError::Closed),
         }
-    }
-
-    /// Group-commit counters.
-    pub fn stats(&self) -> &SyncStats {
-        &self.stats
     }
 }

@@ -190,22 +190,17 @@ impl<'a> Writer<'a> {
 
     #[inline(always)]
     pub fn u16(&mut self, v: u16) {
-        self.fixed(v.to_be_bytes());
+        self.array(v.to_be_bytes());
     }
 
     #[inline(always)]
     pub fn u32(&mut self, v: u32) {
-        self.fixed(v.to_be_bytes());
+        self.array(v.to_be_bytes());
     }
 
     /// Writes a run of octets known at compile time to be N long.
     #[inline(always)]
     pub fn array<const N: usize>(&mut self, v: [u8; N]) {
-        self.fixed(v);
-    }
-
-    #[inline(always)]
-    fn fixed<const N: usize>(&mut self, v: [u8; N]) {
         match std::mem::take(&mut self.rest).split_first_chunk_mut::<N>() {
             Some((dst, rest)) => {
                 *dst = v;
