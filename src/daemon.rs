@@ -12,11 +12,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use tokio::sync::{mpsc, watch};
 use tracing::info;
 
 use crate::api::{self, ApiState, NumberRoute};
 use crate::outbound::dispatcher::{CarrierRoute, Dispatcher, StatusEvents};
+use crate::outbound::limits::NumberLimits;
 use crate::outbound::plan::PlanOptions;
 use crate::store::Store;
 use crate::transport::smpp::{SmppCarrier, SmppTransport};
@@ -39,10 +41,76 @@ pub struct Settings {
     pub plans: HashMap<String, PlanOptions>,
     /// Business number → carrier name.
     pub numbers: HashMap<String, String>,
+    /// Business number → the limits it is subject to.
+    pub limits: HashMap<String, NumberLimits>,
     /// Default validity of outbound messages.
     pub default_validity: Duration,
     /// The core's webhook.
     pub core: crate::core_link::CoreLinkSettings,
+}
+
+/// The API's view of the business numbers.
+fn number_routes(settings: &Settings) -> HashMap<String, NumberRoute> {
+    settings
+        .numbers
+        .iter()
+        .map(|(number, carrier)| {
+            (
+                number.clone(),
+                NumberRoute {
+                    carrier: carrier.clone(),
+                    plan: settings.plans.get(carrier).cloned().unwrap_or_default(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Applies reloaded settings (SIGHUP): business numbers and limits take
+/// effect at once, binds stay up. What needs new connections or sockets
+/// (carriers, listen addresses, the state directory) is reported and left
+/// for a restart.
+async fn apply_reloads(
+    mut current: Settings,
+    mut reloads: mpsc::Receiver<Settings>,
+    api: Arc<ApiState>,
+) {
+    while let Some(next) = reloads.recv().await {
+        let mut needs_restart = Vec::new();
+        if next.smpp != current.smpp || next.plans != current.plans {
+            needs_restart.push("carriers");
+        }
+        if next.api_listen != current.api_listen || next.metrics_listen != current.metrics_listen {
+            needs_restart.push("listen addresses");
+        }
+        if next.state_dir != current.state_dir {
+            needs_restart.push("state_dir");
+        }
+        if next.tokens != current.tokens {
+            needs_restart.push("API tokens");
+        }
+        if next.core != current.core {
+            needs_restart.push("the core link");
+        }
+        let mut routes = number_routes(&next);
+        // A number's carrier that is not connected cannot take messages:
+        // keep the old route for it until a restart.
+        routes.retain(|_, route| current.plans.contains_key(&route.carrier));
+        api.numbers.store(Arc::new(routes));
+        api.dispatcher.reload_limits(next.limits.clone()).await;
+        info!(
+            numbers = next.numbers.len(),
+            "configuration reloaded: numbers and limits applied"
+        );
+        if !needs_restart.is_empty() {
+            tracing::warn!(
+                changed = %needs_restart.join(", "),
+                "these changes take effect at the next restart"
+            );
+        }
+        current.numbers = next.numbers;
+        current.limits = next.limits;
+    }
 }
 
 /// Runs the daemon until `shutdown` resolves. Calls `ready` once the API
@@ -52,6 +120,7 @@ pub struct Settings {
 pub async fn run(
     settings: Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    reloads: mpsc::Receiver<Settings>,
     ready: impl FnOnce() + Send,
 ) -> anyhow::Result<()> {
     let store = Store::open(&settings.state_dir)?;
@@ -86,22 +155,16 @@ pub async fn run(
 
     let core_link = crate::core_link::start(&store, &settings.core, stop_rx.clone())?;
     let status_events: Arc<dyn StatusEvents> = core_link.status_events();
-    let (dispatcher, handle) = Dispatcher::new(store.clone(), routes, status_events, events_rx);
+    let (dispatcher, handle) = Dispatcher::new(
+        store.clone(),
+        routes,
+        &settings.limits,
+        status_events,
+        events_rx,
+    );
     let dispatcher_task = tokio::spawn(dispatcher.run());
 
-    let numbers = settings
-        .numbers
-        .iter()
-        .map(|(number, carrier)| {
-            (
-                number.clone(),
-                NumberRoute {
-                    carrier: carrier.clone(),
-                    plan: settings.plans.get(carrier).cloned().unwrap_or_default(),
-                },
-            )
-        })
-        .collect();
+    let numbers = ArcSwap::from_pointee(number_routes(&settings));
     let binds_total: usize = settings.smpp.iter().map(|c| c.binds).sum();
     let status_binds = binds_up.clone();
     let state = Arc::new(ApiState {
@@ -113,6 +176,7 @@ pub async fn run(
         binds_up,
         max_outbox: 1_000_000,
     });
+    let reload_task = tokio::spawn(apply_reloads(settings.clone(), reloads, state.clone()));
     let listener = tokio::net::TcpListener::bind(settings.api_listen).await?;
     info!(listen = %settings.api_listen, "API listening");
     ready();
@@ -127,6 +191,7 @@ pub async fn run(
     };
     let api = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown);
     api.await?;
+    reload_task.abort();
 
     info!("stopping: unbinding carriers");
     let _ = stop_tx.send(true);

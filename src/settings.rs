@@ -16,6 +16,7 @@ use carrier_protocol::text::choose::{Concatenation, EncodingOptions, LanguageSet
 use crate::config::{self, Carrier, Config, MessageIdFormat};
 use crate::core_link::CoreLinkSettings;
 use crate::daemon::Settings;
+use crate::outbound::limits::NumberLimits;
 use crate::outbound::plan::PlanOptions;
 use crate::transport::smpp::{ErrorPolicy, SmppCarrier};
 
@@ -39,6 +40,11 @@ impl Settings {
             .iter()
             .map(|n| (n.number.as_str().to_owned(), n.carrier.clone()))
             .collect();
+        let limits = config
+            .numbers()
+            .iter()
+            .map(|n| (n.number.as_str().to_owned(), number_limits(config, n)))
+            .collect();
         let core = config.core();
         Settings {
             state_dir: config.state_dir().to_owned(),
@@ -53,6 +59,7 @@ impl Settings {
             smpp,
             plans,
             numbers,
+            limits,
             default_validity: DEFAULT_VALIDITY,
             core: CoreLinkSettings {
                 webhook_url: core.webhook_url.to_string(),
@@ -65,6 +72,21 @@ impl Settings {
                     .collect(),
             },
         }
+    }
+}
+
+/// The caps a number is subject to: its own, its campaign's and its
+/// brand's.
+fn number_limits(config: &Config, number: &config::BusinessNumber) -> NumberLimits {
+    let campaign = number
+        .campaign
+        .as_deref()
+        .and_then(|id| config.campaign(id));
+    let brand = campaign.and_then(|c| config.brand(&c.brand));
+    NumberLimits {
+        own: number.limits,
+        campaign: campaign.map(|c| (c.id.clone(), c.limits)),
+        brand: brand.map(|b| (b.id.clone(), b.limits)),
     }
 }
 

@@ -1,4 +1,4 @@
-//! systemd integration (`Type=notify`): READY, STOPPING, STATUS and watchdog
+//! systemd integration (`Type=notify`): READY, RELOADING, STOPPING, STATUS and watchdog
 //! keep-alives over the `sd_notify` protocol (a datagram to the Unix socket
 //! named by `NOTIFY_SOCKET`).
 //!
@@ -38,6 +38,18 @@ pub fn notify_stopping() {
         NotifyState::Stopping,
         NotifyState::Status("stopping: draining and unbinding carriers"),
     ]);
+}
+
+/// `RELOADING=1` with the monotonic time (SIGHUP): a reload has begun;
+/// [`notify_ready`] ends it.
+pub fn notify_reloading() {
+    if !enabled() {
+        return;
+    }
+    match NotifyState::monotonic_usec_now() {
+        Ok(now) => send(&[NotifyState::Reloading, now]),
+        Err(_) => send(&[NotifyState::Reloading]),
+    }
 }
 
 /// A `STATUS=` line, shown by `systemctl status`.

@@ -3,36 +3,10 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use serde_json::{Value, json};
-
-/// Texts of the submits the simulator accepted, with counts. Segments are
-/// single here: each text is one submit.
-fn accepted_texts(sim: &Sim) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    for record in sim_records(sim) {
-        let hex = record["short_message_hex"].as_str().unwrap_or_default();
-        let bytes = carrier_protocol::hex::decode(hex).unwrap_or_default();
-        let text = carrier_protocol::text::gsm7::decode_unpacked(
-            &bytes,
-            carrier_protocol::text::gsm7::Tables::DEFAULT,
-        )
-        .unwrap_or_default();
-        *counts.entry(text).or_insert(0) += 1;
-    }
-    counts
-}
-
-async fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 fn delivered_ids(events: &Events) -> std::collections::HashSet<String> {
     events

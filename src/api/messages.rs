@@ -91,7 +91,8 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
             request.to
         )));
     }
-    let Some(route) = state.numbers.get(&request.from) else {
+    let numbers = state.numbers.load_full();
+    let Some(route) = numbers.get(&request.from) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_number",

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
+
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -39,8 +41,8 @@ pub struct ApiState {
     pub dispatcher: DispatcherHandle,
     /// Bearer tokens; empty means no authentication (loopback only).
     pub tokens: Vec<String>,
-    /// Business numbers.
-    pub numbers: HashMap<String, NumberRoute>,
+    /// Business numbers (replaced on SIGHUP).
+    pub numbers: ArcSwap<HashMap<String, NumberRoute>>,
     /// Validity when the request gives none.
     pub default_validity: Duration,
     /// Binds up across all carriers (readiness).

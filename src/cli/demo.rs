@@ -78,6 +78,7 @@ async fn demo(once: bool) -> anyhow::Result<()> {
         smpp: vec![carrier],
         plans: HashMap::from([("demo-smsc".to_owned(), PlanOptions::default())]),
         numbers: HashMap::from([(NUMBER.to_owned(), "demo-smsc".to_owned())]),
+        limits: HashMap::new(),
         default_validity: crate::settings::DEFAULT_VALIDITY,
         core: CoreLinkSettings {
             webhook_url: format!("http://{}/events", sink.addr()),
@@ -92,14 +93,21 @@ async fn demo(once: bool) -> anyhow::Result<()> {
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         tokio::select! {
-            _ = super::run::shutdown_signal() => {}
+            _ = super::run::shutdown_signal(|| {
+                tracing::info!("SIGHUP: the demo's configuration is built in; nothing to reload")
+            }) => {}
             _ = done_rx => {}
         }
     };
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
-    let gateway = tokio::spawn(daemon::run(settings, shutdown, move || {
-        let _ = ready_tx.send(());
-    }));
+    let gateway = tokio::spawn(daemon::run(
+        settings,
+        shutdown,
+        tokio::sync::mpsc::channel(1).1,
+        move || {
+            let _ = ready_tx.send(());
+        },
+    ));
     let _ = ready_rx.await;
     println!(
         "\ncarrier-gateway demo\n  API            http://{api}  (token {TOKEN})\n  SMSC simulator {}  (receipts after 500 ms)\n  webhook sink   http://{}/events  (events are printed below)\n\nSend a message:\n  curl -s -H 'Authorization: Bearer {TOKEN}' -H 'Content-Type: application/json' \\\n    -d '{{\"from\": \"{NUMBER}\", \"to\": \"+15557654321\", \"text\": \"Hello from the demo\"}}' \\\n    http://{api}/v1/messages\nThen: curl -s -H 'Authorization: Bearer {TOKEN}' http://{api}/v1/messages/ID\n\nSending a sample message now:",

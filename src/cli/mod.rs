@@ -13,6 +13,15 @@ pub enum CliError {
     Failed(anyhow::Error),
 }
 
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::BadInput(message) => f.write_str(message),
+            CliError::Failed(error) => write!(f, "{error:#}"),
+        }
+    }
+}
+
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
         CliError::Failed(e.into())

@@ -2,7 +2,8 @@
 //!
 //! Logs go to stderr (journald adds timestamps, so ours are compact) with a
 //! `RUST_LOG`-style filter, default `info`. SIGTERM and SIGINT stop intake,
-//! unbind cleanly, flush and exit 0. Under systemd (`Type=notify`) it sends
+//! unbind cleanly, flush and exit 0; SIGHUP reloads
+//! numbers and limits from the same file without dropping binds. Under systemd (`Type=notify`) it sends
 //! READY=1 once the API listens, WATCHDOG=1 keep-alives when `WatchdogSec=`
 //! is set, and STOPPING=1 when the drain begins (`crate::systemd`).
 
@@ -37,7 +38,7 @@ pub fn load(path: &Path) -> Result<Config, CliError> {
     })
 }
 
-/// Runs the daemon until SIGTERM or SIGINT.
+/// Runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the file.
 pub fn run(path: &Path) -> Result<(), CliError> {
     init_logging();
     let config = load(path)?;
@@ -46,19 +47,36 @@ pub fn run(path: &Path) -> Result<(), CliError> {
         .enable_all()
         .build()?;
     let api_listen = settings.api_listen;
+    let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
+    let path = path.to_owned();
+    let reload = move || match load(&path) {
+        Ok(config) => {
+            crate::systemd::notify_reloading();
+            let _ = reload_tx.try_send(Settings::from_config(&config));
+            crate::systemd::notify_ready("configuration reloaded");
+        }
+        Err(e) => tracing::error!(
+            "SIGHUP: the configuration was not reloaded, the running one stays in force: {e}"
+        ),
+    };
     runtime
-        .block_on(daemon::run(settings, shutdown_signal(), move || {
-            // Called on the runtime: the watchdog task runs on its workers,
-            // so a wedged runtime stops the keep-alives.
-            crate::systemd::notify_ready(&format!("API listening on {api_listen}"));
-            crate::systemd::spawn_watchdog();
-        }))
+        .block_on(daemon::run(
+            settings,
+            shutdown_signal(reload),
+            reload_rx,
+            move || {
+                // Called on the runtime: the watchdog task runs on its workers,
+                // so a wedged runtime stops the keep-alives.
+                crate::systemd::notify_ready(&format!("API listening on {api_listen}"));
+                crate::systemd::spawn_watchdog();
+            },
+        ))
         .map_err(CliError::Failed)
 }
 
-/// Resolves on SIGTERM or SIGINT. SIGHUP (`systemctl reload`) is caught so
-/// that it does not kill the process, and logged: reloading is not built yet.
-pub async fn shutdown_signal() {
+/// Resolves on SIGTERM or SIGINT; calls `on_hangup` for each SIGHUP
+/// (`systemctl reload`).
+pub async fn shutdown_signal(mut on_hangup: impl FnMut() + Send) {
     use tokio::signal::unix::{SignalKind, signal};
     let term = signal(SignalKind::terminate());
     let int = signal(SignalKind::interrupt());
@@ -75,7 +93,8 @@ pub async fn shutdown_signal() {
                     break;
                 }
                 _ = hup.recv() => {
-                    tracing::warn!("SIGHUP: reloading is not supported yet; restart to apply a new configuration");
+                    tracing::info!("SIGHUP: reloading the configuration");
+                    on_hangup();
                 }
             }
         },

@@ -15,7 +15,7 @@ use crate::store::outbox::MessageRecord;
 use crate::store::{Store, StoreError};
 
 /// What the daemon configures of the core link (`[core]`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreLinkSettings {
     /// `webhook_url`.
     pub webhook_url: String,

@@ -8,6 +8,10 @@
 //! conversations are independent, so one slow or throttled conversation
 //! never holds up another.
 //!
+//! Segments leave through per-number lanes (see [`super::lanes`]) and the
+//! limiter (see [`super::limits`]): a number at its cap is parked and the
+//! others go on.
+//!
 //! Every status change is written to the outbox together with its
 //! `message.status` event. Receipts are acknowledged to the carrier only
 //! after the change they cause is fsync'd (the transport waits on an ack
@@ -28,6 +32,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use super::lanes::Lanes;
+use super::limits::{Admission, DailyLease, EntityId, Limiter, NumberLimits};
 use super::plan::{self, PlanOptions};
 use crate::store::outbox::{ErrorInfo, MessageRecord, Status, now_ms};
 use crate::store::{Store, StoreError};
@@ -49,10 +55,12 @@ pub struct CarrierRoute {
     pub id_mapping: MessageIdMapping,
 }
 
-/// Commands from the API.
+/// Commands from the API and the daemon.
 pub enum Command {
     /// Newly accepted messages, already durable, in acceptance order.
     Accepted(Vec<MessageRecord>),
+    /// New limits (SIGHUP): number → its limits.
+    ReloadLimits(std::collections::HashMap<String, NumberLimits>),
 }
 
 /// Sends commands to the dispatcher.
@@ -72,6 +80,11 @@ impl DispatcherHandle {
     pub async fn accepted(&self, records: Vec<MessageRecord>) {
         let _ = self.tx.send(Command::Accepted(records)).await;
     }
+
+    /// Replaces the limits, keeping what was counted so far.
+    pub async fn reload_limits(&self, limits: std::collections::HashMap<String, NumberLimits>) {
+        let _ = self.tx.send(Command::ReloadLimits(limits)).await;
+    }
 }
 
 /// A message being submitted.
@@ -84,6 +97,13 @@ struct Active {
     outstanding: u16,
     /// Consecutive transient failures, for the backoff.
     failures: u32,
+    /// Backing off after a transient failure: not sent until then.
+    backoff: Option<Instant>,
+    /// Whether this attempt already sent a segment (attempts are counted
+    /// once per attempt, not per segment).
+    attempt_started: bool,
+    /// Whether the remaining segments were counted against daily caps.
+    daily_reserved: bool,
 }
 
 type ConversationKey = (String, String);
@@ -117,8 +137,16 @@ pub struct Dispatcher {
     conversations: HashMap<ConversationKey, VecDeque<Arc<str>>>,
     waiting: HashMap<Arc<str>, MessageRecord>,
     active: HashMap<Arc<str>, Active>,
-    /// Active messages with segments to send.
-    ready: VecDeque<Arc<str>>,
+    /// Active messages with segments to send, per sending number.
+    lanes: Lanes,
+    limiter: Limiter,
+    /// Bumped when the limits are reloaded, so lease answers for the old
+    /// limiter's entities are ignored.
+    limiter_generation: u64,
+    leases_tx: mpsc::UnboundedSender<LeaseOutcome>,
+    leases: mpsc::UnboundedReceiver<LeaseOutcome>,
+    /// When parked lanes were last checked for expired messages.
+    last_expiry_sweep: Instant,
     retries: BinaryHeap<Reverse<(Instant, Arc<str>)>>,
     /// Carrier id → message and segment, for receipts.
     receipt_index: HashMap<(String, MessageIdKey), IndexEntry>,
@@ -134,6 +162,14 @@ pub struct Dispatcher {
     last_sync_request: Instant,
 }
 
+/// A daily-count lease was persisted (or not).
+struct LeaseOutcome {
+    generation: u64,
+    entity: EntityId,
+    lease: DailyLease,
+    durable: bool,
+}
+
 const RETRY_BASE: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(60);
 const EARLY_RECEIPT_TTL: Duration = Duration::from_secs(120);
@@ -143,11 +179,13 @@ impl Dispatcher {
     pub fn new(
         store: Store,
         routes: std::collections::HashMap<String, CarrierRoute>,
+        limits: &std::collections::HashMap<String, NumberLimits>,
         events: Arc<dyn StatusEvents>,
         transport: mpsc::Receiver<TransportEvent>,
     ) -> (Dispatcher, DispatcherHandle) {
         let routes = routes.into_iter().collect();
         let (tx, commands) = mpsc::channel(1024);
+        let (leases_tx, leases) = mpsc::unbounded_channel();
         let depth = Arc::new(AtomicUsize::new(0));
         (
             Dispatcher {
@@ -159,7 +197,12 @@ impl Dispatcher {
                 conversations: HashMap::default(),
                 waiting: HashMap::default(),
                 active: HashMap::default(),
-                ready: VecDeque::new(),
+                lanes: Lanes::default(),
+                limiter: Limiter::new(limits.iter().map(|(n, l)| (n.as_str(), l))),
+                limiter_generation: 0,
+                leases_tx,
+                leases,
+                last_expiry_sweep: Instant::now(),
                 retries: BinaryHeap::new(),
                 receipt_index: HashMap::default(),
                 last_sweep: Instant::now(),
@@ -176,6 +219,7 @@ impl Dispatcher {
     /// Replays the outbox (everything not final, in acceptance order), then
     /// runs until the API and every transport are gone.
     pub async fn run(mut self) -> Result<(), StoreError> {
+        self.restore_daily_counts()?;
         let unfinished = self.store.unfinished_messages()?;
         if !unfinished.is_empty() {
             info!(count = unfinished.len(), "replaying the outbox");
@@ -202,8 +246,10 @@ impl Dispatcher {
                         self.add_depth(records.len());
                         self.enqueue(records);
                     }
+                    Some(Command::ReloadLimits(limits)) => self.reload_limits(&limits),
                     None => commands_open = false,
                 },
+                Some(outcome) = self.leases.recv() => self.on_lease(outcome),
                 event = self.transport.recv() => match event {
                     Some(event) => {
                         self.on_transport(event);
@@ -212,7 +258,10 @@ impl Dispatcher {
                             self.on_transport(event);
                         }
                     }
-                    None => return Ok(()),
+                    None => {
+                        self.save_daily_counts();
+                        return Ok(());
+                    }
                 },
                 _ = tick.tick() => self.on_tick(),
             }
@@ -257,6 +306,7 @@ impl Dispatcher {
         ) {
             Ok(segments) => {
                 let mut record = record;
+                let from = record.from.clone();
                 if record.segments.len() != segments.parts.len() {
                     record.segments = vec![Default::default(); segments.parts.len()];
                 }
@@ -276,9 +326,12 @@ impl Dispatcher {
                         to_send,
                         outstanding: 0,
                         failures: 0,
+                        backoff: None,
+                        attempt_started: false,
+                        daily_reserved: false,
                     },
                 );
-                self.ready.push_back(id);
+                self.lanes.push(&from, id);
             }
             Err(e) => self.finish(
                 record,
@@ -288,60 +341,122 @@ impl Dispatcher {
         }
     }
 
-    /// Hands ready segments to their carriers' queues until one is full.
+    /// Hands ready segments to their carriers' queues, lane by lane, one
+    /// segment per turn, until every lane is idle or parked.
     fn pump(&mut self) {
-        let now_ms = now_ms();
-        while let Some(id) = self.ready.pop_front() {
+        let now = Instant::now();
+        let wall = now_ms();
+        let routes = &self.routes;
+        self.lanes
+            .wake_carriers(|carrier| routes.get(carrier).is_some_and(|r| !r.jobs.is_full()));
+        while let Some(number) = self.lanes.next_runnable() {
+            self.serve_lane(number, now, wall);
+        }
+    }
+
+    /// One turn of a lane: sends at most one segment, then ends the turn,
+    /// or parks the lane on what stops it.
+    fn serve_lane(&mut self, number: Arc<str>, now: Instant, wall: u64) {
+        loop {
+            let Some(id) = self.lanes.front(&number).cloned() else {
+                self.lanes.end_turn(number);
+                return;
+            };
             let Some(active) = self.active.get_mut(&id) else {
+                self.lanes.pop_front(&number);
                 continue;
             };
-            if active.record.expires_at <= now_ms && active.outstanding == 0 {
-                let record = self.deactivate(&id);
-                if let Some(record) = record {
-                    self.finish(
-                        record,
-                        Status::Expired,
-                        Some(error(
-                            "expired",
-                            "the message's validity ended before it was accepted by the carrier",
-                        )),
-                    );
+            if active.backoff.is_some() || active.to_send.is_empty() {
+                // Its retry timer (or its last response) puts it back.
+                self.lanes.pop_front(&number);
+                continue;
+            }
+            if active.record.expires_at <= wall {
+                self.lanes.pop_front(&number);
+                if active.outstanding == 0 {
+                    self.expire(&id);
                 }
                 continue;
             }
             let Some(route) = self.routes.get(&active.record.carrier) else {
+                self.lanes.pop_front(&number);
                 continue;
             };
-            let mut sent_any = false;
-            while let Some(&segment) = active.to_send.front() {
-                let Some(body) = plan::submit_sm(
-                    &active.record.from,
-                    &active.record.to,
-                    &active.segments,
-                    usize::from(segment),
-                    active.record.receipts,
-                ) else {
-                    active.to_send.pop_front();
-                    continue;
-                };
-                let job = SubmitJob {
-                    message_id: id.clone(),
-                    segment,
-                    body,
-                };
-                match route.jobs.try_send(job) {
-                    Ok(()) => {
-                        active.to_send.pop_front();
-                        active.outstanding += 1;
-                        sent_any = true;
+            if route.jobs.is_full() {
+                let carrier = active.record.carrier.clone();
+                self.lanes.park_on_carrier(number, &carrier);
+                return;
+            }
+            let daily = if active.daily_reserved {
+                0
+            } else {
+                active.to_send.len() as u32
+            };
+            match self.limiter.admit(&number, now, wall, daily) {
+                Admission::Go => {}
+                Admission::Wait { until, entity } => {
+                    self.lanes.park_on_entity(number, entity, Some(until));
+                    return;
+                }
+                Admission::Lease { entity, lease } => {
+                    self.persist_lease(entity, lease);
+                    self.lanes.park_on_entity(number, entity, None);
+                    return;
+                }
+                Admission::LeasePending { entity } => {
+                    self.lanes.park_on_entity(number, entity, None);
+                    return;
+                }
+                Admission::Never { entity } => {
+                    let detail = format!(
+                        "the message has more segments than {} may send in a day",
+                        self.limiter.key(entity)
+                    );
+                    self.lanes.pop_front(&number);
+                    if active.outstanding == 0
+                        && let Some(record) = self.deactivate(&id)
+                    {
+                        self.finish(
+                            record,
+                            Status::Failed,
+                            Some(error("over_daily_cap", &detail)),
+                        );
                     }
-                    Err(_) => break,
+                    continue;
                 }
             }
-            if sent_any {
+            active.daily_reserved = true;
+            let Some(segment) = active.to_send.pop_front() else {
+                continue;
+            };
+            let Some(body) = plan::submit_sm(
+                &active.record.from,
+                &active.record.to,
+                &active.segments,
+                usize::from(segment),
+                active.record.receipts,
+            ) else {
+                continue;
+            };
+            let job = SubmitJob {
+                message_id: id.clone(),
+                segment,
+                body,
+            };
+            if route.jobs.try_send(job).is_err() {
+                // Only the dispatcher fills the queue, and it had room; the
+                // carrier must be gone. Keep the segment for later.
+                active.to_send.push_front(segment);
+                let carrier = active.record.carrier.clone();
+                self.lanes.park_on_carrier(number, &carrier);
+                return;
+            }
+            active.outstanding += 1;
+            if !active.attempt_started {
+                active.attempt_started = true;
                 active.record.attempts += 1;
                 active.record.status = Status::Sending;
-                active.record.updated_at = now_ms;
+                active.record.updated_at = wall;
                 // A first attempt is answered within milliseconds, so its
                 // "sending" is not written (one write per message less); a
                 // retry is, so operators see what is stuck and how often it
@@ -353,12 +468,109 @@ impl Dispatcher {
                     warn!(error = %e, "could not record sending status");
                 }
             }
-            if !active.to_send.is_empty() {
-                // The carrier's queue is full: try again on the next tick.
-                self.ready.push_front(id);
-                break;
+            if active.to_send.is_empty() {
+                self.lanes.pop_front(&number);
+            }
+            self.lanes.end_turn(number);
+            return;
+        }
+    }
+
+    /// Ends an active message whose validity is over.
+    fn expire(&mut self, id: &Arc<str>) {
+        if let Some(record) = self.deactivate(id) {
+            self.finish(
+                record,
+                Status::Expired,
+                Some(error(
+                    "expired",
+                    "the message's validity ended before it was accepted by the carrier",
+                )),
+            );
+        }
+    }
+
+    /// Writes a daily-count lease and tells the dispatcher once it is
+    /// fsync'd; segments counted against it wait until then.
+    fn persist_lease(&mut self, entity: EntityId, lease: DailyLease) {
+        let generation = self.limiter_generation;
+        let tx = self.leases_tx.clone();
+        let written = self
+            .store
+            .limits
+            .insert(self.limiter.key(entity).as_bytes(), &lease.to_bytes()[..]);
+        if let Err(e) = written {
+            warn!(error = %e, "could not persist a daily limit count; retrying");
+        }
+        let durability = self.store.durability().clone();
+        tokio::spawn(async move {
+            let durable = durability.sync().await.is_ok();
+            let _ = tx.send(LeaseOutcome {
+                generation,
+                entity,
+                lease,
+                durable,
+            });
+        });
+    }
+
+    fn on_lease(&mut self, outcome: LeaseOutcome) {
+        if outcome.generation != self.limiter_generation {
+            return;
+        }
+        if outcome.durable {
+            self.limiter.lease_durable(outcome.entity, outcome.lease);
+        } else {
+            self.limiter.lease_failed(outcome.entity);
+        }
+        self.lanes.wake_entity(outcome.entity);
+    }
+
+    /// Loads today's daily counts.
+    fn restore_daily_counts(&mut self) -> Result<(), StoreError> {
+        let wall = now_ms();
+        let keys: Vec<String> = self.limiter.daily_keys().map(str::to_owned).collect();
+        for key in keys {
+            if let Some(bytes) = self.store.limits.get(key.as_bytes())?
+                && let Some(lease) = DailyLease::from_bytes(&bytes)
+            {
+                self.limiter.restore_daily(&key, lease, wall);
             }
         }
+        Ok(())
+    }
+
+    /// On a clean stop, replaces the leases by the exact counts.
+    fn save_daily_counts(&self) {
+        for (key, count) in self.limiter.daily_counts() {
+            if count.day == 0 {
+                continue;
+            }
+            if let Err(e) = self
+                .store
+                .limits
+                .insert(key.as_bytes(), &count.to_bytes()[..])
+            {
+                warn!(error = %e, "could not save a daily limit count");
+            }
+        }
+    }
+
+    fn reload_limits(&mut self, limits: &std::collections::HashMap<String, NumberLimits>) {
+        self.limiter
+            .reload(limits.iter().map(|(n, l)| (n.as_str(), l)));
+        self.limiter_generation += 1;
+        if let Err(e) = self.restore_daily_counts() {
+            warn!(error = %e, "could not read daily limit counts");
+        }
+        self.lanes.wake_all();
+        info!(
+            limited_numbers = limits
+                .values()
+                .filter(|l| !l.own.is_unlimited() || l.campaign.is_some() || l.brand.is_some())
+                .count(),
+            "limits reloaded"
+        );
     }
 
     fn on_tick(&mut self) {
@@ -383,9 +595,31 @@ impl Dispatcher {
                 break;
             }
             if let Some(Reverse((_, id))) = self.retries.pop()
-                && self.active.contains_key(&id)
+                && let Some(active) = self.active.get_mut(&id)
             {
-                self.ready.push_back(id);
+                active.backoff = None;
+                active.attempt_started = false;
+                let from = active.record.from.clone();
+                self.lanes.push(&from, id);
+            }
+        }
+        self.lanes.wake_due(now);
+        if now.duration_since(self.last_expiry_sweep) >= Duration::from_secs(1) {
+            // Messages held by a cap expire while they wait.
+            self.last_expiry_sweep = now;
+            let wall = now_ms();
+            let expired: Vec<Arc<str>> = self
+                .lanes
+                .parked_messages()
+                .filter(|id| {
+                    self.active
+                        .get(*id)
+                        .is_some_and(|a| a.outstanding == 0 && a.record.expires_at <= wall)
+                })
+                .cloned()
+                .collect();
+            for id in expired {
+                self.expire(&id);
             }
         }
         self.early_receipts
@@ -486,6 +720,11 @@ impl Dispatcher {
         let Some(active) = self.active.get_mut(&id) else {
             return;
         };
+        if active.outstanding == 0 && !active.to_send.is_empty() && active.backoff.is_none() {
+            // Left its lane while segments were out (e.g. it expired).
+            let from = active.record.from.clone();
+            self.lanes.push(&from, id.clone());
+        }
         let all_accepted = active.outstanding == 0
             && active.to_send.is_empty()
             && active
@@ -514,14 +753,15 @@ impl Dispatcher {
         active.to_send.push_back(segment);
         active.failures += 1;
         crate::metrics::retry(&active.record.carrier, reason);
-        let exp = RETRY_BASE.saturating_mul(1 << active.failures.min(10));
-        let cap = exp.min(RETRY_MAX);
-        let delay = Duration::from_millis(
-            rand::rng().random_range(cap.as_millis() as u64 / 2..=cap.as_millis() as u64),
-        );
-        if active.outstanding == 0 {
-            self.ready.retain(|r| r != &id);
-            self.retries.push(Reverse((Instant::now() + delay, id)));
+        if active.backoff.is_none() {
+            let exp = RETRY_BASE.saturating_mul(1 << active.failures.min(10));
+            let cap = exp.min(RETRY_MAX);
+            let delay = Duration::from_millis(
+                rand::rng().random_range(cap.as_millis() as u64 / 2..=cap.as_millis() as u64),
+            );
+            let at = Instant::now() + delay;
+            active.backoff = Some(at);
+            self.retries.push(Reverse((at, id)));
         }
     }
 

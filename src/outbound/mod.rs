@@ -3,6 +3,8 @@
 //! failures, correlates receipts and persists every status change.
 
 pub mod dispatcher;
+mod lanes;
+pub mod limits;
 pub mod plan;
 
 pub use dispatcher::{Dispatcher, DispatcherHandle, StatusEvents};

@@ -16,7 +16,7 @@ use carrier_protocol::text::choose::{Concatenation, EncodingOptions, EncodingPla
 use carrier_protocol::text::{Encoding, gsm7};
 
 /// Per-carrier encoding options.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlanOptions {
     /// Which encodings and national tables the carrier supports.
     pub encoding: EncodingOptions,

@@ -22,6 +22,7 @@ mod trees {
     pub const CLIENT_REFS: &str = "client_refs";
     pub const EVENTS: &str = "events";
     pub const INBOX: &str = "inbox";
+    pub const LIMITS: &str = "limits";
 }
 
 /// Why the store could not be used.
@@ -63,6 +64,8 @@ pub struct Store {
     pub events: sled::Tree,
     /// Inbound messages waiting for the core's acknowledgement.
     pub inbox: sled::Tree,
+    /// Daily limit counts (leases), by limited entity.
+    pub limits: sled::Tree,
     durability: Durability,
 }
 
@@ -86,6 +89,7 @@ impl Store {
             client_refs: db.open_tree(trees::CLIENT_REFS)?,
             events: db.open_tree(trees::EVENTS)?,
             inbox: db.open_tree(trees::INBOX)?,
+            limits: db.open_tree(trees::LIMITS)?,
             db,
             durability,
         })

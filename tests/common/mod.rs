@@ -339,3 +339,97 @@ pub async fn send_batches(api: &str, n: usize, batch: usize, text: &str) -> Vec<
     }
     ids
 }
+
+/// Waits until `check` holds, or panics naming `what`.
+pub async fn wait_until(timeout: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Texts of the submits the simulator accepted, with counts. Segments are
+/// single here: each text is one submit.
+pub fn accepted_texts(sim: &Sim) -> std::collections::HashMap<String, usize> {
+    let mut counts = std::collections::HashMap::new();
+    for record in sim_records(sim) {
+        *counts.entry(record_text(&record)).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// The GSM text of one simulator record.
+pub fn record_text(record: &Value) -> String {
+    let hex = record["short_message_hex"].as_str().unwrap_or_default();
+    let bytes = carrier_protocol::hex::decode(hex).unwrap_or_default();
+    carrier_protocol::text::gsm7::decode_unpacked(
+        &bytes,
+        carrier_protocol::text::gsm7::Tables::DEFAULT,
+    )
+    .unwrap_or_default()
+}
+
+/// Sends one message; returns its id.
+pub async fn send_one(api: &str, from: &str, to: &str, text: &str) -> String {
+    let response: Value = client()
+        .post(format!("{api}/v1/messages"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({ "from": from, "to": to, "text": text }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    response["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not accepted: {response}"))
+        .to_owned()
+}
+
+/// `GET /v1/messages/{id}`.
+pub async fn get_message(api: &str, id: &str) -> Value {
+    client()
+        .get(format!("{api}/v1/messages/{id}"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+/// The gateway's `/metrics` text (the listen address is read back from
+/// the config file).
+pub async fn metrics_text(config: &Path) -> String {
+    let text = std::fs::read_to_string(config).expect("config");
+    let listen = text
+        .split("[metrics]")
+        .nth(1)
+        .and_then(|rest| rest.split('"').nth(1))
+        .expect("metrics listen")
+        .to_owned();
+    client()
+        .get(format!("http://{listen}/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("text")
+}
+
+/// The sum of a metric's samples whose line contains every `labels` part.
+pub fn metric_sum(body: &str, name: &str, labels: &[&str]) -> f64 {
+    body.lines()
+        .filter(|l| {
+            l.starts_with(name)
+                && l[name.len()..].starts_with(['{', ' '])
+                && labels.iter().all(|p| l.contains(p))
+        })
+        .filter_map(|l| l.rsplit(' ').next())
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum()
+}

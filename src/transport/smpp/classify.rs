@@ -14,7 +14,7 @@ use carrier_protocol::smpp::CommandStatus;
 use crate::config::{ErrorClass, ErrorPolicy as Overrides};
 
 /// The classification of one carrier: its overrides over the built-in table.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ErrorPolicy {
     overrides: Overrides,
 }

@@ -20,7 +20,7 @@ use super::{SubmitJob, TransportEvent};
 pub use classify::ErrorPolicy;
 
 /// What the transport needs to know about one SMPP carrier.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SmppCarrier {
     /// The carrier's name (metrics, logs, status).
     pub name: Arc<str>,

@@ -1,0 +1,272 @@
+//! Per-number ready queues: the part of the scheduler that makes sure a
+//! number at its limit never delays another number's messages.
+//!
+//! Each business number has a lane: a FIFO of its active messages that have
+//! segments to send. Lanes with work take turns in a round-robin queue, one
+//! segment per turn, so numbers share the carrier fairly. A lane that
+//! cannot send is *parked* on what stops it — a limited entity until a
+//! time, a daily lease being persisted, or a full carrier queue — and the
+//! others go on. Parked lanes are woken by their entity's timer, by the
+//! lease becoming durable, or by their carrier's queue draining.
+//!
+//! Lanes hold message ids only; the dispatcher owns the messages and skips
+//! ids that are no longer active (lazy removal keeps this O(1)).
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::sync::Arc;
+
+use foldhash::HashMap;
+use tokio::time::Instant;
+
+use super::limits::EntityId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// No work.
+    Idle,
+    /// In the round-robin queue (or being served).
+    Runnable,
+    /// Waiting on an entity or a carrier.
+    Parked,
+}
+
+#[derive(Debug)]
+struct Lane {
+    ready: VecDeque<Arc<str>>,
+    state: State,
+}
+
+/// Every number's lane and what parked lanes wait for.
+#[derive(Debug, Default)]
+pub struct Lanes {
+    lanes: HashMap<Arc<str>, Lane>,
+    runnable: VecDeque<Arc<str>>,
+    /// When an entity has room again.
+    timers: BinaryHeap<Reverse<(Instant, EntityId)>>,
+    /// Lanes parked on an entity.
+    on_entity: HashMap<EntityId, Vec<Arc<str>>>,
+    /// Lanes parked on a full carrier queue, by carrier.
+    on_carrier: HashMap<Arc<str>, Vec<Arc<str>>>,
+}
+
+impl Lanes {
+    /// Adds a message with segments to send to `number`'s lane.
+    pub fn push(&mut self, number: &str, id: Arc<str>) {
+        let lane = match self.lanes.get_mut(number) {
+            Some(lane) => lane,
+            None => self.lanes.entry(Arc::from(number)).or_insert_with(|| Lane {
+                ready: VecDeque::new(),
+                state: State::Idle,
+            }),
+        };
+        lane.ready.push_back(id);
+        if lane.state == State::Idle {
+            lane.state = State::Runnable;
+            if let Some((key, _)) = self.lanes.get_key_value(number) {
+                self.runnable.push_back(key.clone());
+            }
+        }
+    }
+
+    /// The next lane whose turn it is.
+    pub fn next_runnable(&mut self) -> Option<Arc<str>> {
+        self.runnable.pop_front()
+    }
+
+    /// The first message of a lane.
+    pub fn front(&self, number: &str) -> Option<&Arc<str>> {
+        self.lanes.get(number)?.ready.front()
+    }
+
+    /// Drops the first message of a lane.
+    pub fn pop_front(&mut self, number: &str) {
+        if let Some(lane) = self.lanes.get_mut(number) {
+            lane.ready.pop_front();
+        }
+    }
+
+    /// Ends a lane's turn: back of the queue if it has work, idle if not.
+    pub fn end_turn(&mut self, number: Arc<str>) {
+        if let Some(lane) = self.lanes.get_mut(&number) {
+            if lane.ready.is_empty() {
+                lane.state = State::Idle;
+            } else {
+                lane.state = State::Runnable;
+                self.runnable.push_back(number);
+            }
+        }
+    }
+
+    /// Parks a lane on `entity`, until `until` if given, or until
+    /// [`Lanes::wake_entity`].
+    pub fn park_on_entity(&mut self, number: Arc<str>, entity: EntityId, until: Option<Instant>) {
+        if let Some(lane) = self.lanes.get_mut(&number) {
+            lane.state = State::Parked;
+            let waiters = self.on_entity.entry(entity).or_default();
+            if let Some(until) = until
+                && waiters.is_empty()
+            {
+                self.timers.push(Reverse((until, entity)));
+            }
+            waiters.push(number);
+        }
+    }
+
+    /// Parks a lane until `carrier`'s queue has room.
+    pub fn park_on_carrier(&mut self, number: Arc<str>, carrier: &str) {
+        if let Some(lane) = self.lanes.get_mut(&number) {
+            lane.state = State::Parked;
+            match self.on_carrier.get_mut(carrier) {
+                Some(waiters) => waiters.push(number),
+                None => {
+                    self.on_carrier.insert(Arc::from(carrier), vec![number]);
+                }
+            }
+        }
+    }
+
+    /// Wakes the lanes of every entity whose time has come.
+    pub fn wake_due(&mut self, now: Instant) {
+        while let Some(Reverse((at, entity))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            self.wake_entity(entity);
+        }
+    }
+
+    /// Wakes the lanes parked on `entity`.
+    pub fn wake_entity(&mut self, entity: EntityId) {
+        if let Some(waiters) = self.on_entity.remove(&entity) {
+            self.make_runnable(waiters);
+        }
+    }
+
+    /// Wakes the lanes parked on carriers whose queue has room.
+    pub fn wake_carriers(&mut self, has_room: impl Fn(&str) -> bool) {
+        if self.on_carrier.is_empty() {
+            return;
+        }
+        let ready: Vec<Arc<str>> = self
+            .on_carrier
+            .keys()
+            .filter(|c| has_room(c))
+            .cloned()
+            .collect();
+        for carrier in ready {
+            if let Some(waiters) = self.on_carrier.remove(&carrier) {
+                self.make_runnable(waiters);
+            }
+        }
+    }
+
+    /// Wakes every parked lane (after the limits were reloaded).
+    pub fn wake_all(&mut self) {
+        self.timers.clear();
+        let entities: Vec<_> = self.on_entity.drain().flat_map(|(_, w)| w).collect();
+        let carriers: Vec<_> = self.on_carrier.drain().flat_map(|(_, w)| w).collect();
+        self.make_runnable(entities);
+        self.make_runnable(carriers);
+    }
+
+    fn make_runnable(&mut self, numbers: Vec<Arc<str>>) {
+        for number in numbers {
+            if let Some(lane) = self.lanes.get_mut(&number)
+                && lane.state == State::Parked
+            {
+                lane.state = State::Runnable;
+                self.runnable.push_back(number);
+            }
+        }
+    }
+
+    /// The messages of parked lanes (to expire those whose validity ends
+    /// while they wait).
+    pub fn parked_messages(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.lanes
+            .values()
+            .filter(|lane| lane.state == State::Parked)
+            .flat_map(|lane| lane.ready.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn id(s: &str) -> Arc<str> {
+        Arc::from(s)
+    }
+
+    #[test]
+    fn lanes_take_turns_and_parked_lanes_do_not_block_others() {
+        let mut lanes = Lanes::default();
+        lanes.push("+1", id("a1"));
+        lanes.push("+1", id("a2"));
+        lanes.push("+2", id("b1"));
+        let first = lanes.next_runnable().unwrap();
+        assert_eq!(&*first, "+1");
+        assert_eq!(lanes.front(&first).map(|s| &**s), Some("a1"));
+        // +1 is at its limit: parked; +2 goes on.
+        let now = Instant::now();
+        lanes.park_on_entity(first, 0, Some(now + Duration::from_secs(1)));
+        let second = lanes.next_runnable().unwrap();
+        assert_eq!(&*second, "+2");
+        lanes.pop_front(&second);
+        lanes.end_turn(second);
+        assert_eq!(lanes.next_runnable(), None);
+        assert_eq!(lanes.parked_messages().count(), 2);
+        // Pushing to a parked lane does not make it runnable early.
+        lanes.push("+1", id("a3"));
+        assert_eq!(lanes.next_runnable(), None);
+        lanes.wake_due(now);
+        assert_eq!(lanes.next_runnable(), None);
+        lanes.wake_due(now + Duration::from_secs(1));
+        assert_eq!(lanes.next_runnable().as_deref(), Some("+1"));
+    }
+
+    #[test]
+    fn one_timer_per_entity_wakes_all_its_lanes() {
+        let mut lanes = Lanes::default();
+        let now = Instant::now();
+        for n in ["+1", "+2", "+3"] {
+            lanes.push(n, id(n));
+            let lane = lanes.next_runnable().unwrap();
+            lanes.park_on_entity(lane, 7, Some(now));
+        }
+        assert_eq!(lanes.timers.len(), 1);
+        lanes.wake_due(now);
+        let woken: Vec<_> = std::iter::from_fn(|| lanes.next_runnable()).collect();
+        assert_eq!(woken.len(), 3);
+    }
+
+    #[test]
+    fn carriers_and_leases_wake_their_lanes() {
+        let mut lanes = Lanes::default();
+        lanes.push("+1", id("a"));
+        lanes.push("+2", id("b"));
+        let a = lanes.next_runnable().unwrap();
+        lanes.park_on_carrier(a, "acme");
+        let b = lanes.next_runnable().unwrap();
+        lanes.park_on_entity(b, 3, None);
+        lanes.wake_carriers(|_| false);
+        assert_eq!(lanes.next_runnable(), None);
+        lanes.wake_carriers(|c| c == "acme");
+        assert_eq!(lanes.next_runnable().as_deref(), Some("+1"));
+        lanes.wake_entity(3);
+        assert_eq!(lanes.next_runnable().as_deref(), Some("+2"));
+    }
+
+    #[test]
+    fn a_lane_is_queued_once() {
+        let mut lanes = Lanes::default();
+        lanes.push("+1", id("a"));
+        lanes.push("+1", id("b"));
+        assert!(lanes.next_runnable().is_some());
+        assert_eq!(lanes.next_runnable(), None);
+    }
+}
