@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use carrier_protocol::receipt::{MessageIdKey, MessageIdMapping, Receipt, ReceiptState};
+use carrier_protocol::receipt::{MessageIdMapping, Receipt};
 use carrier_protocol::segment::split::Segments;
 use foldhash::HashMap;
 use rand::Rng;
@@ -35,6 +35,7 @@ use tracing::{debug, info, warn};
 use super::lanes::Lanes;
 use super::limits::{Admission, DailyLease, EntityId, Limiter, NumberLimits};
 use super::plan::{self, PlanOptions};
+use super::receipts::{Outcome, OutcomeState, ReceiptBook};
 use crate::store::outbox::{ErrorInfo, MessageRecord, Status, now_ms};
 use crate::store::{Store, StoreError};
 use crate::transport::{RetryReason, SubmitJob, TransportEvent};
@@ -108,23 +109,9 @@ struct Active {
 
 type ConversationKey = (String, String);
 
-/// Where a carrier id's receipt goes, and until when one is expected.
-struct IndexEntry {
-    message_id: Arc<str>,
-    segment: u16,
-    /// Unix ms after which no receipt is waited for any more.
-    forget_at: u64,
-}
-
 /// A receipt is still waited for this long after the message's validity
 /// ended (carriers report expiry at the end of the validity period).
 const RECEIPT_GRACE_MS: u64 = 3600 * 1000;
-
-/// Receipts whose submit_sm_resp has not arrived yet.
-struct EarlyReceipt {
-    receipt: Receipt<'static>,
-    arrived: Instant,
-}
 
 /// The dispatcher task's state.
 pub struct Dispatcher {
@@ -148,11 +135,8 @@ pub struct Dispatcher {
     /// When parked lanes were last checked for expired messages.
     last_expiry_sweep: Instant,
     retries: BinaryHeap<Reverse<(Instant, Arc<str>)>>,
-    /// Carrier id → message and segment, for receipts.
-    receipt_index: HashMap<(String, MessageIdKey), IndexEntry>,
-    /// When the receipt index was last swept.
-    last_sweep: Instant,
-    early_receipts: HashMap<(String, MessageIdKey), EarlyReceipt>,
+    /// Which segment each receipt is about.
+    receipts: ReceiptBook,
     /// Carrier acknowledgements waiting for the next sync.
     acks: Vec<oneshot::Sender<()>>,
     /// Messages accepted and not final, shared with the API.
@@ -172,7 +156,6 @@ struct LeaseOutcome {
 
 const RETRY_BASE: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(60);
-const EARLY_RECEIPT_TTL: Duration = Duration::from_secs(120);
 
 impl Dispatcher {
     /// Creates the dispatcher and its handle.
@@ -186,6 +169,7 @@ impl Dispatcher {
         let routes = routes.into_iter().collect();
         let (tx, commands) = mpsc::channel(1024);
         let (leases_tx, leases) = mpsc::unbounded_channel();
+        let receipts = ReceiptBook::new(store.receipts.clone());
         let depth = Arc::new(AtomicUsize::new(0));
         (
             Dispatcher {
@@ -204,9 +188,7 @@ impl Dispatcher {
                 leases,
                 last_expiry_sweep: Instant::now(),
                 retries: BinaryHeap::new(),
-                receipt_index: HashMap::default(),
-                last_sweep: Instant::now(),
-                early_receipts: HashMap::default(),
+                receipts,
                 acks: Vec::new(),
                 depth: depth.clone(),
                 unsynced: false,
@@ -220,6 +202,13 @@ impl Dispatcher {
     /// runs until the API and every transport are gone.
     pub async fn run(mut self) -> Result<(), StoreError> {
         self.restore_daily_counts()?;
+        let restored = self.receipts.restore()?;
+        if restored > 0 {
+            info!(
+                restored,
+                "receipts still waiting for their submit responses"
+            );
+        }
         let unfinished = self.store.unfinished_messages()?;
         if !unfinished.is_empty() {
             info!(count = unfinished.len(), "replaying the outbox");
@@ -575,21 +564,7 @@ impl Dispatcher {
 
     fn on_tick(&mut self) {
         let now = Instant::now();
-        if now.duration_since(self.last_sweep) > Duration::from_secs(60) {
-            // Carriers that never send a receipt must not grow the index
-            // forever: stop waiting an hour after the validity ended.
-            self.last_sweep = now;
-            let wall = now_ms();
-            let before = self.receipt_index.len();
-            self.receipt_index.retain(|_, entry| entry.forget_at > wall);
-            let forgotten = before - self.receipt_index.len();
-            if forgotten > 0 {
-                info!(
-                    forgotten,
-                    "stopped waiting for receipts past their messages' validity"
-                );
-            }
-        }
+        self.receipts.sweep(now);
         while let Some(Reverse((at, _))) = self.retries.peek() {
             if *at > now {
                 break;
@@ -622,15 +597,6 @@ impl Dispatcher {
                 self.expire(&id);
             }
         }
-        self.early_receipts
-            .retain(|(carrier, key), early| {
-                let keep = now.duration_since(early.arrived) < EARLY_RECEIPT_TTL;
-                if !keep {
-                    warn!(%carrier, %key, "receipt for an unknown message id dropped after waiting for its submit response");
-                    metrics_unmatched(carrier);
-                }
-                keep
-            });
     }
 
     fn on_transport(&mut self, event: TransportEvent) {
@@ -694,28 +660,12 @@ impl Dispatcher {
         }
         if let Some(route) = self.routes.get(&carrier)
             && let Ok(key) = route.id_mapping.submit_key(&carrier_id)
+            && let Some(outcome) =
+                self.receipts
+                    .expect(&carrier, key, id.clone(), segment, forget_at)
         {
-            let key = (carrier.clone(), key);
-            if let Some(early) = self.early_receipts.remove(&key) {
-                self.receipt_index.insert(
-                    key,
-                    IndexEntry {
-                        message_id: id.clone(),
-                        segment,
-                        forget_at,
-                    },
-                );
-                self.on_receipt(&carrier, early.receipt);
-            } else {
-                self.receipt_index.insert(
-                    key,
-                    IndexEntry {
-                        message_id: id.clone(),
-                        segment,
-                        forget_at,
-                    },
-                );
-            }
+            // Its receipt overtook this response.
+            self.apply_receipt(id.clone(), segment, outcome);
         }
         let Some(active) = self.active.get_mut(&id) else {
             return;
@@ -771,29 +721,20 @@ impl Dispatcher {
         };
         let Ok(key) = route.id_mapping.receipt_key(&receipt) else {
             warn!(%carrier, "receipt without a usable id");
-            metrics_unmatched(carrier);
+            crate::metrics::unmatched_receipt(carrier);
             return;
         };
-        if !receipt.stat.is_final() {
+        let Some(outcome) = Outcome::of(&receipt) else {
             return;
+        };
+        if let Some((id, segment, outcome)) = self.receipts.arrived(carrier, key, outcome) {
+            self.apply_receipt(id, segment, outcome);
         }
-        let index_key = (carrier.to_owned(), key);
-        let Some(IndexEntry {
-            message_id: id,
-            segment,
-            ..
-        }) = self.receipt_index.remove(&index_key)
-        else {
-            // Possibly a receipt that overtook its submit_sm_resp: hold it.
-            self.early_receipts.insert(
-                index_key,
-                EarlyReceipt {
-                    receipt,
-                    arrived: Instant::now(),
-                },
-            );
-            return;
-        };
+    }
+
+    /// A segment's final receipt: the message is delivered when all its
+    /// segments are, and failed (or expired) as soon as one is.
+    fn apply_receipt(&mut self, id: Arc<str>, segment: u16, outcome: Outcome) {
         // The message is either still active (other segments pending) or
         // retired to the store.
         let mut record = match self.active.get(&id) {
@@ -809,34 +750,32 @@ impl Dispatcher {
         if let Some(state) = record.segments.get_mut(usize::from(segment)) {
             state.done = true;
         }
-        let failed = !matches!(receipt.stat, ReceiptState::Delivered);
         let in_active = self.active.contains_key(&id);
-        if failed {
-            let status = if matches!(receipt.stat, ReceiptState::Expired) {
-                Status::Expired
-            } else {
-                Status::Failed
-            };
-            let err = receipt
-                .err
-                .as_ref()
-                .map(|e| e.raw.to_string())
-                .unwrap_or_default();
-            let detail = format!(
-                "carrier receipt {} (err {})",
-                receipt.stat.stat_name().unwrap_or("UNKNOWN"),
-                if err.is_empty() { "none" } else { &err }
-            );
-            if in_active {
-                self.deactivate(&id);
+        match outcome.state {
+            OutcomeState::Expired | OutcomeState::Failed => {
+                let status = if outcome.state == OutcomeState::Expired {
+                    Status::Expired
+                } else {
+                    Status::Failed
+                };
+                if in_active {
+                    self.deactivate(&id);
+                }
+                self.finish(
+                    record,
+                    status,
+                    Some(error("carrier_undelivered", &outcome.detail)),
+                );
             }
-            self.finish(record, status, Some(error("carrier_undelivered", &detail)));
-        } else if record.segments.iter().all(|s| s.done) && !in_active {
-            self.finish(record, Status::Delivered, None);
-        } else if let Some(active) = self.active.get_mut(&id) {
-            active.record.segments = record.segments;
-        } else {
-            self.persist(&mut record);
+            OutcomeState::Delivered => {
+                if record.segments.iter().all(|s| s.done) && !in_active {
+                    self.finish(record, Status::Delivered, None);
+                } else if let Some(active) = self.active.get_mut(&id) {
+                    active.record.segments = record.segments;
+                } else {
+                    self.persist(&mut record);
+                }
+            }
         }
     }
 
@@ -896,24 +835,27 @@ impl Dispatcher {
         }
     }
 
+    /// After a restart: the receipts of a submitted message's segments are
+    /// expected again.
     fn index_submitted(&mut self, record: &MessageRecord) {
         let Some(route) = self.routes.get(&record.carrier) else {
             return;
         };
         let id: Arc<str> = Arc::from(record.id.as_str());
+        let forget_at = record.expires_at.saturating_add(RECEIPT_GRACE_MS);
+        let mut early = Vec::new();
         for (i, state) in record.segments.iter().enumerate() {
             if let (Some(carrier_id), false) = (&state.carrier_id, state.done)
                 && let Ok(key) = route.id_mapping.submit_key(carrier_id)
+                && let Some(outcome) =
+                    self.receipts
+                        .expect(&record.carrier, key, id.clone(), i as u16, forget_at)
             {
-                self.receipt_index.insert(
-                    (record.carrier.clone(), key),
-                    IndexEntry {
-                        message_id: id.clone(),
-                        segment: i as u16,
-                        forget_at: record.expires_at.saturating_add(RECEIPT_GRACE_MS),
-                    },
-                );
+                early.push((i as u16, outcome));
             }
+        }
+        for (segment, outcome) in early {
+            self.apply_receipt(id.clone(), segment, outcome);
         }
     }
 
@@ -961,8 +903,4 @@ fn error(code: &str, message: &str) -> ErrorInfo {
         code: code.to_owned(),
         message: message.to_owned(),
     }
-}
-
-fn metrics_unmatched(carrier: &str) {
-    crate::metrics::unmatched_receipt(carrier);
 }

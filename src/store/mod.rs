@@ -23,6 +23,7 @@ mod trees {
     pub const EVENTS: &str = "events";
     pub const INBOX: &str = "inbox";
     pub const LIMITS: &str = "limits";
+    pub const RECEIPTS: &str = "receipts";
 }
 
 /// Why the store could not be used.
@@ -66,6 +67,8 @@ pub struct Store {
     pub inbox: sled::Tree,
     /// Daily limit counts (leases), by limited entity.
     pub limits: sled::Tree,
+    /// Receipts not matched to a submitted segment (yet).
+    pub receipts: sled::Tree,
     durability: Durability,
 }
 
@@ -90,6 +93,7 @@ impl Store {
             events: db.open_tree(trees::EVENTS)?,
             inbox: db.open_tree(trees::INBOX)?,
             limits: db.open_tree(trees::LIMITS)?,
+            receipts: db.open_tree(trees::RECEIPTS)?,
             db,
             durability,
         })

@@ -1,0 +1,393 @@
+//! Receipt correlation: which submitted segment a carrier's delivery
+//! receipt is about, including receipts that overtake their submit
+//! response and receipts that match nothing.
+//!
+//! Carriers name a segment by the id they gave in submit_sm_resp; ids are
+//! compared in their normalized form ([`MessageIdKey`]), per carrier. The
+//! index of ids waiting for a receipt lives in memory (it is rebuilt from
+//! the outbox on start). A receipt that matches no id yet is acknowledged
+//! to the carrier only after it is written to the `receipts` tree, so it is
+//! not lost if the gateway stops before the response it overtook arrives.
+//! After [`EARLY_RECEIPT_TTL`] without a match it is counted and logged as
+//! unmatched, and kept in the tree for operators for [`UNMATCHED_KEEP`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use carrier_protocol::receipt::{MessageIdKey, Receipt, ReceiptState};
+use foldhash::HashMap;
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use crate::store::outbox::now_ms;
+
+/// How long a receipt waits for the submit response it overtook.
+pub const EARLY_RECEIPT_TTL: Duration = Duration::from_secs(120);
+/// How long unmatched receipts are kept in the tree.
+pub const UNMATCHED_KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// What a final receipt says about its segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The segment's end state.
+    pub state: OutcomeState,
+    /// The carrier's words, for the message's error.
+    pub detail: String,
+}
+
+/// A final receipt state, as the outbox sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeState {
+    /// Delivered to the handset.
+    Delivered,
+    /// The carrier's validity ran out.
+    Expired,
+    /// Undeliverable, rejected, deleted, unknown.
+    Failed,
+}
+
+impl Outcome {
+    /// The outcome of a final receipt (`None` for an intermediate one).
+    pub fn of(receipt: &Receipt<'_>) -> Option<Outcome> {
+        if !receipt.stat.is_final() {
+            return None;
+        }
+        let state = match receipt.stat {
+            ReceiptState::Delivered => OutcomeState::Delivered,
+            ReceiptState::Expired => OutcomeState::Expired,
+            _ => OutcomeState::Failed,
+        };
+        let err = receipt
+            .err
+            .as_ref()
+            .map(|e| e.raw.to_string())
+            .filter(|e| !e.is_empty());
+        let detail = format!(
+            "carrier receipt {} (err {})",
+            receipt.stat.stat_name().unwrap_or("UNKNOWN"),
+            err.as_deref().unwrap_or("none")
+        );
+        Some(Outcome { state, detail })
+    }
+}
+
+/// A submitted segment waiting for its receipt.
+struct Expected {
+    message_id: Arc<str>,
+    segment: u16,
+    /// Unix ms after which no receipt is waited for any more.
+    forget_at: u64,
+}
+
+/// A receipt waiting for the response it overtook.
+struct Early {
+    outcome: Outcome,
+    arrived: Instant,
+    /// Its key in the `receipts` tree.
+    stored: Vec<u8>,
+}
+
+/// The stored form of a receipt not matched yet.
+#[derive(Serialize, Deserialize)]
+struct StoredReceipt {
+    carrier: String,
+    /// The normalized id: `n:` and a decimal number, or `t:` and text.
+    key: String,
+    outcome: Outcome,
+    received_at: u64,
+    /// Waited [`EARLY_RECEIPT_TTL`] in vain.
+    unmatched: bool,
+}
+
+type IndexKey = (Box<str>, MessageIdKey);
+
+fn key_text(key: &MessageIdKey) -> String {
+    match key {
+        MessageIdKey::Numeric(n) => format!("n:{n}"),
+        MessageIdKey::Text(t) => format!("t:{t}"),
+    }
+}
+
+fn parse_key(text: &str) -> Option<MessageIdKey> {
+    if let Some(n) = text.strip_prefix("n:") {
+        return n.parse().ok().map(MessageIdKey::Numeric);
+    }
+    text.strip_prefix("t:")
+        .map(|t| MessageIdKey::Text(t.into()))
+}
+
+/// Every segment waiting for a receipt, and every receipt waiting for its
+/// segment.
+pub struct ReceiptBook {
+    tree: sled::Tree,
+    expected: HashMap<IndexKey, Expected>,
+    early: HashMap<IndexKey, Early>,
+    last_sweep: Instant,
+}
+
+impl ReceiptBook {
+    /// An empty book over the `receipts` tree.
+    pub fn new(tree: sled::Tree) -> ReceiptBook {
+        ReceiptBook {
+            tree,
+            expected: HashMap::default(),
+            early: HashMap::default(),
+            last_sweep: Instant::now(),
+        }
+    }
+
+    /// Reloads the receipts that were still waiting when the gateway
+    /// stopped; each gets a fresh wait.
+    pub fn restore(&mut self) -> Result<usize, sled::Error> {
+        let now = Instant::now();
+        let mut restored = 0;
+        for entry in self.tree.iter() {
+            let (stored, value) = entry?;
+            let Ok(receipt) = serde_json::from_slice::<StoredReceipt>(&value) else {
+                continue;
+            };
+            let Some(key) = parse_key(&receipt.key) else {
+                continue;
+            };
+            if receipt.unmatched {
+                continue;
+            }
+            self.early.insert(
+                (receipt.carrier.into_boxed_str(), key),
+                Early {
+                    outcome: receipt.outcome,
+                    arrived: now,
+                    stored: stored.to_vec(),
+                },
+            );
+            restored += 1;
+        }
+        Ok(restored)
+    }
+
+    /// A segment was accepted under `key`: its receipt is expected. Returns
+    /// the outcome of a receipt that arrived first, if one did.
+    pub fn expect(
+        &mut self,
+        carrier: &str,
+        key: MessageIdKey,
+        message_id: Arc<str>,
+        segment: u16,
+        forget_at: u64,
+    ) -> Option<Outcome> {
+        let index = (Box::from(carrier), key);
+        if let Some(early) = self.early.remove(&index) {
+            if let Err(e) = self.tree.remove(&early.stored) {
+                warn!(error = %e, "could not remove a matched early receipt");
+            }
+            return Some(early.outcome);
+        }
+        self.expected.insert(
+            index,
+            Expected {
+                message_id,
+                segment,
+                forget_at,
+            },
+        );
+        None
+    }
+
+    /// A final receipt arrived: the segment it is about, or `None` when no
+    /// segment has that id yet (the receipt is then kept, durably, until
+    /// one does or it times out).
+    pub fn arrived(
+        &mut self,
+        carrier: &str,
+        key: MessageIdKey,
+        outcome: Outcome,
+    ) -> Option<(Arc<str>, u16, Outcome)> {
+        let index = (Box::from(carrier), key);
+        if let Some(expected) = self.expected.remove(&index) {
+            return Some((expected.message_id, expected.segment, outcome));
+        }
+        let received_at = now_ms();
+        let mut stored = received_at.to_be_bytes().to_vec();
+        stored.extend_from_slice(carrier.as_bytes());
+        stored.push(0);
+        stored.extend_from_slice(key_text(&index.1).as_bytes());
+        let value = StoredReceipt {
+            carrier: carrier.to_owned(),
+            key: key_text(&index.1),
+            outcome: outcome.clone(),
+            received_at,
+            unmatched: false,
+        };
+        match serde_json::to_vec(&value) {
+            Ok(bytes) => {
+                if let Err(e) = self.tree.insert(&stored[..], bytes) {
+                    warn!(error = %e, "could not store an early receipt");
+                }
+            }
+            Err(e) => warn!(error = %e, "could not encode an early receipt"),
+        }
+        self.early.insert(
+            index,
+            Early {
+                outcome,
+                arrived: Instant::now(),
+                stored,
+            },
+        );
+        None
+    }
+
+    /// Gives up on early receipts past their wait (counted and logged as
+    /// unmatched), and, once a minute, on segments past their message's
+    /// validity and on unmatched receipts past [`UNMATCHED_KEEP`].
+    pub fn sweep(&mut self, now: Instant) {
+        let tree = &self.tree;
+        self.early.retain(|(carrier, key), early| {
+            if now.duration_since(early.arrived) < EARLY_RECEIPT_TTL {
+                return true;
+            }
+            warn!(%carrier, %key, "receipt for an unknown message id: no submit response with that id came");
+            crate::metrics::unmatched_receipt(carrier);
+            mark_unmatched(tree, &early.stored);
+            false
+        });
+        if now.duration_since(self.last_sweep) < Duration::from_secs(60) {
+            return;
+        }
+        self.last_sweep = now;
+        // Carriers that never send a receipt must not grow the index
+        // forever: stop waiting an hour after the validity ended.
+        let wall = now_ms();
+        let before = self.expected.len();
+        self.expected.retain(|_, e| e.forget_at > wall);
+        let forgotten = before - self.expected.len();
+        if forgotten > 0 {
+            info!(
+                forgotten,
+                "stopped waiting for receipts past their messages' validity"
+            );
+        }
+        let cutoff = wall.saturating_sub(UNMATCHED_KEEP.as_millis() as u64);
+        let old: Vec<sled::IVec> = self
+            .tree
+            .range(..cutoff.to_be_bytes().to_vec())
+            .keys()
+            .filter_map(Result::ok)
+            .collect();
+        for key in old {
+            let _ = self.tree.remove(key);
+        }
+    }
+}
+
+fn mark_unmatched(tree: &sled::Tree, stored: &[u8]) {
+    let updated = tree.get(stored).ok().flatten().and_then(|value| {
+        let mut receipt: StoredReceipt = serde_json::from_slice(&value).ok()?;
+        receipt.unmatched = true;
+        serde_json::to_vec(&receipt).ok()
+    });
+    if let Some(bytes) = updated {
+        let _ = tree.insert(stored, bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn book() -> ReceiptBook {
+        let db = sled::Config::new()
+            .temporary(true)
+            .open()
+            .expect("temporary sled");
+        ReceiptBook::new(db.open_tree("receipts").expect("tree"))
+    }
+
+    fn delivered() -> Outcome {
+        Outcome {
+            state: OutcomeState::Delivered,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_receipt_finds_its_segment_once() {
+        let mut book = book();
+        let carrier = "acme";
+        assert!(
+            book.expect(
+                carrier,
+                MessageIdKey::Numeric(7),
+                Arc::from("m1"),
+                1,
+                u64::MAX
+            )
+            .is_none()
+        );
+        let (id, segment, _) = book
+            .arrived(&carrier, MessageIdKey::Numeric(7), delivered())
+            .expect("matched");
+        assert_eq!((&*id, segment), ("m1", 1));
+        // A duplicate receipt matches nothing now: it waits as early.
+        assert!(
+            book.arrived(carrier, MessageIdKey::Numeric(7), delivered())
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_early_receipt_is_stored_and_applied_when_its_response_comes() {
+        let mut book = book();
+        let carrier = "acme";
+        let key = MessageIdKey::Text("ab12".into());
+        assert!(book.arrived(carrier, key.clone(), delivered()).is_none());
+        assert_eq!(book.tree.len(), 1, "stored before it is acknowledged");
+        // The gateway restarts: the receipt is still there.
+        let tree = book.tree.clone();
+        let mut book = ReceiptBook::new(tree);
+        assert_eq!(book.restore().expect("restore"), 1);
+        let outcome = book.expect(carrier, key, Arc::from("m1"), 0, u64::MAX);
+        assert_eq!(outcome, Some(delivered()));
+        assert_eq!(book.tree.len(), 0);
+        // Another carrier's id space is separate.
+        assert!(
+            book.arrived("other", MessageIdKey::Numeric(1), delivered())
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn unmatched_receipts_are_kept_marked_and_not_restored() {
+        let mut book = book();
+        let carrier = "acme";
+        book.arrived(carrier, MessageIdKey::Numeric(9), delivered());
+        book.sweep(Instant::now() + EARLY_RECEIPT_TTL + Duration::from_secs(1));
+        assert_eq!(book.tree.len(), 1, "kept for operators");
+        let mut again = ReceiptBook::new(book.tree.clone());
+        assert_eq!(again.restore().expect("restore"), 0);
+        assert!(
+            again
+                .expect(
+                    carrier,
+                    MessageIdKey::Numeric(9),
+                    Arc::from("m"),
+                    0,
+                    u64::MAX
+                )
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn keys_round_trip_through_their_text() {
+        for key in [
+            MessageIdKey::Numeric(u128::MAX),
+            MessageIdKey::Text("x:y".into()),
+        ] {
+            assert_eq!(parse_key(&key_text(&key)), Some(key));
+        }
+        assert_eq!(parse_key("z:1"), None);
+    }
+}
