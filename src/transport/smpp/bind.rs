@@ -9,6 +9,12 @@
 //! takes as many jobs as the window allows, and writes everything queued
 //! in one `write_all`. Jobs in flight when a link dies come back to the
 //! dispatcher as retries, never lost.
+//!
+//! Jobs are taken only when the link's [`Pacer`] allows: after the carrier
+//! answers `ESME_RTHROTTLED` or `ESME_RMSGQFUL` the bind slows itself down
+//! (see `pacer.rs`); jobs it leaves in the carrier's shared queue are taken
+//! by the other binds, each pacing itself. A new connection starts
+//! unlimited.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,11 +34,13 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::SmppCarrier;
+use super::pacer::{Change, Pacer};
 use crate::transport::{RetryReason, SubmitJob, TransportEvent};
 
 /// Drives connection number `index` of `carrier` until shutdown.
 pub(super) async fn run(
     carrier: Arc<SmppCarrier>,
+    index: usize,
     jobs: async_channel::Receiver<SubmitJob>,
     events: mpsc::Sender<TransportEvent>,
     bound: Arc<AtomicUsize>,
@@ -47,7 +55,7 @@ pub(super) async fn run(
         let outcome = match TcpStream::connect(&addr).await {
             Ok(tcp) => {
                 let _ = tcp.set_nodelay(true);
-                let mut link = Link::new(&carrier, &events, &bound);
+                let mut link = Link::new(&carrier, index, &events, &bound);
                 if carrier.tls {
                     match super::tls::connect(&carrier, tcp).await {
                         Ok(stream) => link.serve(stream, &jobs, &mut shutdown).await,
@@ -99,6 +107,8 @@ struct InFlight {
 /// State of one connection.
 struct Link<'a> {
     carrier: &'a SmppCarrier,
+    /// Which of the carrier's binds this is (the `bind` metric label).
+    index: usize,
     events: &'a mpsc::Sender<TransportEvent>,
     bound_count: &'a AtomicUsize,
     session: Session,
@@ -108,11 +118,14 @@ struct Link<'a> {
     was_bound: bool,
     /// Inbound requests waiting for their data to be durable.
     pending_acks: Vec<(u32, Body, oneshot::Receiver<()>)>,
+    /// When the next submit may go (adaptive rate after throttling).
+    pacer: Pacer,
 }
 
 impl<'a> Link<'a> {
     fn new(
         carrier: &'a SmppCarrier,
+        index: usize,
         events: &'a mpsc::Sender<TransportEvent>,
         bound_count: &'a AtomicUsize,
     ) -> Self {
@@ -124,6 +137,7 @@ impl<'a> Link<'a> {
         };
         Link {
             carrier,
+            index,
             events,
             bound_count,
             session: Session::new(config, Instant::now().into_std()),
@@ -132,6 +146,7 @@ impl<'a> Link<'a> {
             is_bound: false,
             was_bound: false,
             pending_acks: Vec::new(),
+            pacer: Pacer::new(),
         }
     }
 
@@ -175,6 +190,17 @@ impl<'a> Link<'a> {
                 .map(Instant::from_std)
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             let can_take = self.is_bound && !stopping && self.session.window_available() > 0;
+            // Unlimited (never throttled), both pacer calls are one branch.
+            let now = Instant::now().into_std();
+            if let Some(change) = self.pacer.poll(now) {
+                self.on_pace_change(change);
+            }
+            let paced_until = if can_take {
+                self.pacer.next_send_at(now).map(Instant::from_std)
+            } else {
+                None
+            };
+            let can_take_now = can_take && paced_until.is_none();
             let ack_wait = !self.pending_acks.is_empty();
             tokio::select! {
                 read = stream.read_buf(&mut rbuf) => match read {
@@ -199,12 +225,13 @@ impl<'a> Link<'a> {
                     }
                     Err(e) => break Err(format!("read: {e}")),
                 },
-                job = jobs.recv(), if can_take => {
+                job = jobs.recv(), if can_take_now => {
                     if let Ok(job) = job {
                         self.submit(job);
-                        // Take what else is queued, up to the window, in
-                        // this turn: one write for the whole burst.
-                        while self.session.window_available() > 0 {
+                        // Take what else is queued, up to the window and
+                        // what the pacer allows, in this turn: one write for
+                        // the whole burst.
+                        while self.session.window_available() > 0 && self.may_send_now() {
                             match jobs.try_recv() {
                                 Ok(job) => self.submit(job),
                                 Err(_) => break,
@@ -212,6 +239,7 @@ impl<'a> Link<'a> {
                         }
                     }
                 }
+                _ = tokio::time::sleep_until(paced_until.unwrap_or(deadline)), if paced_until.is_some() => {}
                 _ = tokio::time::sleep_until(deadline) => {
                     self.session.handle_timeout(Instant::now().into_std());
                 }
@@ -228,6 +256,10 @@ impl<'a> Link<'a> {
         };
         // Whatever is still in flight goes back to the dispatcher.
         self.session.handle_disconnect(Instant::now().into_std());
+        if self.pacer.limit().is_some() {
+            // The next connection starts unlimited.
+            crate::metrics::bind_rate_limit(&self.carrier.name, self.index, None);
+        }
         let _ = self.drain_events().await;
         self.set_bound(false).await;
         result
@@ -243,20 +275,49 @@ impl<'a> Link<'a> {
         }
     }
 
+    /// Whether the pacer lets another submit go now (one branch when the
+    /// bind was never throttled).
+    fn may_send_now(&self) -> bool {
+        self.pacer.limit().is_none() || self.pacer.next_send_at(Instant::now().into_std()).is_none()
+    }
+
+    /// Logs a change of the pacer's limit and updates its metrics: info when
+    /// pacing starts or ends, debug for the steps in between.
+    fn on_pace_change(&self, change: Change) {
+        let carrier = &self.carrier.name;
+        match change {
+            Change::Decreased { from: None, to } => {
+                info!(limit = to, "carrier throttling: pacing this bind");
+                crate::metrics::bind_rate_decrease(carrier);
+            }
+            Change::Decreased {
+                from: Some(from),
+                to,
+            } => {
+                debug!(from, to, "carrier throttling: bind rate lowered");
+                crate::metrics::bind_rate_decrease(carrier);
+            }
+            Change::Increased { from, to } => debug!(from, to, "bind rate raised"),
+            Change::Unlimited { from } => {
+                info!(last_limit = from, "no throttling for a while: bind unpaced");
+            }
+        }
+        crate::metrics::bind_rate_limit(carrier, self.index, self.pacer.limit());
+    }
+
     fn submit(&mut self, job: SubmitJob) {
         let tag = self.next_tag;
         self.next_tag += 1;
-        match self
-            .session
-            .send_request(job.body, tag, Instant::now().into_std())
-        {
+        let now = Instant::now();
+        match self.session.send_request(job.body, tag, now.into_std()) {
             Ok(_) => {
+                self.pacer.on_submit(now.into_std());
                 self.in_flight.insert(
                     tag,
                     InFlight {
                         message_id: job.message_id,
                         segment: job.segment,
-                        sent: Instant::now(),
+                        sent: now,
                     },
                 );
             }
@@ -304,6 +365,10 @@ impl<'a> Link<'a> {
                 .saturating_sub(1)
         };
         crate::metrics::binds_up(&self.carrier.name, now_up);
+        if up {
+            // The series exists (at 0, unpaced) from the first bind on.
+            crate::metrics::bind_rate_limit(&self.carrier.name, self.index, self.pacer.limit());
+        }
         let _ = self
             .events
             .send(TransportEvent::BindState {
@@ -392,6 +457,15 @@ impl<'a> Link<'a> {
         };
         crate::metrics::submit_latency(&self.carrier.name, job.sent.elapsed().as_secs_f64());
         let status = pdu.command_status;
+        if !mismatched
+            && matches!(
+                status,
+                CommandStatus::Throttled | CommandStatus::MessageQueueFull
+            )
+            && let Some(change) = self.pacer.on_throttle(Instant::now().into_std())
+        {
+            self.on_pace_change(change);
+        }
         let event = if mismatched {
             TransportEvent::Refused {
                 message_id: job.message_id,
