@@ -15,6 +15,10 @@
 //! (see `pacer.rs`); jobs it leaves in the carrier's shared queue are taken
 //! by the other binds, each pacing itself. A new connection starts
 //! unlimited.
+//!
+//! Delivery receipts arrive as deliver_sm or data_sm with the receipt
+//! esm_class (`classify_request`); both are answered only once the receipt
+//! is durable, like inbound messages.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,10 +26,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use carrier_protocol::receipt::{Receipt, ReceiptTlvs};
+use carrier_protocol::receipt::{Receipt, ReceiptError, ReceiptTlvs};
 use carrier_protocol::smpp::pdu::{Bind, SubmitSmResp};
 use carrier_protocol::smpp::session::{BindKind, Event, Session, SessionConfig};
-use carrier_protocol::smpp::{Body, COctetString, CommandStatus, Framer, Pdu};
+use carrier_protocol::smpp::{Body, COctetString, CommandStatus, Framer, Pdu, Tlvs};
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -506,38 +510,28 @@ impl<'a> Link<'a> {
             _ => Body::DeliverSmResp(SubmitSmResp::default()),
         };
         let (tx, rx) = oneshot::channel();
-        let event = match &pdu.body {
-            Body::DeliverSm(sm) if sm.esm_class.is_receipt() => {
-                let id = sm.tlvs.receipted_message_id();
-                let tlvs = ReceiptTlvs {
-                    receipted_message_id: id.as_deref(),
-                    message_state: sm.tlvs.message_state().map(|s| s.value()),
-                    network_error_code: sm.tlvs.network_error_code(),
-                };
-                match Receipt::from_deliver_sm(sm.short_message.as_bytes(), tlvs) {
-                    Ok(receipt) => TransportEvent::Receipt {
-                        carrier: self.carrier.name.clone(),
-                        receipt: receipt.into_owned(),
-                        ack: tx,
-                    },
-                    Err(e) => {
-                        // Not a receipt we can read: keep it as an inbound
-                        // message so nothing is lost, and acknowledge it.
-                        warn!(error = %e, "unreadable delivery receipt stored in the inbox");
-                        TransportEvent::Inbound {
-                            carrier: self.carrier.name.clone(),
-                            pdu,
-                            ack: tx,
-                        }
-                    }
+        let event = match classify_request(&pdu.body) {
+            Request::Receipt(receipt) => TransportEvent::Receipt {
+                carrier: self.carrier.name.clone(),
+                receipt,
+                ack: tx,
+            },
+            Request::UnreadableReceipt(e) => {
+                // Not a receipt we can read: keep it as an inbound
+                // message so nothing is lost, and acknowledge it.
+                warn!(error = %e, "unreadable delivery receipt stored in the inbox");
+                TransportEvent::Inbound {
+                    carrier: self.carrier.name.clone(),
+                    pdu,
+                    ack: tx,
                 }
             }
-            Body::DeliverSm(_) | Body::DataSm(_) => TransportEvent::Inbound {
+            Request::Inbound => TransportEvent::Inbound {
                 carrier: self.carrier.name.clone(),
                 pdu,
                 ack: tx,
             },
-            _ => {
+            Request::Unsupported => {
                 let _ = self
                     .session
                     .respond_error(seq, CommandStatus::InvalidCommandId);
@@ -549,10 +543,157 @@ impl<'a> Link<'a> {
     }
 }
 
+/// What an inbound request from the carrier is.
+#[derive(Debug)]
+enum Request {
+    /// A delivery receipt (deliver_sm or data_sm with the receipt esm_class).
+    Receipt(Receipt<'static>),
+    /// Marked as a receipt, but without a readable id and state.
+    UnreadableReceipt(ReceiptError),
+    /// A mobile-originated message (any other deliver_sm or data_sm).
+    Inbound,
+    /// Not something a carrier sends us.
+    Unsupported,
+}
+
+/// Sorts an inbound request. A receipt's id and state come from the
+/// `receipted_message_id` / `message_state` TLVs when present (they win),
+/// otherwise from the Appendix B text: the `short_message` of a deliver_sm
+/// or, when that is empty and for every data_sm (which has no
+/// short_message), the `message_payload` TLV.
+fn classify_request(body: &Body) -> Request {
+    let (short_message, tlvs): (&[u8], &Tlvs) = match body {
+        Body::DeliverSm(sm) if sm.esm_class.is_receipt() => (sm.short_message.as_bytes(), &sm.tlvs),
+        Body::DataSm(sm) if sm.esm_class.is_receipt() => (&[], &sm.tlvs),
+        Body::DeliverSm(_) | Body::DataSm(_) => return Request::Inbound,
+        _ => return Request::Unsupported,
+    };
+    let text = if short_message.is_empty() {
+        tlvs.message_payload().map_or(short_message, |p| p.as_ref())
+    } else {
+        short_message
+    };
+    let id = tlvs.receipted_message_id();
+    let receipt_tlvs = ReceiptTlvs {
+        receipted_message_id: id.as_deref(),
+        message_state: tlvs.message_state().map(|s| s.value()),
+        network_error_code: tlvs.network_error_code(),
+    };
+    match Receipt::from_deliver_sm(text, receipt_tlvs) {
+        Ok(receipt) => Request::Receipt(receipt.into_owned()),
+        Err(e) => Request::UnreadableReceipt(e),
+    }
+}
+
 fn cstr(s: &str) -> COctetString {
     COctetString::try_from(s).unwrap_or_default()
 }
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use carrier_protocol::receipt::{IdSource, ReceiptState};
+    use carrier_protocol::smpp::pdu::{DataSm, DeliverSm, QuerySm};
+    use carrier_protocol::smpp::{EsmClass, MessageState, ShortMessage, Tlv, TlvTag};
+
+    use super::*;
+
+    fn receipt_tlvs(id: &[u8], state: MessageState) -> Tlvs {
+        let mut tlvs = Tlvs::new();
+        tlvs.push(Tlv::c_string(TlvTag::ReceiptedMessageId, id).expect("tlv"));
+        tlvs.push(Tlv::u8(TlvTag::MessageState, state.value()));
+        tlvs
+    }
+
+    fn data_sm(esm_class: u8, tlvs: Tlvs) -> Body {
+        Body::DataSm(DataSm {
+            esm_class: EsmClass(esm_class),
+            tlvs,
+            ..DataSm::default()
+        })
+    }
+
+    #[test]
+    fn data_sm_receipt_from_tlvs_alone() {
+        let mut tlvs = receipt_tlvs(b"abc123", MessageState::Undeliverable);
+        tlvs.push(Tlv::new(TlvTag::NetworkErrorCode, Bytes::from_static(&[3, 0, 1])).expect("tlv"));
+        let Request::Receipt(receipt) =
+            classify_request(&data_sm(EsmClass::DELIVERY_RECEIPT, tlvs))
+        else {
+            panic!("expected a receipt");
+        };
+        assert_eq!(receipt.id, "abc123");
+        assert_eq!(receipt.id_source, IdSource::Tlv);
+        assert_eq!(receipt.stat, ReceiptState::Undeliverable);
+        assert!(receipt.network_error.is_some());
+    }
+
+    #[test]
+    fn data_sm_receipt_text_in_message_payload() {
+        let mut tlvs = Tlvs::new();
+        tlvs.push(
+            Tlv::new(
+                TlvTag::MessagePayload,
+                Bytes::from_static(b"id:0042 sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:DELIVRD err:000 text:hi"),
+            )
+            .expect("tlv"),
+        );
+        let Request::Receipt(receipt) =
+            classify_request(&data_sm(EsmClass::DELIVERY_RECEIPT, tlvs))
+        else {
+            panic!("expected a receipt");
+        };
+        assert_eq!(receipt.id, "0042");
+        assert_eq!(receipt.id_source, IdSource::Text);
+        assert_eq!(receipt.stat, ReceiptState::Delivered);
+        assert_eq!(receipt.delivered, Some(1));
+    }
+
+    #[test]
+    fn data_sm_without_the_receipt_esm_class_is_inbound() {
+        let tlvs = receipt_tlvs(b"abc123", MessageState::Delivered);
+        assert!(matches!(
+            classify_request(&data_sm(0, tlvs)),
+            Request::Inbound
+        ));
+    }
+
+    #[test]
+    fn data_sm_receipt_without_a_state_goes_to_the_inbox() {
+        let mut tlvs = Tlvs::new();
+        tlvs.push(Tlv::c_string(TlvTag::ReceiptedMessageId, b"abc123").expect("tlv"));
+        assert!(matches!(
+            classify_request(&data_sm(EsmClass::DELIVERY_RECEIPT, tlvs)),
+            Request::UnreadableReceipt(ReceiptError::MissingStat)
+        ));
+    }
+
+    #[test]
+    fn deliver_sm_receipts_still_work_and_others_are_sorted() {
+        let body = Body::DeliverSm(DeliverSm {
+            esm_class: EsmClass(EsmClass::DELIVERY_RECEIPT),
+            short_message: ShortMessage::new(Bytes::from_static(
+                b"id:7 sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:EXPIRED err:000 text:",
+            ))
+            .expect("short"),
+            ..DeliverSm::default()
+        });
+        let Request::Receipt(receipt) = classify_request(&body) else {
+            panic!("expected a receipt");
+        };
+        assert_eq!(receipt.id, "7");
+        assert_eq!(receipt.stat, ReceiptState::Expired);
+        assert!(matches!(
+            classify_request(&Body::DeliverSm(DeliverSm::default())),
+            Request::Inbound
+        ));
+        assert!(matches!(
+            classify_request(&Body::QuerySm(QuerySm::default())),
+            Request::Unsupported
+        ));
+    }
 }
