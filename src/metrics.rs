@@ -65,6 +65,19 @@ pub fn binds_up(carrier: &str, up: usize) {
     gauge!("carrier_gateway_binds_up", "carrier" => carrier.to_owned()).set(up as f64);
 }
 
+/// The adaptive send-rate limit of one SMPP bind (msg/s; `None`, shown
+/// as 0, when the bind is not paced).
+pub fn bind_rate_limit(carrier: &str, bind: usize, limit: Option<f64>) {
+    gauge!("carrier_gateway_bind_rate_limit", "carrier" => carrier.to_owned(), "bind" => bind.to_string())
+        .set(limit.unwrap_or(0.0));
+}
+
+/// A bind lowered its send rate after carrier throttling.
+pub fn bind_rate_decrease(carrier: &str) {
+    counter!("carrier_gateway_bind_rate_decreases_total", "carrier" => carrier.to_owned())
+        .increment(1);
+}
+
 /// Time from submit to response.
 pub fn submit_latency(carrier: &str, seconds: f64) {
     histogram!("carrier_gateway_submit_response_seconds", "carrier" => carrier.to_owned())

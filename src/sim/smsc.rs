@@ -8,8 +8,10 @@
 //! told to misbehave on cue. Like SMPPSim, it accepts any bind (or checks
 //! configured credentials), answers every `submit_sm` / `data_sm` with a
 //! unique message id, sends delivery receipts after a delay, plays scripted
-//! mobile-originated messages, and on request throttles every Nth submit,
-//! drops connections mid-window, and records every accepted submit to a
+//! mobile-originated messages (and receipts for any id), and on request
+//! throttles every Nth submit, reports every Nth message undeliverable,
+//! sends receipts ahead of the submit responses they report on, drops
+//! connections mid-window, and records every accepted submit to a
 //! JSON-lines file.
 //!
 //! The SMPP rules (bind states, sequence numbers, windows, enquire_link,
@@ -49,18 +51,19 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use carrier_protocol::smpp::COctetString;
+use bytes::Bytes;
+use carrier_protocol::smpp::{COctetString, MessageState, Npi, Ton};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{Instrument as _, info, warn};
 
 pub use args::SmscArgs;
-pub use mo_file::{MoFileError, MoScriptEntry};
+pub use mo_file::{MoFileError, MoScriptEntry, ScriptAction};
 pub use outgoing::MoError;
 pub use stats::SimStats;
 
-use outgoing::{Outgoing, Scheduled, mo_segments};
+use outgoing::{Address, Outgoing, ReceiptId, ReceiptJob, Scheduled, mo_segments, smpp_address};
 use record::RecordSink;
 use registry::{ConnCommand, Registry};
 use stats::Stats;
@@ -88,6 +91,15 @@ pub struct SmscSimConfig {
     /// Answer every Nth submit (counted across all connections) with
     /// `ESME_RTHROTTLED`, and do not accept it. `None` or 0: never.
     pub throttle_every: Option<u64>,
+    /// Write the receipt of an accepted submit (at once, whatever
+    /// `dlr_delay` says) before that submit's response, on the same
+    /// connection when it can receive: the ESME sees a receipt for an id it
+    /// has not been told yet. Default false.
+    pub receipt_first: bool,
+    /// The receipt of every Nth accepted submit (counted across all
+    /// connections; a submit that asks for no receipt still counts) reports `stat:UNDELIV err:001` (message_state
+    /// 5) instead of `DELIVRD`. `None` or 0: never.
+    pub fail_every: Option<u64>,
     /// Close a connection abruptly (no unbind) when it sends its Nth submit,
     /// leaving that submit unanswered; the responses to the earlier ones are
     /// written first. Counts restart on every connection. `None` or 0: never.
@@ -121,6 +133,8 @@ impl SmscSimConfig {
             dlr_delay: Some(Duration::ZERO),
             mo_file: None,
             throttle_every: None,
+            receipt_first: false,
+            fail_every: None,
             drop_after: None,
             record: None,
             accounts: Vec::new(),
@@ -142,6 +156,8 @@ pub(crate) struct Shared {
     pub record: Option<RecordSink>,
     /// Submits counted for `throttle_every`.
     pub throttle_count: AtomicU64,
+    /// Receipts counted for `fail_every`.
+    pub fail_count: AtomicU64,
     /// Concatenation reference of the next multi-part MO message.
     pub mo_reference: AtomicU8,
     /// Becomes true at the first bind that can receive (starts the MO script).
@@ -171,6 +187,43 @@ impl Shared {
             .collect();
         self.registry().route_mo(items);
         Ok(count)
+    }
+}
+
+impl Shared {
+    /// Queues a delivery receipt for `id` (any id, ours or not) for any
+    /// receiving bind, as an MO message would go.
+    fn inject_receipt(
+        &self,
+        id: &str,
+        state: MessageState,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<(), MoError> {
+        if id.is_empty() || id.len() > mo_file::MAX_RECEIPT_ID || id.contains('\0') {
+            return Err(MoError::InvalidReceiptId(id.to_owned()));
+        }
+        let address = |number: Option<&str>| match number {
+            Some(number) => smpp_address(number),
+            None => Ok(Address {
+                ton: Ton::Unknown,
+                npi: Npi::Unknown,
+                addr: COctetString::default(),
+            }),
+        };
+        let job = ReceiptJob {
+            message_id: ReceiptId::Given(Bytes::copy_from_slice(id.as_bytes())),
+            source: address(from)?,
+            dest: address(to)?,
+            submitted_unix: outgoing::unix_now().0,
+            text: String::new(),
+            state,
+        };
+        self.registry().route_mo(vec![Scheduled {
+            due: Instant::now(),
+            item: Outgoing::Receipt(job),
+        }]);
+        Ok(())
     }
 }
 
@@ -242,6 +295,7 @@ pub async fn spawn(config: SmscSimConfig) -> io::Result<SmscSim> {
         registry: Mutex::new(Registry::default()),
         record,
         throttle_count: AtomicU64::new(0),
+        fail_count: AtomicU64::new(0),
         mo_reference: AtomicU8::new(1),
         receiver_bound,
         next_conn: AtomicU64::new(1),
@@ -308,6 +362,24 @@ impl SmscSim {
     /// An address that SMPP cannot carry, or a text longer than 255 segments.
     pub fn inject_mo(&self, from: &str, to: &str, text: &str) -> Result<usize, MoError> {
         self.shared.inject_mo(from, to, text)
+    }
+
+    /// Sends a delivery receipt for any message `id` (one the simulator
+    /// never issued included) with `state`, from `from` to `to` (empty
+    /// addresses when `None`), over a receiving bind of any account, as
+    /// [`SmscSim::inject_mo`] does.
+    ///
+    /// # Errors
+    /// An id that is empty, longer than 64 octets or holds a NUL; an
+    /// address that SMPP cannot carry.
+    pub fn inject_receipt(
+        &self,
+        id: &str,
+        state: MessageState,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<(), MoError> {
+        self.shared.inject_receipt(id, state, from, to)
     }
 
     /// Waits until `done` holds for the counters, checking every few
@@ -434,7 +506,16 @@ async fn play_script(shared: Arc<Shared>, script: Vec<MoScriptEntry>) {
         if !entry.delay.is_zero() {
             tokio::time::sleep(entry.delay).await;
         }
-        if let Err(error) = shared.inject_mo(&entry.from, &entry.to, &entry.text) {
+        let result = match &entry.action {
+            ScriptAction::Mo { from, to, text } => shared.inject_mo(from, to, text).map(drop),
+            ScriptAction::Receipt {
+                id,
+                state,
+                from,
+                to,
+            } => shared.inject_receipt(id, *state, from.as_deref(), to.as_deref()),
+        };
+        if let Err(error) = result {
             // Validated at load; only reachable if the rules change.
             warn!(%error, "MO script entry skipped");
         }

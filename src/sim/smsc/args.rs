@@ -1,6 +1,7 @@
 //! The flags of `carrier-gateway sim smsc` (DESIGN §4.1 fixes `--listen`,
 //! `--dlr-delay`, `--mo-file` and `--throttle-every`; the rest expose the
-//! simulator's other fault and checking knobs), kept beside the simulator so
+//! simulator's other fault and checking knobs, `--receipt-first` and
+//! `--fail-every` for receipt-correlation tests), kept beside the simulator so
 //! the daemon's CLI only has to `#[command(flatten)]` or embed them.
 
 use std::net::SocketAddr;
@@ -27,13 +28,27 @@ pub struct SmscArgs {
     pub no_receipts: bool,
 
     /// JSON-lines file of MO messages to play after the first receiving bind:
-    /// {"from": "+1555…", "to": "+1555…", "text": "…", "delay_ms": 0}.
+    /// {"from": "+1555…", "to": "+1555…", "text": "…", "delay_ms": 0}; a line
+    /// {"receipt_for": "ID", "stat": "DELIVRD", "delay_ms": 0} (from/to
+    /// optional) sends a delivery receipt for any message id instead.
     #[arg(long, value_name = "FILE")]
     pub mo_file: Option<PathBuf>,
 
     /// Answer every Nth submit with ESME_RTHROTTLED (and do not accept it).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub throttle_every: Option<u64>,
+
+    /// Send the delivery receipt of an accepted submit before its
+    /// submit_sm_resp, on the same connection (ignores --dlr-delay): the
+    /// ESME sees a receipt for an id it has not been told yet.
+    #[arg(long, conflicts_with = "no_receipts")]
+    pub receipt_first: bool,
+
+    /// The receipt of every Nth accepted submit (counted across
+    /// connections) says stat:UNDELIV err:001 (message_state 5) instead of
+    /// DELIVRD.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub fail_every: Option<u64>,
 
     /// Close each connection abruptly at its Nth submit, leaving that submit
     /// unanswered (tests resending of unacknowledged messages).
@@ -79,6 +94,8 @@ impl SmscArgs {
         config.dlr_delay = (!self.no_receipts).then(|| Duration::from_millis(self.dlr_delay));
         config.mo_file = self.mo_file.clone();
         config.throttle_every = self.throttle_every;
+        config.receipt_first = self.receipt_first;
+        config.fail_every = self.fail_every;
         config.drop_after = self.drop_after;
         config.record = self.record.clone();
         config.accounts = self
@@ -140,6 +157,34 @@ mod tests {
             .to_config();
         assert_eq!(config.dlr_delay, Some(Duration::ZERO));
         assert_eq!(config.drop_after, None);
+        assert!(!config.receipt_first);
+        assert_eq!(config.fail_every, None);
+    }
+
+    #[test]
+    fn receipt_test_flags() {
+        let config = parse(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--receipt-first",
+            "--fail-every",
+            "4",
+        ])
+        .expect("valid")
+        .to_config();
+        assert!(config.receipt_first);
+        assert_eq!(config.fail_every, Some(4));
+        assert!(parse(&["--listen", "127.0.0.1:0", "--fail-every", "0"]).is_err());
+        assert!(parse(&["--listen", "127.0.0.1:0", "--fail-every", "x"]).is_err());
+        assert!(
+            parse(&[
+                "--listen",
+                "127.0.0.1:0",
+                "--receipt-first",
+                "--no-receipts"
+            ])
+            .is_err()
+        );
     }
 
     #[test]

@@ -36,8 +36,8 @@ use carrier_protocol::segment::parse_udh;
 use carrier_protocol::smpp::pdu::{Bind, Body, DataSmResp, SubmitSmResp};
 use carrier_protocol::smpp::session::{BindKind, Event, Session, SessionConfig, State};
 use carrier_protocol::smpp::{
-    COctetString, CommandStatus, DataCoding, EsmClass, Framer, Npi, Pdu, RegisteredDelivery,
-    SmscReceipt, Tlvs, Ton,
+    COctetString, CommandStatus, DataCoding, EsmClass, Framer, MessageState, Npi, Pdu,
+    RegisteredDelivery, SmscReceipt, Tlvs, Ton,
 };
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
@@ -45,7 +45,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tracing::{debug, info, warn};
 
 use super::outgoing::{
-    Address, DueQueue, Outgoing, ReceiptJob, Scheduled, format_message_id, receipt_text, unix_now,
+    Address, DueQueue, Outgoing, ReceiptId, ReceiptJob, Scheduled, format_message_id, receipt_text,
+    unix_now,
 };
 use super::record::SubmitRecord;
 use super::registry::{BindRefusal, ConnCommand, ConnId, SystemId};
@@ -388,24 +389,37 @@ impl Connection {
                 break;
             };
             let secs = *unix_secs.get_or_insert_with(|| unix_now().0);
-            let body = Body::DeliverSm(scheduled.item.to_deliver_sm(secs));
-            self.next_tag += 1;
-            let tag = self.next_tag;
-            match self.session.send_request(body, tag, now) {
-                Ok(_) => {
-                    let stats = &self.shared.stats;
-                    bump(if scheduled.item.is_receipt() {
-                        &stats.receipts_sent
-                    } else {
-                        &stats.mo_sent
-                    });
-                    self.in_flight.insert(tag, scheduled.item);
-                }
-                Err(error) => {
-                    debug!(%error, "cannot send deliver_sm now");
-                    self.queue.push(scheduled);
-                    break;
-                }
+            if let Some(item) = self.send_deliver(scheduled.item, secs, now) {
+                self.queue.push(Scheduled {
+                    due: scheduled.due,
+                    item,
+                });
+                break;
+            }
+        }
+    }
+
+    /// Sends one receipt or MO segment as a `deliver_sm` now (the window
+    /// must have room); returns it if the session refuses (an `Option`, not
+    /// a large `Err`).
+    fn send_deliver(&mut self, item: Outgoing, unix_secs: u64, now: Instant) -> Option<Outgoing> {
+        let body = Body::DeliverSm(item.to_deliver_sm(unix_secs));
+        self.next_tag += 1;
+        let tag = self.next_tag;
+        match self.session.send_request(body, tag, now) {
+            Ok(_) => {
+                let stats = &self.shared.stats;
+                bump(if item.is_receipt() {
+                    &stats.receipts_sent
+                } else {
+                    &stats.mo_sent
+                });
+                self.in_flight.insert(tag, item);
+                None
+            }
+            Err(error) => {
+                debug!(%error, "cannot send deliver_sm now");
+                Some(item)
             }
         }
     }
@@ -659,6 +673,34 @@ impl Connection {
             // Hex digits never contain NUL.
             return;
         };
+        let receipt_first = config.receipt_first;
+        // Every accepted submit counts for `fail_every`, whether it asks for
+        // a receipt or not.
+        let failed = config.fail_every.is_some_and(|n| {
+            let count = shared.fail_count.fetch_add(1, Ordering::Relaxed) + 1;
+            n > 0 && count.is_multiple_of(n)
+        });
+        let receipt = match config.dlr_delay {
+            Some(delay) if submit.wants_receipt() => {
+                Some((delay, receipt_job(number, submit, failed)))
+            }
+            _ => None,
+        };
+        // `receipt_first`: the receipt goes out ahead of the response that
+        // tells the ESME its id, on this connection when it can receive.
+        let receipt = match receipt {
+            Some((_, job))
+                if receipt_first && self.receives() && self.session.window_available() > 0 =>
+            {
+                self.send_deliver(Outgoing::Receipt(job), unix_now().0, now)
+                    .map(|item| (Duration::ZERO, item))
+            }
+            // A bind that cannot receive: at once (receipt_first) through
+            // the account's receivers, necessarily after the response.
+            Some((_, job)) if receipt_first => Some((Duration::ZERO, Outgoing::Receipt(job))),
+            Some((delay, job)) => Some((delay, Outgoing::Receipt(job))),
+            None => None,
+        };
         if let Err(error) =
             self.session
                 .respond(seq, CommandStatus::Ok, submit.response(message_id))
@@ -666,6 +708,7 @@ impl Connection {
             debug!(%error, "cannot answer");
             return;
         }
+        let shared = &*self.shared;
         bump(&shared.stats.submits_accepted);
         if shared.record.is_some() {
             let system_id = self.bound.as_ref().map_or(&b""[..], |(s, _)| s.as_ref());
@@ -685,30 +728,12 @@ impl Connection {
             }
             .write_line(&mut self.record_buf);
         }
-        let Some(delay) = config.dlr_delay else {
+        let Some((delay, item)) = receipt else {
             return;
-        };
-        if !submit.wants_receipt() {
-            return;
-        }
-        let job = ReceiptJob {
-            message_id: number,
-            source: Address {
-                ton: submit.dest_ton,
-                npi: submit.dest_npi,
-                addr: submit.dest.clone(),
-            },
-            dest: Address {
-                ton: submit.source_ton,
-                npi: submit.source_npi,
-                addr: submit.source.clone(),
-            },
-            submitted_unix: unix_now().0,
-            text: receipt_text(&submit.text()),
         };
         let scheduled = Scheduled {
             due: now.checked_add(delay).unwrap_or(now),
-            item: Outgoing::Receipt(job),
+            item,
         };
         if self.receives() {
             self.queue.push(scheduled);
@@ -716,7 +741,33 @@ impl Connection {
             self.to_route.push(scheduled);
         }
     }
+}
 
+/// The receipt of accepted submit `number`: undeliverable when `failed`.
+fn receipt_job(number: u64, submit: &Submit<'_>, failed: bool) -> ReceiptJob {
+    ReceiptJob {
+        message_id: ReceiptId::Counter(number),
+        source: Address {
+            ton: submit.dest_ton,
+            npi: submit.dest_npi,
+            addr: submit.dest.clone(),
+        },
+        dest: Address {
+            ton: submit.source_ton,
+            npi: submit.source_npi,
+            addr: submit.source.clone(),
+        },
+        submitted_unix: unix_now().0,
+        text: receipt_text(&submit.text()),
+        state: if failed {
+            MessageState::Undeliverable
+        } else {
+            MessageState::Delivered
+        },
+    }
+}
+
+impl Connection {
     /// The ESME answered a `deliver_sm`.
     fn on_delivery_answer(
         &mut self,

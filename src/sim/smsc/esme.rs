@@ -44,6 +44,9 @@ pub(super) struct TestEsme {
     /// `deliver_sm` received, with their sequence numbers.
     pub delivers: Vec<(u32, DeliverSm)>,
     pub delivered: usize,
+    /// With `keep`: what arrived, in order (`'a'` an answer, `'d'` a
+    /// deliver_sm).
+    pub arrivals: String,
     pub bind_status: Option<CommandStatus>,
     pub closed: Option<CloseReason>,
 }
@@ -91,6 +94,7 @@ impl TestEsme {
             answered: 0,
             delivers: Vec::new(),
             delivered: 0,
+            arrivals: String::new(),
             bind_status: None,
             closed: None,
         };
@@ -220,6 +224,7 @@ impl TestEsme {
                         self.delivered += 1;
                         if self.keep {
                             self.delivers.push((seq, sm));
+                            self.arrivals.push('d');
                         }
                         if self.auto_ack {
                             self.ack(seq, CommandStatus::Ok);
@@ -238,6 +243,7 @@ impl TestEsme {
                             }
                             _ => String::new(),
                         };
+                        self.arrivals.push('a');
                         self.answers.push(Answer {
                             tag,
                             status: pdu.command_status,

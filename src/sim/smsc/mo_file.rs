@@ -11,26 +11,64 @@
 //! {"from": "+15557654321", "to": "+15551230001", "text": "Hello", "delay_ms": 0}
 //! ```
 //!
-//! `delay_ms` (optional, default 0) is waited before the message, counted
+//! A line may instead inject a delivery receipt for any message id, so a
+//! test can show how a gateway treats a receipt for an id it never sent
+//! (`stat`, optional, is an Appendix B word, default `DELIVRD`; `from` and
+//! `to`, optional, are the receipt's source and destination addresses):
+//!
+//! ```text
+//! {"receipt_for": "someid", "stat": "DELIVRD", "delay_ms": 0}
+//! ```
+//!
+//! It goes to any receiving bind, like an MO message.
+//!
+//! `delay_ms` (optional, default 0) is waited before the entry, counted
 //! from the previous one (from the first receiving bind for the first).
 //! Blank lines and lines starting with `#` are ignored.
 
 use std::path::Path;
 use std::time::Duration;
 
-use super::outgoing::{MoError, mo_segments};
+use carrier_protocol::smpp::MessageState;
 
-/// One scripted MO message.
+use super::outgoing::{MoError, mo_segments, parse_stat, smpp_address};
+
+/// The longest injected receipt id: `receipted_message_id` holds 65 octets
+/// with its NUL.
+pub const MAX_RECEIPT_ID: usize = 64;
+
+/// One scripted entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MoScriptEntry {
-    /// Sender (the customer), e.g. `+15557654321`.
-    pub from: String,
-    /// Recipient (the business number), e.g. `+15551230001` or a short code.
-    pub to: String,
-    /// The text.
-    pub text: String,
+    /// What to send.
+    pub action: ScriptAction,
     /// Wait before sending, after the previous entry.
     pub delay: Duration,
+}
+
+/// What a script entry sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptAction {
+    /// A mobile-originated message.
+    Mo {
+        /// Sender (the customer), e.g. `+15557654321`.
+        from: String,
+        /// Recipient (the business number), e.g. `+15551230001` or a short code.
+        to: String,
+        /// The text.
+        text: String,
+    },
+    /// A delivery receipt for an arbitrary message id.
+    Receipt {
+        /// The id reported on (1 to [`MAX_RECEIPT_ID`] octets, no NUL).
+        id: String,
+        /// The state reported.
+        state: MessageState,
+        /// The receipt's source address (the handset), if given.
+        from: Option<String>,
+        /// The receipt's destination address (the business number), if given.
+        to: Option<String>,
+    },
 }
 
 /// Why an MO file cannot be used.
@@ -90,9 +128,22 @@ fn parse_line(line: &str) -> Result<MoScriptEntry, String> {
     let obj = value
         .as_object()
         .ok_or_else(|| "expected a JSON object".to_owned())?;
+    let is_receipt = obj.contains_key("receipt_for");
     for key in obj.keys() {
-        if !matches!(key.as_str(), "from" | "to" | "text" | "delay_ms") {
-            return Err(format!("unknown key {key:?}"));
+        let known = match key.as_str() {
+            "from" | "to" | "delay_ms" => true,
+            "text" => !is_receipt,
+            "receipt_for" | "stat" => is_receipt,
+            _ => false,
+        };
+        if !known {
+            return Err(if key == "stat" {
+                "\"stat\" needs \"receipt_for\"".to_owned()
+            } else if key == "text" {
+                "a \"receipt_for\" line has no \"text\"".to_owned()
+            } else {
+                format!("unknown key {key:?}")
+            });
         }
     }
     let string = |key: &str| -> Result<String, String> {
@@ -101,21 +152,53 @@ fn parse_line(line: &str) -> Result<MoScriptEntry, String> {
             .map(str::to_owned)
             .ok_or_else(|| format!("{key:?} must be a string"))
     };
+    let optional = |key: &str| -> Result<Option<String>, String> {
+        match obj.get(key) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(_) => string(key).map(Some),
+        }
+    };
     let delay_ms = match obj.get("delay_ms") {
         None | Some(serde_json::Value::Null) => 0,
         Some(v) => v
             .as_u64()
             .ok_or_else(|| "\"delay_ms\" must be a non-negative integer".to_owned())?,
     };
-    let entry = MoScriptEntry {
-        from: string("from")?,
-        to: string("to")?,
-        text: string("text")?,
-        delay: Duration::from_millis(delay_ms),
-    };
+    let delay = Duration::from_millis(delay_ms);
+    if is_receipt {
+        let id = string("receipt_for")?;
+        if id.is_empty() || id.len() > MAX_RECEIPT_ID || id.contains('\0') {
+            return Err(format!(
+                "\"receipt_for\" must be 1 to {MAX_RECEIPT_ID} octets without NUL"
+            ));
+        }
+        let state = match optional("stat")? {
+            None => MessageState::Delivered,
+            Some(word) => parse_stat(&word).ok_or_else(|| {
+                format!("unknown \"stat\" {word:?} (DELIVRD, UNDELIV, EXPIRED, REJECTD, …)")
+            })?,
+        };
+        let (from, to) = (optional("from")?, optional("to")?);
+        for address in from.iter().chain(&to) {
+            smpp_address(address).map_err(|e| e.to_string())?;
+        }
+        return Ok(MoScriptEntry {
+            action: ScriptAction::Receipt {
+                id,
+                state,
+                from,
+                to,
+            },
+            delay,
+        });
+    }
+    let (from, to, text) = (string("from")?, string("to")?, string("text")?);
     // Fail now, not when the entry's turn comes.
-    mo_segments(&entry.from, &entry.to, &entry.text, 0).map_err(|e: MoError| e.to_string())?;
-    Ok(entry)
+    mo_segments(&from, &to, &text, 0).map_err(|e: MoError| e.to_string())?;
+    Ok(MoScriptEntry {
+        action: ScriptAction::Mo { from, to, text },
+        delay,
+    })
 }
 
 #[cfg(test)]
@@ -131,10 +214,66 @@ mod tests {
             {\"from\": \"+15557654321\", \"to\": \"+15551230001\", \"text\": \"hola\"}\n";
         let entries = parse(text).expect("valid");
         assert_eq!(entries.len(), 3);
-        assert_eq!(entries[0].text, "Hello");
-        assert_eq!(entries[1].to, "12345");
+        assert!(matches!(&entries[0].action, ScriptAction::Mo { text, .. } if text == "Hello"));
+        assert!(matches!(&entries[1].action, ScriptAction::Mo { to, .. } if to == "12345"));
         assert_eq!(entries[1].delay, Duration::from_millis(250));
         assert_eq!(entries[2].delay, Duration::ZERO);
+    }
+
+    #[test]
+    fn receipt_lines() {
+        let text = "{\"receipt_for\": \"someid\", \"stat\": \"UNDELIV\", \"delay_ms\": 5}\n\
+            {\"receipt_for\": \"x\", \"from\": \"+15557654321\", \"to\": \"+15551230001\"}\n";
+        let entries = parse(text).expect("valid");
+        assert_eq!(
+            entries[0],
+            MoScriptEntry {
+                action: ScriptAction::Receipt {
+                    id: "someid".into(),
+                    state: MessageState::Undeliverable,
+                    from: None,
+                    to: None,
+                },
+                delay: Duration::from_millis(5),
+            }
+        );
+        assert_eq!(
+            entries[1].action,
+            ScriptAction::Receipt {
+                id: "x".into(),
+                state: MessageState::Delivered,
+                from: Some("+15557654321".into()),
+                to: Some("+15551230001".into()),
+            }
+        );
+        let long = "x".repeat(MAX_RECEIPT_ID + 1);
+        let cases = [
+            ("{\"receipt_for\": \"\"}".to_owned(), "receipt_for"),
+            (format!("{{\"receipt_for\": \"{long}\"}}"), "receipt_for"),
+            ("{\"receipt_for\": 7}".to_owned(), "must be a string"),
+            (
+                "{\"receipt_for\": \"a\", \"stat\": \"GONE\"}".to_owned(),
+                "unknown \"stat\"",
+            ),
+            (
+                "{\"receipt_for\": \"a\", \"text\": \"hi\"}".to_owned(),
+                "no \"text\"",
+            ),
+            (
+                "{\"receipt_for\": \"a\", \"to\": \"+\"}".to_owned(),
+                "invalid address",
+            ),
+            (
+                "{\"from\": \"+1\", \"to\": \"+2\", \"text\": \"x\", \"stat\": \"DELIVRD\"}"
+                    .to_owned(),
+                "needs",
+            ),
+        ];
+        for (line, expected) in cases {
+            let (n, message) = parse(&line).expect_err(&line);
+            assert_eq!(n, 1, "{line}");
+            assert!(message.contains(expected), "{line}: {message}");
+        }
     }
 
     #[test]

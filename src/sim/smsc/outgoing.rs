@@ -40,11 +40,21 @@ pub(crate) struct Address {
     pub addr: COctetString,
 }
 
+/// The id a receipt reports on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReceiptId {
+    /// One of ours (the counter value; see [`format_message_id`]).
+    Counter(u64),
+    /// Any id, injected by a test (`receipt_for` in the MO file): 1 to 64
+    /// octets without NUL, checked when it is given.
+    Given(Bytes),
+}
+
 /// A delivery receipt waiting to be sent (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ReceiptJob {
     /// The id the submit was answered with.
-    pub message_id: u64,
+    pub message_id: ReceiptId,
     /// The receipt's source: the submit's destination.
     pub source: Address,
     /// The receipt's destination: the submit's source.
@@ -54,28 +64,47 @@ pub(crate) struct ReceiptJob {
     /// The first characters of the message, already made safe (see
     /// [`receipt_text`]).
     pub text: String,
+    /// The state reported (`DELIVRD` unless `fail_every` or a script says
+    /// otherwise).
+    pub state: MessageState,
 }
 
 impl ReceiptJob {
     /// The `deliver_sm` of this receipt, done at `done_unix` (Unix seconds).
     pub(crate) fn to_deliver_sm(&self, done_unix: u64) -> DeliverSm {
-        let id = format_message_id(self.message_id);
+        let counter_id;
+        let id: &[u8] = match &self.message_id {
+            ReceiptId::Counter(n) => {
+                counter_id = format_message_id(*n);
+                &counter_id
+            }
+            ReceiptId::Given(id) => id,
+        };
+        let success = matches!(
+            self.state,
+            MessageState::Delivered | MessageState::Accepted | MessageState::Enroute
+        );
         let text = format!(
-            "id:{} sub:001 dlvrd:001 submit date:{} done date:{} stat:DELIVRD err:000 text:{}",
-            String::from_utf8_lossy(&id),
+            "id:{} sub:001 dlvrd:{} submit date:{} done date:{} stat:{} err:{} text:{}",
+            String::from_utf8_lossy(id),
+            if self.state == MessageState::Delivered {
+                "001"
+            } else {
+                "000"
+            },
             String::from_utf8_lossy(&yymmddhhmm(self.submitted_unix)),
             String::from_utf8_lossy(&yymmddhhmm(done_unix)),
+            stat_name(self.state),
+            if success { "000" } else { "001" },
             self.text,
         );
         let mut tlvs = Tlvs::new();
-        // The id is 16 hex digits: never a NUL, never too long.
-        if let Ok(tlv) = Tlv::c_string(TlvTag::ReceiptedMessageId, &id) {
+        // Ours are 16 hex digits, given ones were checked: never a NUL,
+        // never too long.
+        if let Ok(tlv) = Tlv::c_string(TlvTag::ReceiptedMessageId, id) {
             tlvs.push(tlv);
         }
-        tlvs.push(Tlv::u8(
-            TlvTag::MessageState,
-            MessageState::Delivered.value(),
-        ));
+        tlvs.push(Tlv::u8(TlvTag::MessageState, self.state.value()));
         DeliverSm {
             source_addr_ton: self.source.ton,
             source_addr_npi: self.source.npi,
@@ -85,12 +114,48 @@ impl ReceiptJob {
             destination_addr: self.dest.addr.clone(),
             esm_class: EsmClass(EsmClass::DELIVERY_RECEIPT),
             data_coding: DataCoding::SmscDefault,
-            // At most ~130 octets: the fixed part plus 20 ASCII characters.
+            // At most ~200 octets: the fixed part, a 64-octet id and 20
+            // ASCII characters.
             short_message: ShortMessage::new(Bytes::from(text.into_bytes())).unwrap_or_default(),
             tlvs,
             ..DeliverSm::default()
         }
     }
+}
+
+/// The Appendix B `stat:` word of a state (SMPP 3.4 names, 5.0's
+/// `SKIPPED`, and `SCHEDULED`).
+pub(crate) fn stat_name(state: MessageState) -> &'static str {
+    match state {
+        MessageState::Scheduled => "SCHEDULED",
+        MessageState::Enroute => "ENROUTE",
+        MessageState::Delivered => "DELIVRD",
+        MessageState::Expired => "EXPIRED",
+        MessageState::Deleted => "DELETED",
+        MessageState::Undeliverable => "UNDELIV",
+        MessageState::Accepted => "ACCEPTD",
+        MessageState::Rejected => "REJECTD",
+        MessageState::Skipped => "SKIPPED",
+        MessageState::Unknown | MessageState::Other(_) => "UNKNOWN",
+    }
+}
+
+/// The state of a `stat:` word (case-insensitive; see [`stat_name`]).
+pub(crate) fn parse_stat(word: &str) -> Option<MessageState> {
+    [
+        MessageState::Scheduled,
+        MessageState::Enroute,
+        MessageState::Delivered,
+        MessageState::Expired,
+        MessageState::Deleted,
+        MessageState::Undeliverable,
+        MessageState::Accepted,
+        MessageState::Unknown,
+        MessageState::Rejected,
+        MessageState::Skipped,
+    ]
+    .into_iter()
+    .find(|&state| stat_name(state).eq_ignore_ascii_case(word))
 }
 
 /// Something the simulator sends as a `deliver_sm`.
@@ -308,6 +373,9 @@ pub enum MoError {
     /// The text needs more segments than a concatenated message can have.
     #[error("text cannot be sent: {0}")]
     TooLong(String),
+    /// A receipt id is empty, longer than 64 octets or contains NUL.
+    #[error("invalid receipt id {0:?}: 1 to 64 octets, no NUL")]
+    InvalidReceiptId(String),
 }
 
 /// The SMPP form of an address given as the API gives it: `+E.164` goes out
@@ -408,11 +476,12 @@ mod tests {
     #[test]
     fn receipt_is_appendix_b_with_tlvs_and_parses_back() {
         let job = ReceiptJob {
-            message_id: 0x1234,
+            message_id: ReceiptId::Counter(0x1234),
             source: addr("+15557654321"),
             dest: addr("+15551230001"),
             submitted_unix: 1_709_251_199,
             text: receipt_text("Hello there, this is longer than twenty"),
+            state: MessageState::Delivered,
         };
         let sm = job.to_deliver_sm(1_709_251_260);
         let text = String::from_utf8_lossy(sm.short_message.as_bytes()).into_owned();
@@ -432,6 +501,46 @@ mod tests {
         let parsed = Receipt::parse(sm.short_message.as_bytes()).expect("parses");
         assert_eq!(parsed.id, "0000000000001234");
         assert!(parsed.stat.is_final());
+    }
+
+    #[test]
+    fn failed_and_given_id_receipts() {
+        let job = ReceiptJob {
+            message_id: ReceiptId::Given(Bytes::from_static(b"someid")),
+            source: addr("+15557654321"),
+            dest: addr("+15551230001"),
+            submitted_unix: 1_709_251_199,
+            text: String::new(),
+            state: MessageState::Undeliverable,
+        };
+        let sm = job.to_deliver_sm(1_709_251_260);
+        let text = String::from_utf8_lossy(sm.short_message.as_bytes()).into_owned();
+        assert_eq!(
+            text,
+            "id:someid sub:001 dlvrd:000 submit date:2402292359 \
+             done date:2403010001 stat:UNDELIV err:001 text:"
+        );
+        assert_eq!(
+            sm.tlvs.receipted_message_id().as_deref(),
+            Some(&b"someid"[..])
+        );
+        assert_eq!(sm.tlvs.message_state(), Some(MessageState::Undeliverable));
+        let parsed = Receipt::parse(sm.short_message.as_bytes()).expect("parses");
+        assert_eq!(parsed.id, "someid");
+        assert_eq!(
+            parsed.stat,
+            carrier_protocol::receipt::ReceiptState::Undeliverable
+        );
+    }
+
+    #[test]
+    fn stat_words_round_trip() {
+        for v in 0..=9 {
+            let state = MessageState::from(v);
+            assert_eq!(parse_stat(stat_name(state)), Some(state));
+        }
+        assert_eq!(parse_stat("delivrd"), Some(MessageState::Delivered));
+        assert_eq!(parse_stat("DELIVERED"), None);
     }
 
     #[test]

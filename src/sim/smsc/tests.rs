@@ -166,6 +166,135 @@ async fn throttle_every_third_submit() {
 }
 
 #[tokio::test]
+async fn receipt_first_writes_the_receipt_before_the_response() {
+    let mut cfg = config();
+    cfg.receipt_first = true;
+    // Ignored with receipt_first: the receipt goes at once.
+    cfg.dlr_delay = Some(Duration::from_secs(60));
+    let sim = start(cfg).await;
+    let mut esme = bind(&sim, BindKind::Transceiver, "gw").await;
+    for tag in 1..=3 {
+        esme.submit(submit_sm("early receipt", 1), tag);
+    }
+    esme.submit(submit_sm("no receipt asked", 0), 4);
+    assert!(
+        esme.until(T, |e| e.answers.len() == 4 && e.delivers.len() == 3)
+            .await
+            .expect("io")
+    );
+    assert_eq!(esme.arrivals, "dadadaa");
+    for (answer, (_, receipt)) in esme.answers.iter().zip(&esme.delivers) {
+        assert_eq!(answer.status, CommandStatus::Ok);
+        assert_eq!(receipt_id(receipt), answer.message_id);
+        assert_eq!(receipt.tlvs.message_state(), Some(MessageState::Delivered));
+    }
+    sim.wait_for(T, |s| s.receipts_acknowledged == 3)
+        .await
+        .expect("acknowledged");
+
+    // A transmitter cannot receive: its receipts go the usual way, to a
+    // receiver of the account, after the response.
+    let mut rx = bind(&sim, BindKind::Receiver, "gw2").await;
+    let mut tx = bind(&sim, BindKind::Transmitter, "gw2").await;
+    tx.submit(submit_sm("via the receiver", 1), 1);
+    assert!(tx.until(T, |e| e.answers.len() == 1).await.expect("io"));
+    assert!(rx.until(T, |e| e.delivers.len() == 1).await.expect("io"));
+    assert_eq!(receipt_id(&rx.delivers[0].1), tx.answers[0].message_id);
+}
+
+#[tokio::test]
+async fn fail_every_second_accepted_submit_is_undeliverable() {
+    let mut cfg = config();
+    cfg.fail_every = Some(2);
+    let sim = start(cfg).await;
+    let mut esme = bind(&sim, BindKind::Transceiver, "gw").await;
+    // The third asks for no receipt but still counts.
+    esme.submit(submit_sm("one", 1), 1);
+    esme.submit(submit_sm("two", 1), 2);
+    esme.submit(submit_sm("three", 0), 3);
+    esme.submit(submit_sm("four", 1), 4);
+    esme.submit(submit_sm("five", 1), 5);
+    esme.submit(submit_sm("six", 1), 6);
+    assert!(
+        esme.until(T, |e| e.answers.len() == 6 && e.delivers.len() == 5)
+            .await
+            .expect("io")
+    );
+    let tag_of: std::collections::HashMap<String, u64> = esme
+        .answers
+        .iter()
+        .map(|a| (a.message_id.clone(), a.tag))
+        .collect();
+    for (_, receipt) in &esme.delivers {
+        let tag = tag_of[&receipt_id(receipt)];
+        let text = String::from_utf8_lossy(receipt.short_message.as_bytes()).into_owned();
+        let parsed = Receipt::parse(receipt.short_message.as_bytes()).expect("Appendix B");
+        if tag.is_multiple_of(2) {
+            assert_eq!(
+                receipt.tlvs.message_state(),
+                Some(MessageState::Undeliverable),
+                "tag {tag}"
+            );
+            assert!(text.contains("stat:UNDELIV err:001"), "{text}");
+            assert_eq!(
+                parsed.stat,
+                carrier_protocol::receipt::ReceiptState::Undeliverable
+            );
+        } else {
+            assert_eq!(receipt.tlvs.message_state(), Some(MessageState::Delivered));
+            assert!(text.contains("stat:DELIVRD err:000"), "{text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn receipts_for_any_id_from_the_mo_file_and_the_handle() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("mo.jsonl");
+    std::fs::write(
+        &path,
+        "{\"receipt_for\": \"never-sent-1\", \"stat\": \"EXPIRED\", \"delay_ms\": 0}\n\
+         {\"receipt_for\": \"never-sent-2\", \"from\": \"+15557654321\", \"to\": \"+15551230001\"}\n",
+    )
+    .expect("write");
+    let mut cfg = config();
+    cfg.mo_file = Some(path);
+    let sim = start(cfg).await;
+    let mut esme = bind(&sim, BindKind::Transceiver, "gw").await;
+    assert!(esme.until(T, |e| e.delivers.len() == 2).await.expect("io"));
+    let (_, first) = &esme.delivers[0];
+    assert_eq!(first.esm_class, EsmClass(0x04));
+    assert_eq!(receipt_id(first), "never-sent-1");
+    assert_eq!(first.tlvs.message_state(), Some(MessageState::Expired));
+    assert_eq!(first.source_addr.as_bytes(), b"");
+    let parsed = Receipt::parse(first.short_message.as_bytes()).expect("Appendix B");
+    assert_eq!(parsed.id, "never-sent-1");
+    let (_, second) = &esme.delivers[1];
+    assert_eq!(receipt_id(second), "never-sent-2");
+    assert_eq!(second.tlvs.message_state(), Some(MessageState::Delivered));
+    assert_eq!(second.source_addr.as_bytes(), b"15557654321");
+    assert_eq!(second.destination_addr.as_bytes(), b"15551230001");
+
+    sim.inject_receipt("by-hand", MessageState::Rejected, None, None)
+        .expect("valid");
+    assert!(esme.until(T, |e| e.delivers.len() == 3).await.expect("io"));
+    assert_eq!(receipt_id(&esme.delivers[2].1), "by-hand");
+    assert_eq!(
+        esme.delivers[2].1.tlvs.message_state(),
+        Some(MessageState::Rejected)
+    );
+    assert!(matches!(
+        sim.inject_receipt("", MessageState::Delivered, None, None),
+        Err(MoError::InvalidReceiptId(_))
+    ));
+    let stats = sim
+        .wait_for(T, |s| s.receipts_acknowledged == 3)
+        .await
+        .expect("acknowledged");
+    assert_eq!(stats.receipts_sent, 3);
+}
+
+#[tokio::test]
 async fn drop_after_closes_without_answering_and_repeats_per_connection() {
     let mut cfg = config();
     cfg.drop_after = Some(3);

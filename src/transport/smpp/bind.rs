@@ -9,6 +9,16 @@
 //! takes as many jobs as the window allows, and writes everything queued
 //! in one `write_all`. Jobs in flight when a link dies come back to the
 //! dispatcher as retries, never lost.
+//!
+//! Jobs are taken only when the link's [`Pacer`] allows: after the carrier
+//! answers `ESME_RTHROTTLED` or `ESME_RMSGQFUL` the bind slows itself down
+//! (see `pacer.rs`); jobs it leaves in the carrier's shared queue are taken
+//! by the other binds, each pacing itself. A new connection starts
+//! unlimited.
+//!
+//! Delivery receipts arrive as deliver_sm or data_sm with the receipt
+//! esm_class (`classify_request`); both are answered only once the receipt
+//! is durable, like inbound messages.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,10 +26,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use carrier_protocol::receipt::{Receipt, ReceiptTlvs};
+use carrier_protocol::receipt::{Receipt, ReceiptError, ReceiptTlvs};
 use carrier_protocol::smpp::pdu::{Bind, SubmitSmResp};
 use carrier_protocol::smpp::session::{BindKind, Event, Session, SessionConfig};
-use carrier_protocol::smpp::{Body, COctetString, CommandStatus, Framer, Pdu};
+use carrier_protocol::smpp::{Body, COctetString, CommandStatus, Framer, Pdu, Tlvs};
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -28,11 +38,13 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::SmppCarrier;
+use super::pacer::{Change, Pacer};
 use crate::transport::{RetryReason, SubmitJob, TransportEvent};
 
 /// Drives connection number `index` of `carrier` until shutdown.
 pub(super) async fn run(
     carrier: Arc<SmppCarrier>,
+    index: usize,
     jobs: async_channel::Receiver<SubmitJob>,
     events: mpsc::Sender<TransportEvent>,
     bound: Arc<AtomicUsize>,
@@ -47,7 +59,7 @@ pub(super) async fn run(
         let outcome = match TcpStream::connect(&addr).await {
             Ok(tcp) => {
                 let _ = tcp.set_nodelay(true);
-                let mut link = Link::new(&carrier, &events, &bound);
+                let mut link = Link::new(&carrier, index, &events, &bound);
                 if carrier.tls {
                     match super::tls::connect(&carrier, tcp).await {
                         Ok(stream) => link.serve(stream, &jobs, &mut shutdown).await,
@@ -99,6 +111,8 @@ struct InFlight {
 /// State of one connection.
 struct Link<'a> {
     carrier: &'a SmppCarrier,
+    /// Which of the carrier's binds this is (the `bind` metric label).
+    index: usize,
     events: &'a mpsc::Sender<TransportEvent>,
     bound_count: &'a AtomicUsize,
     session: Session,
@@ -108,11 +122,14 @@ struct Link<'a> {
     was_bound: bool,
     /// Inbound requests waiting for their data to be durable.
     pending_acks: Vec<(u32, Body, oneshot::Receiver<()>)>,
+    /// When the next submit may go (adaptive rate after throttling).
+    pacer: Pacer,
 }
 
 impl<'a> Link<'a> {
     fn new(
         carrier: &'a SmppCarrier,
+        index: usize,
         events: &'a mpsc::Sender<TransportEvent>,
         bound_count: &'a AtomicUsize,
     ) -> Self {
@@ -124,6 +141,7 @@ impl<'a> Link<'a> {
         };
         Link {
             carrier,
+            index,
             events,
             bound_count,
             session: Session::new(config, Instant::now().into_std()),
@@ -132,6 +150,7 @@ impl<'a> Link<'a> {
             is_bound: false,
             was_bound: false,
             pending_acks: Vec::new(),
+            pacer: Pacer::new(),
         }
     }
 
@@ -175,6 +194,17 @@ impl<'a> Link<'a> {
                 .map(Instant::from_std)
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             let can_take = self.is_bound && !stopping && self.session.window_available() > 0;
+            // Unlimited (never throttled), both pacer calls are one branch.
+            let now = Instant::now().into_std();
+            if let Some(change) = self.pacer.poll(now) {
+                self.on_pace_change(change);
+            }
+            let paced_until = if can_take {
+                self.pacer.next_send_at(now).map(Instant::from_std)
+            } else {
+                None
+            };
+            let can_take_now = can_take && paced_until.is_none();
             let ack_wait = !self.pending_acks.is_empty();
             tokio::select! {
                 read = stream.read_buf(&mut rbuf) => match read {
@@ -199,12 +229,13 @@ impl<'a> Link<'a> {
                     }
                     Err(e) => break Err(format!("read: {e}")),
                 },
-                job = jobs.recv(), if can_take => {
+                job = jobs.recv(), if can_take_now => {
                     if let Ok(job) = job {
                         self.submit(job);
-                        // Take what else is queued, up to the window, in
-                        // this turn: one write for the whole burst.
-                        while self.session.window_available() > 0 {
+                        // Take what else is queued, up to the window and
+                        // what the pacer allows, in this turn: one write for
+                        // the whole burst.
+                        while self.session.window_available() > 0 && self.may_send_now() {
                             match jobs.try_recv() {
                                 Ok(job) => self.submit(job),
                                 Err(_) => break,
@@ -212,6 +243,7 @@ impl<'a> Link<'a> {
                         }
                     }
                 }
+                _ = tokio::time::sleep_until(paced_until.unwrap_or(deadline)), if paced_until.is_some() => {}
                 _ = tokio::time::sleep_until(deadline) => {
                     self.session.handle_timeout(Instant::now().into_std());
                 }
@@ -228,6 +260,10 @@ impl<'a> Link<'a> {
         };
         // Whatever is still in flight goes back to the dispatcher.
         self.session.handle_disconnect(Instant::now().into_std());
+        if self.pacer.limit().is_some() {
+            // The next connection starts unlimited.
+            crate::metrics::bind_rate_limit(&self.carrier.name, self.index, None);
+        }
         let _ = self.drain_events().await;
         self.set_bound(false).await;
         result
@@ -243,20 +279,49 @@ impl<'a> Link<'a> {
         }
     }
 
+    /// Whether the pacer lets another submit go now (one branch when the
+    /// bind was never throttled).
+    fn may_send_now(&self) -> bool {
+        self.pacer.limit().is_none() || self.pacer.next_send_at(Instant::now().into_std()).is_none()
+    }
+
+    /// Logs a change of the pacer's limit and updates its metrics: info when
+    /// pacing starts or ends, debug for the steps in between.
+    fn on_pace_change(&self, change: Change) {
+        let carrier = &self.carrier.name;
+        match change {
+            Change::Decreased { from: None, to } => {
+                info!(limit = to, "carrier throttling: pacing this bind");
+                crate::metrics::bind_rate_decrease(carrier);
+            }
+            Change::Decreased {
+                from: Some(from),
+                to,
+            } => {
+                debug!(from, to, "carrier throttling: bind rate lowered");
+                crate::metrics::bind_rate_decrease(carrier);
+            }
+            Change::Increased { from, to } => debug!(from, to, "bind rate raised"),
+            Change::Unlimited { from } => {
+                info!(last_limit = from, "no throttling for a while: bind unpaced");
+            }
+        }
+        crate::metrics::bind_rate_limit(carrier, self.index, self.pacer.limit());
+    }
+
     fn submit(&mut self, job: SubmitJob) {
         let tag = self.next_tag;
         self.next_tag += 1;
-        match self
-            .session
-            .send_request(job.body, tag, Instant::now().into_std())
-        {
+        let now = Instant::now();
+        match self.session.send_request(job.body, tag, now.into_std()) {
             Ok(_) => {
+                self.pacer.on_submit(now.into_std());
                 self.in_flight.insert(
                     tag,
                     InFlight {
                         message_id: job.message_id,
                         segment: job.segment,
-                        sent: Instant::now(),
+                        sent: now,
                     },
                 );
             }
@@ -304,6 +369,10 @@ impl<'a> Link<'a> {
                 .saturating_sub(1)
         };
         crate::metrics::binds_up(&self.carrier.name, now_up);
+        if up {
+            // The series exists (at 0, unpaced) from the first bind on.
+            crate::metrics::bind_rate_limit(&self.carrier.name, self.index, self.pacer.limit());
+        }
         let _ = self
             .events
             .send(TransportEvent::BindState {
@@ -392,6 +461,15 @@ impl<'a> Link<'a> {
         };
         crate::metrics::submit_latency(&self.carrier.name, job.sent.elapsed().as_secs_f64());
         let status = pdu.command_status;
+        if !mismatched
+            && matches!(
+                status,
+                CommandStatus::Throttled | CommandStatus::MessageQueueFull
+            )
+            && let Some(change) = self.pacer.on_throttle(Instant::now().into_std())
+        {
+            self.on_pace_change(change);
+        }
         let event = if mismatched {
             TransportEvent::Refused {
                 message_id: job.message_id,
@@ -432,38 +510,28 @@ impl<'a> Link<'a> {
             _ => Body::DeliverSmResp(SubmitSmResp::default()),
         };
         let (tx, rx) = oneshot::channel();
-        let event = match &pdu.body {
-            Body::DeliverSm(sm) if sm.esm_class.is_receipt() => {
-                let id = sm.tlvs.receipted_message_id();
-                let tlvs = ReceiptTlvs {
-                    receipted_message_id: id.as_deref(),
-                    message_state: sm.tlvs.message_state().map(|s| s.value()),
-                    network_error_code: sm.tlvs.network_error_code(),
-                };
-                match Receipt::from_deliver_sm(sm.short_message.as_bytes(), tlvs) {
-                    Ok(receipt) => TransportEvent::Receipt {
-                        carrier: self.carrier.name.clone(),
-                        receipt: receipt.into_owned(),
-                        ack: tx,
-                    },
-                    Err(e) => {
-                        // Not a receipt we can read: keep it as an inbound
-                        // message so nothing is lost, and acknowledge it.
-                        warn!(error = %e, "unreadable delivery receipt stored in the inbox");
-                        TransportEvent::Inbound {
-                            carrier: self.carrier.name.clone(),
-                            pdu,
-                            ack: tx,
-                        }
-                    }
+        let event = match classify_request(&pdu.body) {
+            Request::Receipt(receipt) => TransportEvent::Receipt {
+                carrier: self.carrier.name.clone(),
+                receipt,
+                ack: tx,
+            },
+            Request::UnreadableReceipt(e) => {
+                // Not a receipt we can read: keep it as an inbound
+                // message so nothing is lost, and acknowledge it.
+                warn!(error = %e, "unreadable delivery receipt stored in the inbox");
+                TransportEvent::Inbound {
+                    carrier: self.carrier.name.clone(),
+                    pdu,
+                    ack: tx,
                 }
             }
-            Body::DeliverSm(_) | Body::DataSm(_) => TransportEvent::Inbound {
+            Request::Inbound => TransportEvent::Inbound {
                 carrier: self.carrier.name.clone(),
                 pdu,
                 ack: tx,
             },
-            _ => {
+            Request::Unsupported => {
                 let _ = self
                     .session
                     .respond_error(seq, CommandStatus::InvalidCommandId);
@@ -475,10 +543,157 @@ impl<'a> Link<'a> {
     }
 }
 
+/// What an inbound request from the carrier is.
+#[derive(Debug)]
+enum Request {
+    /// A delivery receipt (deliver_sm or data_sm with the receipt esm_class).
+    Receipt(Receipt<'static>),
+    /// Marked as a receipt, but without a readable id and state.
+    UnreadableReceipt(ReceiptError),
+    /// A mobile-originated message (any other deliver_sm or data_sm).
+    Inbound,
+    /// Not something a carrier sends us.
+    Unsupported,
+}
+
+/// Sorts an inbound request. A receipt's id and state come from the
+/// `receipted_message_id` / `message_state` TLVs when present (they win),
+/// otherwise from the Appendix B text: the `short_message` of a deliver_sm
+/// or, when that is empty and for every data_sm (which has no
+/// short_message), the `message_payload` TLV.
+fn classify_request(body: &Body) -> Request {
+    let (short_message, tlvs): (&[u8], &Tlvs) = match body {
+        Body::DeliverSm(sm) if sm.esm_class.is_receipt() => (sm.short_message.as_bytes(), &sm.tlvs),
+        Body::DataSm(sm) if sm.esm_class.is_receipt() => (&[], &sm.tlvs),
+        Body::DeliverSm(_) | Body::DataSm(_) => return Request::Inbound,
+        _ => return Request::Unsupported,
+    };
+    let text = if short_message.is_empty() {
+        tlvs.message_payload().map_or(short_message, |p| p.as_ref())
+    } else {
+        short_message
+    };
+    let id = tlvs.receipted_message_id();
+    let receipt_tlvs = ReceiptTlvs {
+        receipted_message_id: id.as_deref(),
+        message_state: tlvs.message_state().map(|s| s.value()),
+        network_error_code: tlvs.network_error_code(),
+    };
+    match Receipt::from_deliver_sm(text, receipt_tlvs) {
+        Ok(receipt) => Request::Receipt(receipt.into_owned()),
+        Err(e) => Request::UnreadableReceipt(e),
+    }
+}
+
 fn cstr(s: &str) -> COctetString {
     COctetString::try_from(s).unwrap_or_default()
 }
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use carrier_protocol::receipt::{IdSource, ReceiptState};
+    use carrier_protocol::smpp::pdu::{DataSm, DeliverSm, QuerySm};
+    use carrier_protocol::smpp::{EsmClass, MessageState, ShortMessage, Tlv, TlvTag};
+
+    use super::*;
+
+    fn receipt_tlvs(id: &[u8], state: MessageState) -> Tlvs {
+        let mut tlvs = Tlvs::new();
+        tlvs.push(Tlv::c_string(TlvTag::ReceiptedMessageId, id).expect("tlv"));
+        tlvs.push(Tlv::u8(TlvTag::MessageState, state.value()));
+        tlvs
+    }
+
+    fn data_sm(esm_class: u8, tlvs: Tlvs) -> Body {
+        Body::DataSm(DataSm {
+            esm_class: EsmClass(esm_class),
+            tlvs,
+            ..DataSm::default()
+        })
+    }
+
+    #[test]
+    fn data_sm_receipt_from_tlvs_alone() {
+        let mut tlvs = receipt_tlvs(b"abc123", MessageState::Undeliverable);
+        tlvs.push(Tlv::new(TlvTag::NetworkErrorCode, Bytes::from_static(&[3, 0, 1])).expect("tlv"));
+        let Request::Receipt(receipt) =
+            classify_request(&data_sm(EsmClass::DELIVERY_RECEIPT, tlvs))
+        else {
+            panic!("expected a receipt");
+        };
+        assert_eq!(receipt.id, "abc123");
+        assert_eq!(receipt.id_source, IdSource::Tlv);
+        assert_eq!(receipt.stat, ReceiptState::Undeliverable);
+        assert!(receipt.network_error.is_some());
+    }
+
+    #[test]
+    fn data_sm_receipt_text_in_message_payload() {
+        let mut tlvs = Tlvs::new();
+        tlvs.push(
+            Tlv::new(
+                TlvTag::MessagePayload,
+                Bytes::from_static(b"id:0042 sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:DELIVRD err:000 text:hi"),
+            )
+            .expect("tlv"),
+        );
+        let Request::Receipt(receipt) =
+            classify_request(&data_sm(EsmClass::DELIVERY_RECEIPT, tlvs))
+        else {
+            panic!("expected a receipt");
+        };
+        assert_eq!(receipt.id, "0042");
+        assert_eq!(receipt.id_source, IdSource::Text);
+        assert_eq!(receipt.stat, ReceiptState::Delivered);
+        assert_eq!(receipt.delivered, Some(1));
+    }
+
+    #[test]
+    fn data_sm_without_the_receipt_esm_class_is_inbound() {
+        let tlvs = receipt_tlvs(b"abc123", MessageState::Delivered);
+        assert!(matches!(
+            classify_request(&data_sm(0, tlvs)),
+            Request::Inbound
+        ));
+    }
+
+    #[test]
+    fn data_sm_receipt_without_a_state_goes_to_the_inbox() {
+        let mut tlvs = Tlvs::new();
+        tlvs.push(Tlv::c_string(TlvTag::ReceiptedMessageId, b"abc123").expect("tlv"));
+        assert!(matches!(
+            classify_request(&data_sm(EsmClass::DELIVERY_RECEIPT, tlvs)),
+            Request::UnreadableReceipt(ReceiptError::MissingStat)
+        ));
+    }
+
+    #[test]
+    fn deliver_sm_receipts_still_work_and_others_are_sorted() {
+        let body = Body::DeliverSm(DeliverSm {
+            esm_class: EsmClass(EsmClass::DELIVERY_RECEIPT),
+            short_message: ShortMessage::new(Bytes::from_static(
+                b"id:7 sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:EXPIRED err:000 text:",
+            ))
+            .expect("short"),
+            ..DeliverSm::default()
+        });
+        let Request::Receipt(receipt) = classify_request(&body) else {
+            panic!("expected a receipt");
+        };
+        assert_eq!(receipt.id, "7");
+        assert_eq!(receipt.stat, ReceiptState::Expired);
+        assert!(matches!(
+            classify_request(&Body::DeliverSm(DeliverSm::default())),
+            Request::Inbound
+        ));
+        assert!(matches!(
+            classify_request(&Body::QuerySm(QuerySm::default())),
+            Request::Unsupported
+        ));
+    }
 }

@@ -5,6 +5,7 @@
 
 mod bind;
 pub mod classify;
+mod pacer;
 mod tls;
 
 use std::path::PathBuf;
@@ -83,6 +84,7 @@ impl SmppTransport {
                 tokio::spawn(
                     bind::run(
                         carrier.clone(),
+                        index,
                         queue.clone(),
                         events.clone(),
                         bound.clone(),
