@@ -148,6 +148,7 @@ pub async fn run(
                     .cloned()
                     .unwrap_or_default(),
                 id_mapping: carrier.id_mapping,
+                receipt_wait: crate::outbound::receipts::receipt_wait(carrier.response_timeout),
             },
         );
     }

@@ -54,6 +54,9 @@ pub struct CarrierRoute {
     pub plan: PlanOptions,
     /// How its ids are compared.
     pub id_mapping: MessageIdMapping,
+    /// How long a receipt waits for the submit response it may have
+    /// overtaken ([`super::receipts::receipt_wait`]).
+    pub receipt_wait: Duration,
 }
 
 /// Commands from the API and the daemon.
@@ -202,7 +205,13 @@ impl Dispatcher {
     /// runs until the API and every transport are gone.
     pub async fn run(mut self) -> Result<(), StoreError> {
         self.restore_daily_counts()?;
-        let restored = self.receipts.restore()?;
+        let wait = self
+            .routes
+            .values()
+            .map(|r| r.receipt_wait)
+            .max()
+            .unwrap_or_default();
+        let restored = self.receipts.restore(wait)?;
         if restored > 0 {
             info!(
                 restored,
@@ -727,7 +736,8 @@ impl Dispatcher {
         let Some(outcome) = Outcome::of(&receipt) else {
             return;
         };
-        if let Some((id, segment, outcome)) = self.receipts.arrived(carrier, key, outcome) {
+        let wait = route.receipt_wait;
+        if let Some((id, segment, outcome)) = self.receipts.arrived(carrier, key, outcome, wait) {
             self.apply_receipt(id, segment, outcome);
         }
     }

@@ -6,6 +6,6 @@ pub mod dispatcher;
 mod lanes;
 pub mod limits;
 pub mod plan;
-mod receipts;
+pub mod receipts;
 
 pub use dispatcher::{Dispatcher, DispatcherHandle, StatusEvents};

@@ -8,8 +8,11 @@
 //! the outbox on start). A receipt that matches no id yet is acknowledged
 //! to the carrier only after it is written to the `receipts` tree, so it is
 //! not lost if the gateway stops before the response it overtook arrives.
-//! After [`EARLY_RECEIPT_TTL`] without a match it is counted and logged as
-//! unmatched, and kept in the tree for operators for [`UNMATCHED_KEEP`].
+//! A response can only be overtaken while it is pending, and a pending
+//! response ends at the carrier's `response_timeout` (it becomes a retry),
+//! so a receipt waits twice that (plus a second) for its segment, then is
+//! counted and logged as unmatched, and kept in the tree for operators for
+//! [`UNMATCHED_KEEP`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,8 +25,11 @@ use tracing::{info, warn};
 
 use crate::store::outbox::now_ms;
 
-/// How long a receipt waits for the submit response it overtook.
-pub const EARLY_RECEIPT_TTL: Duration = Duration::from_secs(120);
+/// How long a receipt waits for the submit response it overtook, for a
+/// carrier whose responses time out after `response_timeout`.
+pub fn receipt_wait(response_timeout: Duration) -> Duration {
+    response_timeout * 2 + Duration::from_secs(1)
+}
 /// How long unmatched receipts are kept in the tree.
 pub const UNMATCHED_KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -84,7 +90,8 @@ struct Expected {
 /// A receipt waiting for the response it overtook.
 struct Early {
     outcome: Outcome,
-    arrived: Instant,
+    /// When it stops waiting.
+    deadline: Instant,
     /// Its key in the `receipts` tree.
     stored: Vec<u8>,
 }
@@ -97,7 +104,7 @@ struct StoredReceipt {
     key: String,
     outcome: Outcome,
     received_at: u64,
-    /// Waited [`EARLY_RECEIPT_TTL`] in vain.
+    /// Waited in vain.
     unmatched: bool,
 }
 
@@ -139,9 +146,9 @@ impl ReceiptBook {
     }
 
     /// Reloads the receipts that were still waiting when the gateway
-    /// stopped; each gets a fresh wait.
-    pub fn restore(&mut self) -> Result<usize, sled::Error> {
-        let now = Instant::now();
+    /// stopped; each gets a fresh `wait`.
+    pub fn restore(&mut self, wait: Duration) -> Result<usize, sled::Error> {
+        let deadline = Instant::now() + wait;
         let mut restored = 0;
         for entry in self.tree.iter() {
             let (stored, value) = entry?;
@@ -158,7 +165,7 @@ impl ReceiptBook {
                 (receipt.carrier.into_boxed_str(), key),
                 Early {
                     outcome: receipt.outcome,
-                    arrived: now,
+                    deadline,
                     stored: stored.to_vec(),
                 },
             );
@@ -197,12 +204,13 @@ impl ReceiptBook {
 
     /// A final receipt arrived: the segment it is about, or `None` when no
     /// segment has that id yet (the receipt is then kept, durably, until
-    /// one does or it times out).
+    /// one does or `wait` ends).
     pub fn arrived(
         &mut self,
         carrier: &str,
         key: MessageIdKey,
         outcome: Outcome,
+        wait: Duration,
     ) -> Option<(Arc<str>, u16, Outcome)> {
         let index = (Box::from(carrier), key);
         if let Some(expected) = self.expected.remove(&index) {
@@ -232,7 +240,7 @@ impl ReceiptBook {
             index,
             Early {
                 outcome,
-                arrived: Instant::now(),
+                deadline: Instant::now() + wait,
                 stored,
             },
         );
@@ -245,7 +253,7 @@ impl ReceiptBook {
     pub fn sweep(&mut self, now: Instant) {
         let tree = &self.tree;
         self.early.retain(|(carrier, key), early| {
-            if now.duration_since(early.arrived) < EARLY_RECEIPT_TTL {
+            if now < early.deadline {
                 return true;
             }
             warn!(%carrier, %key, "receipt for an unknown message id: no submit response with that id came");
@@ -297,6 +305,8 @@ fn mark_unmatched(tree: &sled::Tree, stored: &[u8]) {
 mod tests {
     use super::*;
 
+    const WAIT: Duration = Duration::from_secs(21);
+
     fn book() -> ReceiptBook {
         let db = sled::Config::new()
             .temporary(true)
@@ -327,12 +337,12 @@ mod tests {
             .is_none()
         );
         let (id, segment, _) = book
-            .arrived(&carrier, MessageIdKey::Numeric(7), delivered())
+            .arrived(carrier, MessageIdKey::Numeric(7), delivered(), WAIT)
             .expect("matched");
         assert_eq!((&*id, segment), ("m1", 1));
         // A duplicate receipt matches nothing now: it waits as early.
         assert!(
-            book.arrived(carrier, MessageIdKey::Numeric(7), delivered())
+            book.arrived(carrier, MessageIdKey::Numeric(7), delivered(), WAIT)
                 .is_none()
         );
     }
@@ -342,18 +352,21 @@ mod tests {
         let mut book = book();
         let carrier = "acme";
         let key = MessageIdKey::Text("ab12".into());
-        assert!(book.arrived(carrier, key.clone(), delivered()).is_none());
+        assert!(
+            book.arrived(carrier, key.clone(), delivered(), WAIT)
+                .is_none()
+        );
         assert_eq!(book.tree.len(), 1, "stored before it is acknowledged");
         // The gateway restarts: the receipt is still there.
         let tree = book.tree.clone();
         let mut book = ReceiptBook::new(tree);
-        assert_eq!(book.restore().expect("restore"), 1);
+        assert_eq!(book.restore(WAIT).expect("restore"), 1);
         let outcome = book.expect(carrier, key, Arc::from("m1"), 0, u64::MAX);
         assert_eq!(outcome, Some(delivered()));
         assert_eq!(book.tree.len(), 0);
         // Another carrier's id space is separate.
         assert!(
-            book.arrived("other", MessageIdKey::Numeric(1), delivered())
+            book.arrived("other", MessageIdKey::Numeric(1), delivered(), WAIT)
                 .is_none()
         );
     }
@@ -362,11 +375,11 @@ mod tests {
     fn unmatched_receipts_are_kept_marked_and_not_restored() {
         let mut book = book();
         let carrier = "acme";
-        book.arrived(carrier, MessageIdKey::Numeric(9), delivered());
-        book.sweep(Instant::now() + EARLY_RECEIPT_TTL + Duration::from_secs(1));
+        book.arrived(carrier, MessageIdKey::Numeric(9), delivered(), WAIT);
+        book.sweep(Instant::now() + WAIT + Duration::from_secs(1));
         assert_eq!(book.tree.len(), 1, "kept for operators");
         let mut again = ReceiptBook::new(book.tree.clone());
-        assert_eq!(again.restore().expect("restore"), 0);
+        assert_eq!(again.restore(WAIT).expect("restore"), 0);
         assert!(
             again
                 .expect(

@@ -16,7 +16,8 @@
 //!   the measured rate (or, if already limited, half of the lower of the
 //!   limit and the measured rate — halving an allowance the bind is not
 //!   using would not slow it down), never below [`PacerConfig::floor`]
-//!   (5 msg/s). A whole window of submits sent before the carrier's first
+//!   (20 msg/s: about what a small carrier account allows per bind, so a
+//!   throttle that does not depend on the rate cannot starve the bind). A whole window of submits sent before the carrier's first
 //!   throttle comes back as a burst of throttles: every throttle within
 //!   [`PacerConfig::cooldown`] (1 s) of a decrease is counted once. After a
 //!   decrease the token bucket starts empty, which is the brief pause
@@ -25,7 +26,7 @@
 //!   limit by [`PacerConfig::increase`] (×1.25). A throttle inside the
 //!   cooldown does not decrease again but restarts this second. Once the
 //!   limit is at least [`PacerConfig::release_ratio`] (2×) the measured
-//!   demand and at least [`PacerConfig::release_min`] (20 msg/s) — the bind
+//!   demand and at least [`PacerConfig::release_min`] (50 msg/s) — the bind
 //!   no longer uses half its allowance, so the carrier is not what holds it
 //!   back — the pacer returns to unlimited.
 //! * **Token bucket while limited**, refilled at the limit and holding at
@@ -70,12 +71,12 @@ pub struct PacerConfig {
 impl Default for PacerConfig {
     fn default() -> Self {
         PacerConfig {
-            floor: 5.0,
+            floor: 20.0,
             cooldown: Duration::from_secs(1),
             increase: 1.25,
             step: Duration::from_secs(1),
             release_ratio: 2.0,
-            release_min: 20.0,
+            release_min: 50.0,
             burst: Duration::from_millis(100),
         }
     }
@@ -411,14 +412,14 @@ mod tests {
             let _ = pacer.on_throttle(t);
             t += ms(1_000);
         }
-        assert_eq!(pacer.limit(), Some(5.0));
+        assert_eq!(pacer.limit(), Some(20.0));
         // A throttle with no submits at all in the last second also lands on the floor.
         let mut idle = Pacer::new();
         assert_eq!(
             idle.on_throttle(t0),
             Some(Change::Decreased {
                 from: None,
-                to: 5.0
+                to: 20.0
             })
         );
     }
