@@ -90,6 +90,10 @@ pub(super) async fn run(
     }
 }
 
+/// The longest a stopping bind waits for outstanding responses before it
+/// unbinds anyway (the carrier's `response_timeout` if shorter).
+const MAX_DRAIN: Duration = Duration::from_secs(10);
+
 /// How a connection ended.
 enum Ended {
     /// The daemon is stopping; the link was unbound.
@@ -172,8 +176,29 @@ impl<'a> Link<'a> {
         let framer = Framer::default();
         let mut rbuf = BytesMut::with_capacity(64 * 1024);
         let mut wbuf = BytesMut::with_capacity(64 * 1024);
+        // Shutdown drains: no new submits, the outstanding ones get their
+        // responses (or time out), then unbind.
         let mut stopping = false;
+        let mut drain_until: Option<Instant> = None;
+        let mut unbinding = false;
         let result = loop {
+            if stopping
+                && !unbinding
+                && (self.in_flight.is_empty() || drain_until.is_some_and(|d| Instant::now() >= d))
+            {
+                unbinding = true;
+                if !self.in_flight.is_empty() {
+                    warn!(
+                        outstanding = self.in_flight.len(),
+                        "unbinding with submits unanswered; they are resent after the restart"
+                    );
+                }
+                if self.is_bound {
+                    let _ = self.session.unbind(Instant::now().into_std());
+                } else {
+                    self.session.close();
+                }
+            }
             self.flush_acks();
             if let Some(ended) = self.drain_events().await {
                 break Ok(ended);
@@ -248,13 +273,10 @@ impl<'a> Link<'a> {
                     self.session.handle_timeout(Instant::now().into_std());
                 }
                 _ = tokio::time::sleep(Duration::from_millis(2)), if ack_wait => {}
+                _ = tokio::time::sleep_until(drain_until.unwrap_or(deadline)), if drain_until.is_some() && !unbinding => {}
                 _ = shutdown.changed(), if !stopping => {
                     stopping = true;
-                    if self.is_bound {
-                        let _ = self.session.unbind(Instant::now().into_std());
-                    } else {
-                        self.session.close();
-                    }
+                    drain_until = Some(Instant::now() + self.carrier.response_timeout.min(MAX_DRAIN));
                 }
             }
         };
