@@ -37,6 +37,8 @@ struct Args {
     dlr_listen: Option<SocketAddr>,
     timeout: Duration,
     label: String,
+    /// Business numbers to send from, +15551230001 upwards, round robin.
+    numbers: usize,
 }
 
 fn parse_args() -> Args {
@@ -53,6 +55,7 @@ fn parse_args() -> Args {
         dlr_listen: None,
         timeout: Duration::from_secs(300),
         label: String::new(),
+        numbers: 1,
     };
     let mut it = std::env::args().skip(1).filter(|a| a != "--bench");
     while let Some(a) = it.next() {
@@ -70,6 +73,7 @@ fn parse_args() -> Args {
             "--dlr-listen" => args.dlr_listen = value().parse().ok(),
             "--timeout" => args.timeout = Duration::from_secs(value().parse().unwrap_or(300)),
             "--label" => args.label = value(),
+            "--numbers" => args.numbers = value().parse().unwrap_or(1).max(1),
             _ => {}
         }
     }
@@ -186,7 +190,7 @@ async fn main() {
                 let sent = Instant::now();
                 let ok = if args.target == "gateway" {
                     let messages: Vec<Value> = (first..first + count)
-                        .map(|i| json!({"from": "+15551230001", "to": format!("+1555{:07}", i), "text": format!("Load test message number {i}")}))
+                        .map(|i| json!({"from": format!("+1555123{:04}", i % args.numbers + 1), "to": format!("+1555{:07}", i), "text": format!("Load test message number {i}")}))
                         .collect();
                     match client
                         .post(format!("{}/v1/messages/batch", args.api))

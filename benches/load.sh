@@ -7,8 +7,11 @@
 #
 # Environment: BATCH (gateway messages per request, 100), CONCURRENCY
 # (gateway concurrent requests, 8), KANNEL_CONCURRENCY (64),
-# KANNEL_MESSAGES (defaults to MESSAGES), LIMITS=1000 (configure 1,000 numbers
-# with per-number, campaign and brand limits, to measure the cost of limiting).
+# KANNEL_MESSAGES (defaults to MESSAGES), NUMBERS=N (send from N business
+# numbers, round robin; 1 by default), LIMITS=N (N numbers, each with a
+# per-second limit, in one campaign with a per-minute limit under one brand
+# with a daily limit, all set high enough never to hold a message back: so
+# `NUMBERS=1000` against `LIMITS=1000` is the cost of checking limits).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-200000}
@@ -74,14 +77,17 @@ CONF
         printf '[[numbers]]\nnumber = "+1555123%04d"\ncarrier = "sim"\ncampaign = "C1"\nper_second = 1000\n' "$i"
       done
     else
-      printf '[[numbers]]\nnumber = "+15551230001"\ncarrier = "sim"\n'
+      for i in $(seq 1 "${NUMBERS:-1}"); do
+        printf '[[numbers]]\nnumber = "+1555123%04d"\ncarrier = "sim"\n' "$i"
+      done
     fi
   } >"$work/gateway.toml"
   RUST_LOG=warn "$bin" run --config "$work/gateway.toml" >"$work/gateway.log" 2>&1 & pids+=($!)
   wait_port "$api_port"
   "$load" gateway --api "http://127.0.0.1:$api_port" --token load --messages "$messages" \
     --batch "$batch" --concurrency "$concurrency" --sink "127.0.0.1:$sink_port" --secret load \
-    --label "carrier-gateway" | tee "$work/gateway.json"
+    --numbers "${LIMITS:-${NUMBERS:-1}}" --label "carrier-gateway${LIMITS:+ (limits on ${LIMITS} numbers)}" \
+    | tee "$work/gateway.json"
 }
 
 run_kannel() {

@@ -112,6 +112,7 @@ fn smpp_carrier(c: &config::SmppCarrier) -> SmppCarrier {
             receipted_message_id: id_format(c.message_id_format.receipted_message_id),
         },
         error_policy: ErrorPolicy::new(c.error_policy.clone()),
+        throughput: c.throughput.map(|t| t.get()),
     }
 }
 

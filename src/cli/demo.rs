@@ -69,6 +69,7 @@ async fn demo(once: bool) -> anyhow::Result<()> {
         reconnect_max_delay: Duration::from_secs(5),
         id_mapping: Default::default(),
         error_policy: ErrorPolicy::default(),
+        throughput: None,
     };
     let settings = Settings {
         state_dir: state_dir.clone(),

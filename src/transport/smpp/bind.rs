@@ -38,7 +38,7 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::SmppCarrier;
-use super::pacer::{Change, Pacer};
+use super::pacer::{Change, Pacer, PacerConfig};
 use crate::transport::{RetryReason, SubmitJob, TransportEvent};
 
 /// Drives connection number `index` of `carrier` until shutdown.
@@ -154,7 +154,13 @@ impl<'a> Link<'a> {
             is_bound: false,
             was_bound: false,
             pending_acks: Vec::new(),
-            pacer: Pacer::new(),
+            pacer: Pacer::with_config(
+                PacerConfig {
+                    ceiling: carrier.throughput.map(f64::from),
+                    ..PacerConfig::default()
+                },
+                Instant::now().into_std(),
+            ),
         }
     }
 
@@ -282,7 +288,7 @@ impl<'a> Link<'a> {
         };
         // Whatever is still in flight goes back to the dispatcher.
         self.session.handle_disconnect(Instant::now().into_std());
-        if self.pacer.limit().is_some() {
+        if self.pacer.limit().is_some() && self.carrier.throughput.is_none() {
             // The next connection starts unlimited.
             crate::metrics::bind_rate_limit(&self.carrier.name, self.index, None);
         }

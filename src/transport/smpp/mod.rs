@@ -55,6 +55,8 @@ pub struct SmppCarrier {
     pub id_mapping: MessageIdMapping,
     /// Which command_status values are transient.
     pub error_policy: ErrorPolicy,
+    /// The agreed per-bind submit rate (`throughput`), if any.
+    pub throughput: Option<u32>,
 }
 
 /// A running SMPP carrier: its job queue and how many binds are up.

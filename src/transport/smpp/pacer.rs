@@ -35,6 +35,10 @@
 //!   limit, large enough that at high rates one turn of the bind's loop
 //!   still writes several submits in one `write`.
 //!
+//! A carrier's `throughput` (its agreed per-bind rate) is a ceiling: the
+//! bind starts paced at it, decreases from it on throttles and recovers up
+//! to it, never to unlimited.
+//!
 //! The pacer is sans-IO: every method takes the current [`Instant`], it
 //! never reads a clock or sleeps, so the tests below drive it with
 //! simulated time. The bind (`bind.rs`) sleeps until
@@ -66,6 +70,9 @@ pub struct PacerConfig {
     pub release_min: f64,
     /// The token bucket holds this much time's worth of submits (at least one).
     pub burst: Duration,
+    /// The carrier's agreed per-bind rate (`throughput`), msg/s: the bind
+    /// starts paced at it and never goes above it.
+    pub ceiling: Option<f64>,
 }
 
 impl Default for PacerConfig {
@@ -78,6 +85,7 @@ impl Default for PacerConfig {
             release_ratio: 2.0,
             release_min: 50.0,
             burst: Duration::from_millis(100),
+            ceiling: None,
         }
     }
 }
@@ -163,18 +171,31 @@ impl Default for Pacer {
 impl Pacer {
     /// An unlimited pacer with the default constants.
     pub fn new() -> Pacer {
-        Pacer::with_config(PacerConfig::default())
+        Pacer::with_config(PacerConfig::default(), Instant::now())
     }
 
-    /// An unlimited pacer with these constants.
-    pub fn with_config(config: PacerConfig) -> Pacer {
+    /// A pacer with these constants, created at `now`: unlimited, or paced
+    /// at the ceiling if there is one.
+    pub fn with_config(config: PacerConfig, now: Instant) -> Pacer {
+        let limited = config.ceiling.map(|rate| {
+            let mut limited = Limited {
+                rate,
+                tokens: 0.0,
+                refilled_at: now,
+                // The first throttle is never inside a cooldown.
+                decreased_at: now.checked_sub(config.cooldown).unwrap_or(now),
+                step_from: now,
+            };
+            limited.tokens = limited.capacity(&config);
+            limited
+        });
         Pacer {
             config,
             counts: [0; BUCKETS],
             head: 0,
             bucket_end: None,
             first_submit: None,
-            limited: None,
+            limited,
         }
     }
 
@@ -272,7 +293,7 @@ impl Pacer {
             Some(limit) => limit,
             None => measured,
         };
-        let to = (base / 2.0).max(config.floor);
+        let to = (base / 2.0).max(config.floor.min(config.ceiling.unwrap_or(f64::MAX)));
         self.limited = Some(Limited {
             rate: to,
             tokens: 0.0,
@@ -294,6 +315,11 @@ impl Pacer {
             limited.refill(now, &config);
             limited.rate *= config.increase;
             limited.step_from += config.step;
+            if let Some(ceiling) = config.ceiling {
+                // Paced for good: back up to the agreed rate, no further.
+                limited.rate = limited.rate.min(ceiling);
+                continue;
+            }
             if limited.rate >= config.release_min
                 && limited.rate >= config.release_ratio * self.measured_rate(now)
             {
@@ -587,5 +613,30 @@ mod tests {
             throttles_late < accepted_late / 10,
             "{throttles_late} throttles, {accepted_late} accepted"
         );
+    }
+
+    #[test]
+    fn a_ceiling_paces_from_the_start_and_caps_the_recovery() {
+        let t0 = Instant::now();
+        let config = PacerConfig {
+            ceiling: Some(100.0),
+            ..PacerConfig::default()
+        };
+        let mut pacer = Pacer::with_config(config, t0);
+        assert_eq!(pacer.limit(), Some(100.0));
+        // A full bucket (100 ms worth) goes at once, then 1 per 10 ms.
+        for _ in 0..10 {
+            assert_eq!(pacer.next_send_at(t0), None);
+            pacer.on_submit(t0);
+        }
+        assert!(pacer.next_send_at(t0).is_some());
+        // A throttle halves it; recovery stops at the ceiling, not unlimited.
+        let t = steady(&mut pacer, t0, ms(10), 100);
+        assert!(pacer.on_throttle(t).is_some());
+        assert_eq!(pacer.limit(), Some(50.0));
+        for s in 1..=10 {
+            let _ = pacer.poll(t + ms(1_000 * s));
+        }
+        assert_eq!(pacer.limit(), Some(100.0));
     }
 }
