@@ -54,6 +54,12 @@ pub fn retry(carrier: &str, reason: RetryReason) {
     }
 }
 
+/// A limit (`number:…`, `campaign:…`, `brand:…`) reached its cap and
+/// started holding segments back.
+pub fn limit_hold(limit: &str) {
+    counter!("carrier_gateway_limit_holds_total", "limit" => limit.to_owned()).increment(1);
+}
+
 /// A receipt matched no message.
 pub fn unmatched_receipt(carrier: &str) {
     counter!("carrier_gateway_receipts_unmatched_total", "carrier" => carrier.to_owned())

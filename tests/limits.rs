@@ -117,6 +117,16 @@ async fn a_campaign_per_minute_cap_holds_across_its_numbers() {
         }
     }
     assert_eq!(queued, 10, "held messages stay queued");
+    let body = metrics_text(&config).await;
+    assert!(
+        metric_sum(
+            &body,
+            "carrier_gateway_limit_holds_total",
+            &["limit=\"campaign:C1\""]
+        ) >= 1.0,
+        "{body}"
+    );
+    assert_eq!(metric_sum(&body, "carrier_gateway_outbox_depth", &[]), 10.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -393,7 +393,9 @@ impl Dispatcher {
             match self.limiter.admit(&number, now, wall, daily) {
                 Admission::Go => {}
                 Admission::Wait { until, entity } => {
-                    self.lanes.park_on_entity(number, entity, Some(until));
+                    if self.lanes.park_on_entity(number, entity, Some(until)) {
+                        crate::metrics::limit_hold(self.limiter.key(entity));
+                    }
                     return;
                 }
                 Admission::Lease { entity, lease } => {

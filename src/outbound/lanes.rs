@@ -99,18 +99,27 @@ impl Lanes {
     }
 
     /// Parks a lane on `entity`, until `until` if given, or until
-    /// [`Lanes::wake_entity`].
-    pub fn park_on_entity(&mut self, number: Arc<str>, entity: EntityId, until: Option<Instant>) {
-        if let Some(lane) = self.lanes.get_mut(&number) {
-            lane.state = State::Parked;
-            let waiters = self.on_entity.entry(entity).or_default();
-            if let Some(until) = until
-                && waiters.is_empty()
-            {
-                self.timers.push(Reverse((until, entity)));
-            }
-            waiters.push(number);
+    /// [`Lanes::wake_entity`]. Returns whether it is the entity's first
+    /// waiter (the entity just started holding messages back).
+    pub fn park_on_entity(
+        &mut self,
+        number: Arc<str>,
+        entity: EntityId,
+        until: Option<Instant>,
+    ) -> bool {
+        let Some(lane) = self.lanes.get_mut(&number) else {
+            return false;
+        };
+        lane.state = State::Parked;
+        let waiters = self.on_entity.entry(entity).or_default();
+        let first = waiters.is_empty();
+        if let Some(until) = until
+            && first
+        {
+            self.timers.push(Reverse((until, entity)));
         }
+        waiters.push(number);
+        first
     }
 
     /// Parks a lane until `carrier`'s queue has room.
