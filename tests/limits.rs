@@ -223,3 +223,55 @@ async fn sighup_applies_new_limits_without_dropping_binds() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     send_one(&api, SLOW, "+16660000002", "still configured").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_held_by_a_cap_expires_when_its_validity_ends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &[]);
+    let (sink, events) = start_sink().await;
+    let (config, api) = write_config(dir.path(), sim.addr, sink, "per_day = 1\n");
+    let _gateway = Gateway::start(&config, &api);
+
+    let first = send_one(&api, FROM, "+16660000010", "the day's only one").await;
+    wait_for_status(
+        &api,
+        std::slice::from_ref(&first),
+        "delivered",
+        Duration::from_secs(10),
+    )
+    .await;
+    let response: Value = client()
+        .post(format!("{api}/v1/messages"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({
+            "from": FROM, "to": "+16660000011", "text": "held", "validity": "2s"
+        }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    let held = response["id"].as_str().expect("accepted").to_owned();
+    assert_eq!(get_message(&api, &held).await["status"], "queued");
+    wait_for_status(
+        &api,
+        std::slice::from_ref(&held),
+        "expired",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        sim_records(&sim).len(),
+        1,
+        "the held message was never sent"
+    );
+    wait_until(Duration::from_secs(10), "the expired event", || {
+        events.all().iter().any(|e| {
+            e["type"] == "message.status"
+                && e["data"]["id"] == held.as_str()
+                && e["data"]["status"] == "expired"
+        })
+    })
+    .await;
+}
