@@ -92,10 +92,23 @@ async fn apply_reloads(
         if next.core != current.core {
             needs_restart.push("the core link");
         }
-        let mut routes = number_routes(&next);
-        // A number's carrier that is not connected cannot take messages:
-        // keep the old route for it until a restart.
-        routes.retain(|_, route| current.plans.contains_key(&route.carrier));
+        // A number moved to a carrier that is not connected (a new one)
+        // keeps its old route until a restart.
+        let old = api.numbers.load_full();
+        let routes = number_routes(&next)
+            .into_iter()
+            .filter_map(|(number, route)| {
+                if current.plans.contains_key(&route.carrier) {
+                    Some((number, route))
+                } else {
+                    let kept = old.get(&number).cloned();
+                    if kept.is_none() {
+                        tracing::warn!(%number, carrier = %route.carrier, "the number's carrier is new: it takes effect at the next restart");
+                    }
+                    kept.map(|route| (number, route))
+                }
+            })
+            .collect();
         api.numbers.store(Arc::new(routes));
         api.dispatcher.reload_limits(next.limits.clone()).await;
         info!(
@@ -149,6 +162,7 @@ pub async fn run(
                     .unwrap_or_default(),
                 id_mapping: carrier.id_mapping,
                 receipt_wait: crate::outbound::receipts::receipt_wait(carrier.response_timeout),
+                bound: transport.bound.clone(),
             },
         );
     }
@@ -156,13 +170,14 @@ pub async fn run(
 
     let core_link = crate::core_link::start(&store, &settings.core, stop_rx.clone())?;
     let status_events: Arc<dyn StatusEvents> = core_link.status_events();
-    let (dispatcher, handle) = Dispatcher::new(
+    let (mut dispatcher, handle) = Dispatcher::new(
         store.clone(),
         routes,
         &settings.limits,
         status_events,
         events_rx,
     );
+    dispatcher.replay()?;
     let dispatcher_task = tokio::spawn(dispatcher.run());
 
     let numbers = ArcSwap::from_pointee(number_routes(&settings));

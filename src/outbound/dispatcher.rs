@@ -57,6 +57,8 @@ pub struct CarrierRoute {
     /// How long a receipt waits for the submit response it may have
     /// overtaken ([`super::receipts::receipt_wait`]).
     pub receipt_wait: Duration,
+    /// Its connections that are bound now.
+    pub bound: Arc<AtomicUsize>,
 }
 
 /// Commands from the API and the daemon.
@@ -108,6 +110,8 @@ struct Active {
     attempt_started: bool,
     /// Whether the remaining segments were counted against daily caps.
     daily_reserved: bool,
+    /// Whether its id is in its number's lane (at most once).
+    in_lane: bool,
 }
 
 type ConversationKey = (String, String);
@@ -147,6 +151,13 @@ pub struct Dispatcher {
     /// State changes written since the last sync request.
     unsynced: bool,
     last_sync_request: Instant,
+    /// Segments the carrier accepted so far, and how many of those had
+    /// their new state covered by a finished group commit: the difference
+    /// is what a crash now would send again.
+    accepted_total: u64,
+    synced_upto: u64,
+    syncs_tx: mpsc::UnboundedSender<u64>,
+    syncs: mpsc::UnboundedReceiver<u64>,
 }
 
 /// A daily-count lease was persisted (or not).
@@ -157,8 +168,23 @@ struct LeaseOutcome {
     durable: bool,
 }
 
+/// At most this many segments accepted by a carrier may wait for the group
+/// commit that records it before no more are handed out: what a crash
+/// sends twice is bounded by this plus what is in flight, however slow the
+/// disk (normally a commit every 5 ms covers far fewer).
+const MAX_UNSYNCED_ACCEPTED: u64 = 256;
+
 const RETRY_BASE: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(60);
+
+impl CarrierRoute {
+    /// Whether a segment handed over now would go on the wire soon. Limits
+    /// are counted when a segment is handed over, so segments must not pile
+    /// up in the queue while no bind is up and then leave in one burst.
+    fn has_room(&self) -> bool {
+        !self.jobs.is_full() && self.bound.load(Ordering::Relaxed) > 0
+    }
+}
 
 impl Dispatcher {
     /// Creates the dispatcher and its handle.
@@ -172,6 +198,7 @@ impl Dispatcher {
         let routes = routes.into_iter().collect();
         let (tx, commands) = mpsc::channel(1024);
         let (leases_tx, leases) = mpsc::unbounded_channel();
+        let (syncs_tx, syncs) = mpsc::unbounded_channel();
         let receipts = ReceiptBook::new(store.receipts.clone());
         let depth = Arc::new(AtomicUsize::new(0));
         (
@@ -196,14 +223,20 @@ impl Dispatcher {
                 depth: depth.clone(),
                 unsynced: false,
                 last_sync_request: Instant::now(),
+                accepted_total: 0,
+                synced_upto: 0,
+                syncs_tx,
+                syncs,
             },
             DispatcherHandle { tx, depth },
         )
     }
 
-    /// Replays the outbox (everything not final, in acceptance order), then
-    /// runs until the API and every transport are gone.
-    pub async fn run(mut self) -> Result<(), StoreError> {
+    /// Reloads what the last run left: daily counts, receipts waiting for
+    /// their responses, and every unfinished message in acceptance order.
+    /// Must run before the API accepts anything, so no message is both
+    /// replayed and handed over as newly accepted (it would be sent twice).
+    pub fn replay(&mut self) -> Result<(), StoreError> {
         self.restore_daily_counts()?;
         let wait = self
             .routes
@@ -231,6 +264,11 @@ impl Dispatcher {
             }
         }
         self.enqueue(resend);
+        Ok(())
+    }
+
+    /// Runs until the API and every transport are gone.
+    pub async fn run(mut self) -> Result<(), StoreError> {
         let mut tick = tokio::time::interval(Duration::from_millis(5));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut commands_open = true;
@@ -248,6 +286,7 @@ impl Dispatcher {
                     None => commands_open = false,
                 },
                 Some(outcome) = self.leases.recv() => self.on_lease(outcome),
+                Some(upto) = self.syncs.recv() => self.synced_upto = self.synced_upto.max(upto),
                 event = self.transport.recv() => match event {
                     Some(event) => {
                         self.on_transport(event);
@@ -269,6 +308,10 @@ impl Dispatcher {
     fn enqueue(&mut self, records: Vec<MessageRecord>) {
         for record in records {
             let id: Arc<str> = Arc::from(record.id.as_str());
+            if self.active.contains_key(&id) || self.waiting.contains_key(&id) {
+                warn!(%id, "a message was handed over twice; sending it once");
+                continue;
+            }
             let key = (record.from.clone(), record.to.clone());
             let queue = self.conversations.entry(key).or_default();
             queue.push_back(id.clone());
@@ -280,21 +323,45 @@ impl Dispatcher {
         }
     }
 
-    /// Makes a conversation's head message active.
-    fn activate(&mut self, id: Arc<str>) {
-        let Some(record) = self.waiting.remove(&id) else {
-            return;
-        };
+    /// Makes a conversation's head message active. A head that cannot be
+    /// sent (expired, unknown carrier, text that cannot be encoded) is
+    /// finished and the next one tried, in a loop (not recursion: a long
+    /// conversation of such messages must not exhaust the stack).
+    fn activate(&mut self, first: Arc<str>) {
+        let mut next = Some(first);
+        while let Some(id) = next.take() {
+            let Some(record) = self.waiting.remove(&id) else {
+                return;
+            };
+            match self.prepare(record) {
+                Ok((record, segments)) => {
+                    self.start(id, record, segments);
+                    return;
+                }
+                Err((record, status, err)) => {
+                    let key = (record.from.clone(), record.to.clone());
+                    self.finish(record, status, Some(err));
+                    next = self.pop_conversation_head(&key, &id);
+                }
+            }
+        }
+    }
+
+    /// Plans a message's segments, or says why it cannot be sent.
+    #[allow(clippy::result_large_err)]
+    fn prepare(
+        &self,
+        record: MessageRecord,
+    ) -> Result<(MessageRecord, Segments), (MessageRecord, Status, ErrorInfo)> {
+        if record.expires_at <= now_ms() {
+            return Err((record, Status::Expired, expired_error()));
+        }
         let Some(route) = self.routes.get(&record.carrier) else {
-            self.finish(
-                record,
-                Status::Failed,
-                Some(error(
-                    "unknown_carrier",
-                    "the sender's carrier is not configured",
-                )),
+            let err = error(
+                "unknown_carrier",
+                &format!("the carrier {:?} is not configured", record.carrier),
             );
-            return;
+            return Err((record, Status::Failed, err));
         };
         match plan::segments(
             &record.text,
@@ -302,51 +369,104 @@ impl Dispatcher {
             record.reference,
             &route.plan,
         ) {
-            Ok(segments) => {
-                let mut record = record;
-                let from = record.from.clone();
-                if record.segments.len() != segments.parts.len() {
-                    record.segments = vec![Default::default(); segments.parts.len()];
-                }
-                // Segments already accepted before a restart are not resent.
-                let to_send = record
-                    .segments
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.carrier_id.is_none())
-                    .map(|(i, _)| i as u16)
-                    .collect();
-                self.active.insert(
-                    id.clone(),
-                    Active {
-                        record,
-                        segments,
-                        to_send,
-                        outstanding: 0,
-                        failures: 0,
-                        backoff: None,
-                        attempt_started: false,
-                        daily_reserved: false,
-                    },
-                );
-                self.lanes.push(&from, id);
+            Ok(segments) => Ok((record, segments)),
+            Err(e) => {
+                let err = error("invalid_text", &e.to_string());
+                Err((record, Status::Rejected, err))
             }
-            Err(e) => self.finish(
-                record,
-                Status::Rejected,
-                Some(error("invalid_text", &e.to_string())),
-            ),
         }
+    }
+
+    /// Makes a planned message active: its unsent segments go to its
+    /// number's lane; segments accepted before a restart expect their
+    /// receipts again.
+    fn start(&mut self, id: Arc<str>, mut record: MessageRecord, segments: Segments) {
+        if record.segments.len() != segments.parts.len() {
+            record.segments = vec![Default::default(); segments.parts.len()];
+        }
+        let to_send: VecDeque<u16> = record
+            .segments
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.carrier_id.is_none())
+            .map(|(i, _)| i as u16)
+            .collect();
+        let mut early = Vec::new();
+        if let Some(route) = self.routes.get(&record.carrier) {
+            let forget_at = record.expires_at.saturating_add(RECEIPT_GRACE_MS);
+            for (i, state) in record.segments.iter().enumerate() {
+                if let (Some(carrier_id), false) = (&state.carrier_id, state.done)
+                    && let Ok(key) = route.id_mapping.submit_key(carrier_id)
+                    && let Some(outcome) =
+                        self.receipts
+                            .expect(&record.carrier, key, id.clone(), i as u16, forget_at)
+                {
+                    early.push((i as u16, outcome));
+                }
+            }
+        }
+        self.active.insert(
+            id.clone(),
+            Active {
+                record,
+                segments,
+                to_send,
+                outstanding: 0,
+                failures: 0,
+                backoff: None,
+                attempt_started: false,
+                daily_reserved: false,
+                in_lane: false,
+            },
+        );
+        for (segment, outcome) in early {
+            self.apply_receipt(id.clone(), segment, outcome);
+        }
+        self.queue_in_lane(&id);
+        self.check_all_accepted(&id);
+    }
+
+    /// Puts an active message with segments to send in its number's lane
+    /// (once).
+    fn queue_in_lane(&mut self, id: &Arc<str>) {
+        if let Some(active) = self.active.get_mut(id)
+            && !active.in_lane
+            && active.backoff.is_none()
+            && !active.to_send.is_empty()
+        {
+            active.in_lane = true;
+            self.lanes.push(&active.record.from, id.clone());
+        }
+    }
+
+    /// Removes `id` from the head of its conversation; returns the next
+    /// head, if any.
+    fn pop_conversation_head(&mut self, key: &ConversationKey, id: &Arc<str>) -> Option<Arc<str>> {
+        let queue = self.conversations.get_mut(key)?;
+        if queue.front() == Some(id) {
+            queue.pop_front();
+        } else {
+            queue.retain(|q| q != id);
+        }
+        let next = queue.front().cloned();
+        if next.is_none() {
+            self.conversations.remove(key);
+        }
+        next
     }
 
     /// Hands ready segments to their carriers' queues, lane by lane, one
     /// segment per turn, until every lane is idle or parked.
     fn pump(&mut self) {
+        if self.accepted_total - self.synced_upto >= MAX_UNSYNCED_ACCEPTED {
+            // The disk is behind: wait for the group commit under way.
+            return;
+        }
         let now = Instant::now();
         let wall = now_ms();
         let routes = &self.routes;
         self.lanes
-            .wake_carriers(|carrier| routes.get(carrier).is_some_and(|r| !r.jobs.is_full()));
+            .wake_carriers(|carrier| routes.get(carrier).is_some_and(CarrierRoute::has_room));
         while let Some(number) = self.lanes.next_runnable() {
             self.serve_lane(number, now, wall);
         }
@@ -366,10 +486,12 @@ impl Dispatcher {
             };
             if active.backoff.is_some() || active.to_send.is_empty() {
                 // Its retry timer (or its last response) puts it back.
+                active.in_lane = false;
                 self.lanes.pop_front(&number);
                 continue;
             }
             if active.record.expires_at <= wall {
+                active.in_lane = false;
                 self.lanes.pop_front(&number);
                 if active.outstanding == 0 {
                     self.expire(&id);
@@ -377,10 +499,11 @@ impl Dispatcher {
                 continue;
             }
             let Some(route) = self.routes.get(&active.record.carrier) else {
+                active.in_lane = false;
                 self.lanes.pop_front(&number);
                 continue;
             };
-            if route.jobs.is_full() {
+            if !route.has_room() {
                 let carrier = active.record.carrier.clone();
                 self.lanes.park_on_carrier(number, &carrier);
                 return;
@@ -392,7 +515,24 @@ impl Dispatcher {
             };
             match self.limiter.admit(&number, now, wall, daily) {
                 Admission::Go => {}
-                Admission::Wait { until, entity } => {
+                Admission::Wait {
+                    until,
+                    entity,
+                    daily,
+                } => {
+                    // A daily cap holds back new messages only: one that
+                    // already has its segments reserved (a retry, say)
+                    // behind it in the lane goes first.
+                    let active_messages = &self.active;
+                    if daily
+                        && self.lanes.promote(&number, |m| {
+                            active_messages.get(m).is_some_and(|a| {
+                                a.daily_reserved && a.backoff.is_none() && !a.to_send.is_empty()
+                            })
+                        })
+                    {
+                        continue;
+                    }
                     if self.lanes.park_on_entity(number, entity, Some(until)) {
                         crate::metrics::limit_hold(self.limiter.key(entity));
                     }
@@ -412,6 +552,7 @@ impl Dispatcher {
                         "the message has more segments than {} may send in a day",
                         self.limiter.key(entity)
                     );
+                    active.in_lane = false;
                     self.lanes.pop_front(&number);
                     if active.outstanding == 0
                         && let Some(record) = self.deactivate(&id)
@@ -469,6 +610,7 @@ impl Dispatcher {
                 }
             }
             if active.to_send.is_empty() {
+                active.in_lane = false;
                 self.lanes.pop_front(&number);
             }
             self.lanes.end_turn(number);
@@ -479,14 +621,7 @@ impl Dispatcher {
     /// Ends an active message whose validity is over.
     fn expire(&mut self, id: &Arc<str>) {
         if let Some(record) = self.deactivate(id) {
-            self.finish(
-                record,
-                Status::Expired,
-                Some(error(
-                    "expired",
-                    "the message's validity ended before it was accepted by the carrier",
-                )),
-            );
+            self.finish(record, Status::Expired, Some(expired_error()));
         }
     }
 
@@ -500,7 +635,15 @@ impl Dispatcher {
             .limits
             .insert(self.limiter.key(entity).as_bytes(), &lease.to_bytes()[..]);
         if let Err(e) = written {
+            // Not durable: the lanes wake and ask again.
             warn!(error = %e, "could not persist a daily limit count; retrying");
+            let _ = tx.send(LeaseOutcome {
+                generation,
+                entity,
+                lease,
+                durable: false,
+            });
+            return;
         }
         let durability = self.store.durability().clone();
         tokio::spawn(async move {
@@ -585,8 +728,7 @@ impl Dispatcher {
             {
                 active.backoff = None;
                 active.attempt_started = false;
-                let from = active.record.from.clone();
-                self.lanes.push(&from, id);
+                self.queue_in_lane(&id);
             }
         }
         self.lanes.wake_due(now);
@@ -664,6 +806,7 @@ impl Dispatcher {
         };
         active.outstanding = active.outstanding.saturating_sub(1);
         active.failures = 0;
+        self.accepted_total += 1;
         let carrier = active.record.carrier.clone();
         let forget_at = active.record.expires_at.saturating_add(RECEIPT_GRACE_MS);
         if let Some(state) = active.record.segments.get_mut(usize::from(segment)) {
@@ -678,26 +821,33 @@ impl Dispatcher {
             // Its receipt overtook this response.
             self.apply_receipt(id.clone(), segment, outcome);
         }
-        let Some(active) = self.active.get_mut(&id) else {
-            return;
-        };
-        if active.outstanding == 0 && !active.to_send.is_empty() && active.backoff.is_none() {
+        if self
+            .active
+            .get(&id)
+            .is_some_and(|a| a.outstanding == 0 && !a.to_send.is_empty())
+        {
             // Left its lane while segments were out (e.g. it expired).
-            let from = active.record.from.clone();
-            self.lanes.push(&from, id.clone());
+            self.queue_in_lane(&id);
         }
-        let all_accepted = active.outstanding == 0
-            && active.to_send.is_empty()
-            && active
-                .record
-                .segments
-                .iter()
-                .all(|s| s.carrier_id.is_some());
-        if all_accepted && let Some(mut record) = self.deactivate(&id) {
+        self.check_all_accepted(&id);
+    }
+
+    /// Once every segment of an active message was accepted, it leaves the
+    /// conversation's head: delivered if no receipt is to come (none asked
+    /// for, or all overtook their responses), else submitted.
+    fn check_all_accepted(&mut self, id: &Arc<str>) {
+        let all_accepted = self.active.get(id).is_some_and(|active| {
+            active.outstanding == 0
+                && active.to_send.is_empty()
+                && active
+                    .record
+                    .segments
+                    .iter()
+                    .all(|s| s.carrier_id.is_some())
+        });
+        if all_accepted && let Some(mut record) = self.deactivate(id) {
             let all_receipted = record.segments.iter().all(|s| s.done);
             if !record.receipts || all_receipted {
-                // No receipts asked for, or every receipt overtook its
-                // response: nothing more will come.
                 self.finish(record, Status::Delivered, None);
             } else {
                 record.status = Status::Submitted;
@@ -795,14 +945,8 @@ impl Dispatcher {
     fn deactivate(&mut self, id: &Arc<str>) -> Option<MessageRecord> {
         let active = self.active.remove(id)?;
         let key = (active.record.from.clone(), active.record.to.clone());
-        if let Some(queue) = self.conversations.get_mut(&key) {
-            queue.retain(|q| q != id);
-            match queue.front().cloned() {
-                Some(next) => self.activate(next),
-                None => {
-                    self.conversations.remove(&key);
-                }
-            }
+        if let Some(next) = self.pop_conversation_head(&key, id) {
+            self.activate(next);
         }
         Some(active.record)
     }
@@ -830,8 +974,12 @@ impl Dispatcher {
             self.unsynced = false;
             self.last_sync_request = Instant::now();
             let durability = self.store.durability().clone();
+            let upto = self.accepted_total;
+            let done = self.syncs_tx.clone();
             tokio::spawn(async move {
-                let _ = durability.sync().await;
+                if durability.sync().await.is_ok() {
+                    let _ = done.send(upto);
+                }
             });
         }
     }
@@ -908,6 +1056,13 @@ impl Dispatcher {
             }
         });
     }
+}
+
+fn expired_error() -> ErrorInfo {
+    error(
+        "expired",
+        "the message's validity ended before it was accepted by the carrier",
+    )
 }
 
 fn error(code: &str, message: &str) -> ErrorInfo {

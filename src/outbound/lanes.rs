@@ -44,6 +44,10 @@ pub struct Lanes {
     runnable: VecDeque<Arc<str>>,
     /// When an entity has room again.
     timers: BinaryHeap<Reverse<(Instant, EntityId)>>,
+    /// The earliest timer armed per entity (a later waiter may need an
+    /// earlier wake-up than the first one did, e.g. a rate window behind a
+    /// daily cap).
+    armed: HashMap<EntityId, Instant>,
     /// Lanes parked on an entity.
     on_entity: HashMap<EntityId, Vec<Arc<str>>>,
     /// Lanes parked on a full carrier queue, by carrier.
@@ -86,6 +90,21 @@ impl Lanes {
         }
     }
 
+    /// Moves the first message of a lane that satisfies `pred` to its
+    /// front; returns whether there was one.
+    pub fn promote(&mut self, number: &str, pred: impl Fn(&Arc<str>) -> bool) -> bool {
+        let Some(lane) = self.lanes.get_mut(number) else {
+            return false;
+        };
+        let Some(i) = lane.ready.iter().position(pred) else {
+            return false;
+        };
+        if let Some(id) = lane.ready.remove(i) {
+            lane.ready.push_front(id);
+        }
+        true
+    }
+
     /// Ends a lane's turn: back of the queue if it has work, idle if not.
     pub fn end_turn(&mut self, number: Arc<str>) {
         if let Some(lane) = self.lanes.get_mut(&number) {
@@ -113,12 +132,13 @@ impl Lanes {
         lane.state = State::Parked;
         let waiters = self.on_entity.entry(entity).or_default();
         let first = waiters.is_empty();
+        waiters.push(number);
         if let Some(until) = until
-            && first
+            && self.armed.get(&entity).is_none_or(|&at| until < at)
         {
+            self.armed.insert(entity, until);
             self.timers.push(Reverse((until, entity)));
         }
-        waiters.push(number);
         first
     }
 
@@ -142,6 +162,9 @@ impl Lanes {
                 break;
             }
             self.timers.pop();
+            if self.armed.get(&entity) == Some(&at) {
+                self.armed.remove(&entity);
+            }
             self.wake_entity(entity);
         }
     }
@@ -174,6 +197,7 @@ impl Lanes {
     /// Wakes every parked lane (after the limits were reloaded).
     pub fn wake_all(&mut self) {
         self.timers.clear();
+        self.armed.clear();
         let entities: Vec<_> = self.on_entity.drain().flat_map(|(_, w)| w).collect();
         let carriers: Vec<_> = self.on_carrier.drain().flat_map(|(_, w)| w).collect();
         self.make_runnable(entities);
@@ -251,6 +275,31 @@ mod tests {
         lanes.wake_due(now);
         let woken: Vec<_> = std::iter::from_fn(|| lanes.next_runnable()).collect();
         assert_eq!(woken.len(), 3);
+    }
+
+    #[test]
+    fn a_later_waiter_with_an_earlier_time_arms_an_earlier_timer() {
+        let mut lanes = Lanes::default();
+        let now = Instant::now();
+        lanes.push("+1", id("a"));
+        lanes.push("+2", id("b"));
+        let a = lanes.next_runnable().unwrap();
+        lanes.park_on_entity(a, 1, Some(now + Duration::from_secs(3600)));
+        let b = lanes.next_runnable().unwrap();
+        lanes.park_on_entity(b, 1, Some(now + Duration::from_secs(1)));
+        lanes.wake_due(now + Duration::from_secs(1));
+        assert_eq!(std::iter::from_fn(|| lanes.next_runnable()).count(), 2);
+    }
+
+    #[test]
+    fn promote_moves_the_first_match_to_the_front() {
+        let mut lanes = Lanes::default();
+        for m in ["a", "b", "c"] {
+            lanes.push("+1", id(m));
+        }
+        assert!(lanes.promote("+1", |m| &**m == "c"));
+        assert_eq!(lanes.front("+1").map(|m| &**m), Some("c"));
+        assert!(!lanes.promote("+1", |m| &**m == "z"));
     }
 
     #[test]

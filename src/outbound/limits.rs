@@ -53,6 +53,9 @@ pub enum Admission {
         until: Instant,
         /// The entity at its cap.
         entity: EntityId,
+        /// Its daily cap (not a rate window): a message whose segments are
+        /// already reserved may still go.
+        daily: bool,
     },
     /// Persist `lease` for `entity`'s daily count and wait for it to be
     /// durable ([`Limiter::lease_durable`]).
@@ -307,6 +310,11 @@ pub struct NumberLimits {
 #[derive(Debug, Default)]
 pub struct Limiter {
     entities: Vec<Entity>,
+    /// Persisted key → entity.
+    by_key: HashMap<String, EntityId>,
+    /// What each number was configured with (kept across reloads for
+    /// numbers that disappear, whose queued messages still go out).
+    configured: HashMap<Box<str>, NumberLimits>,
     /// Number → the entities that limit it (own, campaign, brand). Numbers
     /// without any cap are absent and never wait.
     chains: HashMap<Box<str>, Vec<EntityId>>,
@@ -316,8 +324,8 @@ impl Limiter {
     /// Builds the limiter for `numbers` (number → its limits).
     pub fn new<'a>(numbers: impl IntoIterator<Item = (&'a str, &'a NumberLimits)>) -> Limiter {
         let mut limiter = Limiter::default();
-        let mut by_key: HashMap<String, EntityId> = HashMap::default();
         for (number, limits) in numbers {
+            limiter.configured.insert(number.into(), limits.clone());
             let mut chain = Vec::new();
             let levels = [
                 Some((format!("number:{number}"), &limits.own)),
@@ -334,7 +342,7 @@ impl Limiter {
                 if caps.is_unlimited() {
                     continue;
                 }
-                let id = *by_key.entry(key.clone()).or_insert_with(|| {
+                let id = *limiter.by_key.entry(key.clone()).or_insert_with(|| {
                     limiter.entities.push(Entity::new(key, caps));
                     (limiter.entities.len() - 1) as EntityId
                 });
@@ -366,11 +374,16 @@ impl Limiter {
         if lease.day != today {
             return;
         }
+        let Some(&id) = self.by_key.get(key) else {
+            return;
+        };
         if let Some(daily) = self
             .entities
-            .iter_mut()
-            .find(|e| e.key == key)
+            .get_mut(id as usize)
             .and_then(|e| e.daily.as_mut())
+            // Already counting today (kept over a reload): its own count
+            // is exact, the stored lease only an upper bound.
+            && !(daily.day == today && daily.lease > 0)
         {
             daily.day = today;
             daily.used = daily.used.max(lease.count);
@@ -422,7 +435,11 @@ impl Limiter {
             };
             for window in &mut entity.rates {
                 if let Some(until) = window.free_at(now) {
-                    return Admission::Wait { until, entity: id };
+                    return Admission::Wait {
+                        until,
+                        entity: id,
+                        daily: false,
+                    };
                 }
             }
             if n == 0 {
@@ -438,7 +455,11 @@ impl Limiter {
             if daily.used + n > daily.cap {
                 let next_day_ms = (u64::from(today) + 1) * DAY_MS;
                 let until = now + Duration::from_millis(next_day_ms.saturating_sub(wall_ms));
-                return Admission::Wait { until, entity: id };
+                return Admission::Wait {
+                    until,
+                    entity: id,
+                    daily: true,
+                };
             }
             if daily.used + n > daily.lease {
                 if daily.pending.is_some() {
@@ -494,8 +515,17 @@ impl Limiter {
 
     /// Builds the limiter for a reloaded configuration, keeping what this
     /// one counted for every entity that still exists.
+    /// Numbers missing from the new configuration keep their limits: their
+    /// queued messages still go out, and must not escape the caps.
     pub fn reload<'a>(&mut self, numbers: impl IntoIterator<Item = (&'a str, &'a NumberLimits)>) {
-        let mut next = Limiter::new(numbers);
+        let mut merged: HashMap<Box<str>, NumberLimits> = numbers
+            .into_iter()
+            .map(|(n, l)| (Box::from(n), l.clone()))
+            .collect();
+        for (number, limits) in std::mem::take(&mut self.configured) {
+            merged.entry(number).or_insert(limits);
+        }
+        let mut next = Limiter::new(merged.iter().map(|(n, l)| (&**n, l)));
         let mut old: HashMap<String, Entity> = std::mem::take(&mut self.entities)
             .into_iter()
             .map(|e| (e.key.clone(), e))
@@ -621,7 +651,8 @@ mod tests {
             limiter.admit("+1", t1, NOON, 0),
             Admission::Wait {
                 until: t0 + Duration::from_secs(1),
-                entity: 0
+                entity: 0,
+                daily: false,
             }
         );
     }
@@ -768,6 +799,19 @@ mod tests {
                 }
             )]
         );
+    }
+
+    #[test]
+    fn a_number_dropped_by_a_reload_keeps_its_limits() {
+        let limits = own(caps(1, 0, 0));
+        let mut limiter = Limiter::new([("+1", &limits)]);
+        let now = Instant::now();
+        assert_eq!(limiter.admit("+1", now, NOON, 0), Admission::Go);
+        limiter.reload(std::iter::empty());
+        assert!(matches!(
+            limiter.admit("+1", now, NOON, 0),
+            Admission::Wait { .. }
+        ));
     }
 
     #[test]

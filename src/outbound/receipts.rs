@@ -131,6 +131,7 @@ pub struct ReceiptBook {
     tree: sled::Tree,
     expected: HashMap<IndexKey, Expected>,
     early: HashMap<IndexKey, Early>,
+    last_early_sweep: Instant,
     last_sweep: Instant,
 }
 
@@ -141,6 +142,7 @@ impl ReceiptBook {
             tree,
             expected: HashMap::default(),
             early: HashMap::default(),
+            last_early_sweep: Instant::now(),
             last_sweep: Instant::now(),
         }
     }
@@ -251,6 +253,10 @@ impl ReceiptBook {
     /// unmatched), and, once a minute, on segments past their message's
     /// validity and on unmatched receipts past [`UNMATCHED_KEEP`].
     pub fn sweep(&mut self, now: Instant) {
+        if now.duration_since(self.last_early_sweep) < Duration::from_millis(250) {
+            return;
+        }
+        self.last_early_sweep = now;
         let tree = &self.tree;
         self.early.retain(|(carrier, key), early| {
             if now < early.deadline {

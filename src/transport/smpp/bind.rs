@@ -77,6 +77,10 @@ pub(super) async fn run(
             Ok(Ended::NeverBound) => {}
             Err(reason) => warn!(%reason, "SMPP link down"),
         }
+        if *shutdown.borrow() {
+            // Stopping (the change was already seen inside the link).
+            return;
+        }
         // Full jitter: a random delay up to the current backoff, so binds of
         // many gateways (or many binds of one) do not reconnect in lockstep.
         let wait = Duration::from_millis(
@@ -126,6 +130,8 @@ struct Link<'a> {
     was_bound: bool,
     /// Inbound requests waiting for their data to be durable.
     pending_acks: Vec<(u32, Body, oneshot::Receiver<()>)>,
+    /// Jobs the session refused, to hand back to the dispatcher.
+    handed_back: Vec<TransportEvent>,
     /// When the next submit may go (adaptive rate after throttling).
     pacer: Pacer,
 }
@@ -154,6 +160,7 @@ impl<'a> Link<'a> {
             is_bound: false,
             was_bound: false,
             pending_acks: Vec::new(),
+            handed_back: Vec::new(),
             pacer: Pacer::with_config(
                 PacerConfig {
                     ceiling: carrier.throughput.map(f64::from),
@@ -188,15 +195,18 @@ impl<'a> Link<'a> {
         let mut drain_until: Option<Instant> = None;
         let mut unbinding = false;
         let result = loop {
+            let drained = self.in_flight.is_empty() && self.pending_acks.is_empty();
             if stopping
                 && !unbinding
-                && (self.in_flight.is_empty() || drain_until.is_some_and(|d| Instant::now() >= d))
+                && (drained || drain_until.is_some_and(|d| Instant::now() >= d))
             {
                 unbinding = true;
-                if !self.in_flight.is_empty() {
+                if !drained {
                     warn!(
                         outstanding = self.in_flight.len(),
-                        "unbinding with submits unanswered; they are resent after the restart"
+                        unacknowledged = self.pending_acks.len(),
+                        "unbinding before every submit was answered and every receipt acknowledged; \
+                         they are resent after the restart"
                     );
                 }
                 if self.is_bound {
@@ -354,8 +364,10 @@ impl<'a> Link<'a> {
                 );
             }
             Err(e) => {
+                // Handed back on the next drain_events (which may wait for
+                // room in the channel; dropping it would strand the message).
                 debug!(error = %e, "could not submit; handing the job back");
-                let _ = self.events.try_send(TransportEvent::Retry {
+                self.handed_back.push(TransportEvent::Retry {
                     message_id: job.message_id,
                     segment: job.segment,
                     reason: RetryReason::Disconnected,
@@ -413,6 +425,9 @@ impl<'a> Link<'a> {
     /// Turns session events into transport events. Returns when the link
     /// should end.
     async fn drain_events(&mut self) -> Option<Ended> {
+        for event in std::mem::take(&mut self.handed_back) {
+            self.send(event).await;
+        }
         while let Some(event) = self.session.poll_event() {
             match event {
                 Event::Bound { system_id, .. } => {
