@@ -151,3 +151,53 @@ async fn a_thousand_messages_to_one_customer_arrive_in_order_through_throttling_
     assert!(repeats <= 64, "{repeats} resent after the crash");
     wait_for_status(&api, &ids[990..], "delivered", Duration::from_secs(30)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_goes_on_after_messages_that_can_no_longer_be_sent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &[]);
+    let (sink, _events) = start_sink().await;
+    let extra = format!(
+        "\n[[carriers]]\nname = \"beta\"\nprotocol = \"smpp\"\nhost = \"127.0.0.1\"\nport = {}\n\
+         system_id = \"gw\"\npassword = \"secret\"\n",
+        sim.addr.port()
+    );
+    let (config, api) = write_config(dir.path(), sim.addr, sink, &extra);
+    // acme points nowhere: its messages stay queued.
+    let dead = free_port();
+    let text = std::fs::read_to_string(&config).expect("config");
+    let first_port = format!("port = {}\nsystem_id", sim.addr.port());
+    let text = text.replacen(&first_port, &format!("port = {dead}\nsystem_id"), 1);
+    std::fs::write(&config, &text).expect("config");
+    let mut gateway = Gateway::start(&config, &api);
+
+    let customer = "+16665550200";
+    let stranded = [
+        send_one(&api, FROM, customer, "via acme 1").await,
+        send_one(&api, FROM, customer, "via acme 2").await,
+    ];
+    assert_eq!(get_message(&api, &stranded[0]).await["status"], "queued");
+    if let Some(p) = gateway.process.as_mut() {
+        assert!(p.terminate().is_some_and(|s| s.success()));
+    }
+
+    // The operator retires acme and moves the number to beta.
+    let text = text
+        .replace("name = \"acme\"", "name = \"retired\"")
+        .replace(
+            &format!("number = \"{FROM}\"\ncarrier = \"acme\""),
+            &format!("number = \"{FROM}\"\ncarrier = \"beta\""),
+        );
+    std::fs::write(&config, text).expect("config");
+    gateway.restart();
+
+    // The two messages for the retired carrier fail; the conversation is
+    // not blocked behind them.
+    wait_for_status(&api, &stranded, "failed", Duration::from_secs(10)).await;
+    assert_eq!(
+        get_message(&api, &stranded[0]).await["error"]["code"],
+        "unknown_carrier"
+    );
+    let next = send_one(&api, FROM, customer, "via beta").await;
+    wait_for_status(&api, &[next], "delivered", Duration::from_secs(10)).await;
+}
