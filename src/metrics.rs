@@ -66,9 +66,14 @@ pub fn unmatched_receipt(carrier: &str) {
         .increment(1);
 }
 
-/// Binds currently up for a carrier.
-pub fn binds_up(carrier: &str, up: usize) {
-    gauge!("carrier_gateway_binds_up", "carrier" => carrier.to_owned()).set(up as f64);
+/// A bind of `carrier` came up or went down (`carrier_gateway_binds_up`).
+pub fn bind_state_changed(carrier: &str, up: bool) {
+    let gauge = gauge!("carrier_gateway_binds_up", "carrier" => carrier.to_owned());
+    if up {
+        gauge.increment(1.0);
+    } else {
+        gauge.decrement(1.0);
+    }
 }
 
 /// The adaptive send-rate limit of one SMPP bind (msg/s; `None`, shown

@@ -400,15 +400,15 @@ impl<'a> Link<'a> {
             return;
         }
         self.is_bound = up;
-        let now_up = if up {
+        if up {
             self.was_bound = true;
-            self.bound_count.fetch_add(1, Ordering::Relaxed) + 1
+            self.bound_count.fetch_add(1, Ordering::Relaxed);
         } else {
-            self.bound_count
-                .fetch_sub(1, Ordering::Relaxed)
-                .saturating_sub(1)
-        };
-        crate::metrics::binds_up(&self.carrier.name, now_up);
+            self.bound_count.fetch_sub(1, Ordering::Relaxed);
+        }
+        // A step, not a value: two binds changing at once must not leave
+        // the gauge at whichever computed count was written last.
+        crate::metrics::bind_state_changed(&self.carrier.name, up);
         if up {
             // The series exists (at 0, unpaced) from the first bind on.
             crate::metrics::bind_rate_limit(&self.carrier.name, self.index, self.pacer.limit());
