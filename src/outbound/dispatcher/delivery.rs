@@ -1,0 +1,106 @@
+//! Delivery receipts applied to messages: a message is delivered when all
+//! its segments are, failed (or expired) as soon as one is.
+
+use super::*;
+
+impl Dispatcher {
+    pub(super) fn on_receipt(&mut self, carrier: &str, receipt: Receipt<'static>) {
+        let Some(route) = self.routes.get(carrier) else {
+            return;
+        };
+        let Ok(key) = route.id_mapping.receipt_key(&receipt) else {
+            warn!(%carrier, "receipt without a usable id");
+            crate::metrics::unmatched_receipt(carrier);
+            return;
+        };
+        let Some(outcome) = Outcome::of(&receipt) else {
+            return;
+        };
+        let wait = route.receipt_wait;
+        if let Some((id, segment, outcome)) = self.receipts.arrived(carrier, key, outcome, wait) {
+            self.apply_receipt(id, segment, outcome);
+        }
+    }
+
+    /// A segment's final receipt: the message is delivered when all its
+    /// segments are, and failed (or expired) as soon as one is.
+    pub(super) fn apply_receipt(&mut self, id: Arc<str>, segment: u16, outcome: Outcome) {
+        // The message is either still active (other segments pending) or
+        // retired to the store.
+        let mut record = match self.active.get(&id) {
+            Some(active) => active.record.clone(),
+            None => match self.store.get_message(&id) {
+                Ok(Some(record)) => record,
+                _ => return,
+            },
+        };
+        if record.status.is_final() {
+            return;
+        }
+        if let Some(state) = record.segments.get_mut(usize::from(segment)) {
+            state.done = true;
+        }
+        let in_active = self.active.contains_key(&id);
+        match outcome.state {
+            OutcomeState::Expired | OutcomeState::Failed => {
+                let status = if outcome.state == OutcomeState::Expired {
+                    Status::Expired
+                } else {
+                    Status::Failed
+                };
+                if in_active {
+                    self.deactivate(&id);
+                }
+                self.finish(
+                    record,
+                    status,
+                    Some(error("carrier_undelivered", &outcome.detail)),
+                );
+            }
+            OutcomeState::Delivered => {
+                if record.segments.iter().all(|s| s.done) && !in_active {
+                    self.finish(record, Status::Delivered, None);
+                } else if let Some(active) = self.active.get_mut(&id) {
+                    active.record.segments = record.segments;
+                } else {
+                    self.persist(&mut record);
+                }
+            }
+        }
+    }
+
+    /// After a restart: the receipts of a submitted message's segments are
+    /// expected again.
+    pub(super) fn index_submitted(&mut self, record: &MessageRecord) {
+        let id: Arc<str> = Arc::from(record.id.as_str());
+        for (segment, outcome) in self.expect_receipts(&id, record) {
+            self.apply_receipt(id.clone(), segment, outcome);
+        }
+    }
+
+    /// The segments of `record` that the carrier accepted (in an earlier
+    /// run) and that have no receipt yet expect one again; returns the
+    /// outcomes of receipts that are already here.
+    pub(super) fn expect_receipts(
+        &mut self,
+        id: &Arc<str>,
+        record: &MessageRecord,
+    ) -> Vec<(u16, Outcome)> {
+        let Some(route) = self.routes.get(&record.carrier) else {
+            return Vec::new();
+        };
+        let forget_at = record.expires_at.saturating_add(RECEIPT_GRACE_MS);
+        let mut early = Vec::new();
+        for (i, state) in record.segments.iter().enumerate() {
+            if let (Some(carrier_id), false) = (&state.carrier_id, state.done)
+                && let Ok(key) = route.id_mapping.submit_key(carrier_id)
+                && let Some(outcome) =
+                    self.receipts
+                        .expect(&record.carrier, key, id.clone(), i as u16, forget_at)
+            {
+                early.push((i as u16, outcome));
+            }
+        }
+        early
+    }
+}

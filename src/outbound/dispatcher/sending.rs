@@ -1,0 +1,246 @@
+//! Segments out and responses back: lanes take turns, the limiter admits
+//! each segment, the carrier's queue takes it; accepted segments move their
+//! message towards `submitted`, transient failures back off.
+
+use super::*;
+
+impl Dispatcher {
+    /// Hands ready segments to their carriers' queues, lane by lane, one
+    /// segment per turn, until every lane is idle or parked.
+    pub(super) fn pump(&mut self) {
+        if self.accepted_total - self.synced_upto >= MAX_UNSYNCED_ACCEPTED {
+            // The disk is behind: wait for the group commit under way.
+            return;
+        }
+        let now = Instant::now();
+        let wall = now_ms();
+        let routes = &self.routes;
+        self.lanes
+            .wake_carriers(|carrier| routes.get(carrier).is_some_and(CarrierRoute::has_room));
+        while let Some(number) = self.lanes.next_runnable() {
+            self.serve_lane(number, now, wall);
+        }
+    }
+
+    /// One turn of a lane: sends at most one segment, then ends the turn,
+    /// or parks the lane on what stops it.
+    pub(super) fn serve_lane(&mut self, number: Arc<str>, now: Instant, wall: u64) {
+        loop {
+            let Some(id) = self.lanes.front(&number).cloned() else {
+                self.lanes.end_turn(number);
+                return;
+            };
+            let Some(active) = self.active.get_mut(&id) else {
+                self.lanes.pop_front(&number);
+                continue;
+            };
+            if active.backoff.is_some() || active.to_send.is_empty() {
+                // Its retry timer (or its last response) puts it back.
+                active.in_lane = false;
+                self.lanes.pop_front(&number);
+                continue;
+            }
+            if active.record.expires_at <= wall {
+                active.in_lane = false;
+                self.lanes.pop_front(&number);
+                if active.outstanding == 0 {
+                    self.expire(&id);
+                }
+                continue;
+            }
+            let Some(route) = self.routes.get(&active.record.carrier) else {
+                active.in_lane = false;
+                self.lanes.pop_front(&number);
+                continue;
+            };
+            if !route.has_room() {
+                let carrier = active.record.carrier.clone();
+                self.lanes.park_on_carrier(number, &carrier);
+                return;
+            }
+            let daily = if active.daily_reserved {
+                0
+            } else {
+                active.to_send.len() as u32
+            };
+            match self.limiter.admit(&number, now, wall, daily) {
+                Admission::Go => {}
+                Admission::Wait {
+                    until,
+                    entity,
+                    daily,
+                } => {
+                    // A daily cap holds back new messages only: one that
+                    // already has its segments reserved (a retry, say)
+                    // behind it in the lane goes first.
+                    let active_messages = &self.active;
+                    if daily
+                        && self.lanes.promote(&number, |m| {
+                            active_messages.get(m).is_some_and(|a| {
+                                a.daily_reserved && a.backoff.is_none() && !a.to_send.is_empty()
+                            })
+                        })
+                    {
+                        continue;
+                    }
+                    if self.lanes.park_on_entity(number, entity, Some(until)) {
+                        crate::metrics::limit_hold(self.limiter.key(entity));
+                    }
+                    return;
+                }
+                Admission::Lease { entity, lease } => {
+                    self.persist_lease(entity, lease);
+                    self.lanes.park_on_entity(number, entity, None);
+                    return;
+                }
+                Admission::LeasePending { entity } => {
+                    self.lanes.park_on_entity(number, entity, None);
+                    return;
+                }
+                Admission::Never { entity } => {
+                    let detail = format!(
+                        "the message has more segments than {} may send in a day",
+                        self.limiter.key(entity)
+                    );
+                    active.in_lane = false;
+                    self.lanes.pop_front(&number);
+                    if active.outstanding == 0
+                        && let Some(record) = self.deactivate(&id)
+                    {
+                        self.finish(
+                            record,
+                            Status::Failed,
+                            Some(error("over_daily_cap", &detail)),
+                        );
+                    }
+                    continue;
+                }
+            }
+            active.daily_reserved = true;
+            let Some(segment) = active.to_send.pop_front() else {
+                continue;
+            };
+            let Some(body) = plan::submit_sm(
+                &active.record.from,
+                &active.record.to,
+                &active.segments,
+                usize::from(segment),
+                active.record.receipts,
+            ) else {
+                continue;
+            };
+            let job = SubmitJob {
+                message_id: id.clone(),
+                segment,
+                body,
+            };
+            if route.jobs.try_send(job).is_err() {
+                // Only the dispatcher fills the queue, and it had room; the
+                // carrier must be gone. Keep the segment for later.
+                active.to_send.push_front(segment);
+                let carrier = active.record.carrier.clone();
+                self.lanes.park_on_carrier(number, &carrier);
+                return;
+            }
+            active.outstanding += 1;
+            if !active.attempt_started {
+                active.attempt_started = true;
+                active.record.attempts += 1;
+                active.record.status = Status::Sending;
+                active.record.updated_at = wall;
+                // A first attempt is answered within milliseconds, so its
+                // "sending" is not written (one write per message less); a
+                // retry is, so operators see what is stuck and how often it
+                // was tried. Neither is fsync'd: after a crash the replay
+                // resends queued and sending messages alike.
+                if active.record.attempts > 1
+                    && let Err(e) = self.store.put_message(&active.record)
+                {
+                    warn!(error = %e, "could not record sending status");
+                }
+            }
+            if active.to_send.is_empty() {
+                active.in_lane = false;
+                self.lanes.pop_front(&number);
+            }
+            self.lanes.end_turn(number);
+            return;
+        }
+    }
+
+    pub(super) fn on_accepted(&mut self, id: Arc<str>, segment: u16, carrier_id: String) {
+        let Some(active) = self.active.get_mut(&id) else {
+            return;
+        };
+        active.outstanding = active.outstanding.saturating_sub(1);
+        active.failures = 0;
+        self.accepted_total += 1;
+        let carrier = active.record.carrier.clone();
+        let forget_at = active.record.expires_at.saturating_add(RECEIPT_GRACE_MS);
+        if let Some(state) = active.record.segments.get_mut(usize::from(segment)) {
+            state.carrier_id = Some(carrier_id.clone());
+        }
+        if let Some(route) = self.routes.get(&carrier)
+            && let Ok(key) = route.id_mapping.submit_key(&carrier_id)
+            && let Some(outcome) =
+                self.receipts
+                    .expect(&carrier, key, id.clone(), segment, forget_at)
+        {
+            // Its receipt overtook this response.
+            self.apply_receipt(id.clone(), segment, outcome);
+        }
+        if self
+            .active
+            .get(&id)
+            .is_some_and(|a| a.outstanding == 0 && !a.to_send.is_empty())
+        {
+            // Left its lane while segments were out (e.g. it expired).
+            self.queue_in_lane(&id);
+        }
+        self.check_all_accepted(&id);
+    }
+
+    /// Once every segment of an active message was accepted, it leaves the
+    /// conversation's head: delivered if no receipt is to come (none asked
+    /// for, or all overtook their responses), else submitted.
+    pub(super) fn check_all_accepted(&mut self, id: &Arc<str>) {
+        let all_accepted = self.active.get(id).is_some_and(|active| {
+            active.outstanding == 0
+                && active.to_send.is_empty()
+                && active
+                    .record
+                    .segments
+                    .iter()
+                    .all(|s| s.carrier_id.is_some())
+        });
+        if all_accepted && let Some(mut record) = self.deactivate(id) {
+            let all_receipted = record.segments.iter().all(|s| s.done);
+            if !record.receipts || all_receipted {
+                self.finish(record, Status::Delivered, None);
+            } else {
+                record.status = Status::Submitted;
+                self.persist(&mut record);
+            }
+        }
+    }
+
+    pub(super) fn on_retry(&mut self, id: Arc<str>, segment: u16, reason: RetryReason) {
+        let Some(active) = self.active.get_mut(&id) else {
+            return;
+        };
+        active.outstanding = active.outstanding.saturating_sub(1);
+        active.to_send.push_back(segment);
+        active.failures += 1;
+        crate::metrics::retry(&active.record.carrier, reason);
+        if active.backoff.is_none() {
+            let exp = RETRY_BASE.saturating_mul(1 << active.failures.min(10));
+            let cap = exp.min(RETRY_MAX);
+            let delay = Duration::from_millis(
+                rand::rng().random_range(cap.as_millis() as u64 / 2..=cap.as_millis() as u64),
+            );
+            let at = Instant::now() + delay;
+            active.backoff = Some(at);
+            self.retries.push(Reverse((at, id)));
+        }
+    }
+}
