@@ -60,6 +60,13 @@ pub fn limit_hold(limit: &str) {
     counter!("carrier_gateway_limit_holds_total", "limit" => limit.to_owned()).increment(1);
 }
 
+/// A submitted message's receipts never came (within its validity and an
+/// hour after).
+pub fn receipt_missing(carrier: &str) {
+    counter!("carrier_gateway_receipts_missing_total", "carrier" => carrier.to_owned())
+        .increment(1);
+}
+
 /// A receipt matched no message.
 pub fn unmatched_receipt(carrier: &str) {
     counter!("carrier_gateway_receipts_unmatched_total", "carrier" => carrier.to_owned())

@@ -160,6 +160,7 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
             expires_at: now + validity.as_millis() as u64,
             client_ref: request.client_ref,
             receipts: true,
+            receipt_timed_out: false,
         },
         canonical,
     })

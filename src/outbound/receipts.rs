@@ -251,10 +251,11 @@ impl ReceiptBook {
 
     /// Gives up on early receipts past their wait (counted and logged as
     /// unmatched), and, once a minute, on segments past their message's
-    /// validity and on unmatched receipts past [`UNMATCHED_KEEP`].
-    pub fn sweep(&mut self, now: Instant) {
+    /// validity and on unmatched receipts past [`UNMATCHED_KEEP`]. Returns
+    /// the messages whose receipts are no longer waited for.
+    pub fn sweep(&mut self, now: Instant) -> Vec<Arc<str>> {
         if now.duration_since(self.last_early_sweep) < Duration::from_millis(250) {
-            return;
+            return Vec::new();
         }
         self.last_early_sweep = now;
         let tree = &self.tree;
@@ -268,21 +269,28 @@ impl ReceiptBook {
             false
         });
         if now.duration_since(self.last_sweep) < Duration::from_secs(60) {
-            return;
+            return Vec::new();
         }
         self.last_sweep = now;
         // Carriers that never send a receipt must not grow the index
         // forever: stop waiting an hour after the validity ended.
         let wall = now_ms();
-        let before = self.expected.len();
-        self.expected.retain(|_, e| e.forget_at > wall);
-        let forgotten = before - self.expected.len();
-        if forgotten > 0 {
+        let mut given_up = Vec::new();
+        self.expected.retain(|_, e| {
+            let keep = e.forget_at > wall;
+            if !keep {
+                given_up.push(e.message_id.clone());
+            }
+            keep
+        });
+        if !given_up.is_empty() {
             info!(
-                forgotten,
+                segments = given_up.len(),
                 "stopped waiting for receipts past their messages' validity"
             );
         }
+        given_up.sort_unstable();
+        given_up.dedup();
         let cutoff = wall.saturating_sub(UNMATCHED_KEEP.as_millis() as u64);
         let old: Vec<sled::IVec> = self
             .tree
@@ -293,6 +301,7 @@ impl ReceiptBook {
         for key in old {
             let _ = self.tree.remove(key);
         }
+        given_up
     }
 }
 
@@ -408,5 +417,34 @@ mod tests {
             assert_eq!(parse_key(&key_text(&key)), Some(key));
         }
         assert_eq!(parse_key("z:1"), None);
+    }
+
+    #[test]
+    fn segments_past_their_validity_are_given_up_once_per_message() {
+        let mut book = book();
+        let carrier = "acme";
+        for (segment, key) in [(0, 1), (1, 2)] {
+            book.expect(
+                carrier,
+                MessageIdKey::Numeric(key),
+                Arc::from("m1"),
+                segment,
+                0,
+            );
+        }
+        book.expect(
+            carrier,
+            MessageIdKey::Numeric(3),
+            Arc::from("m2"),
+            0,
+            u64::MAX,
+        );
+        let given_up = book.sweep(Instant::now() + Duration::from_secs(61));
+        assert_eq!(given_up, [Arc::<str>::from("m1")]);
+        // m2 is still expected.
+        assert!(
+            book.arrived(carrier, MessageIdKey::Numeric(3), delivered(), WAIT)
+                .is_some()
+        );
     }
 }

@@ -110,6 +110,10 @@ pub struct MessageRecord {
     pub client_ref: Option<String>,
     /// Whether a delivery receipt is requested.
     pub receipts: bool,
+    /// `submitted`, and its receipts did not come within its validity (and
+    /// the grace after it): no longer waited for, nor replayed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub receipt_timed_out: bool,
 }
 
 impl MessageRecord {
@@ -200,7 +204,7 @@ impl Store {
         for item in self.outbox.iter() {
             let (_, v) = item?;
             let record = decode(&v)?;
-            if !record.status.is_final() {
+            if !record.status.is_final() && !record.receipt_timed_out {
                 out.push(record);
             }
         }

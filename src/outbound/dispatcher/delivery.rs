@@ -4,6 +4,31 @@
 use super::*;
 
 impl Dispatcher {
+    /// A submitted message's receipts did not come within its validity and
+    /// the grace after it: it stays `submitted` (the carrier took it; no one
+    /// said more), but leaves the outbox depth and is not replayed again.
+    pub(super) fn receipt_never_came(&mut self, id: &Arc<str>) {
+        if self.active.contains_key(id) {
+            return;
+        }
+        let Ok(Some(mut record)) = self.store.get_message(id) else {
+            return;
+        };
+        if record.status != Status::Submitted || record.receipt_timed_out {
+            return;
+        }
+        warn!(%id, carrier = %record.carrier, "no delivery receipt came within the message's validity");
+        crate::metrics::receipt_missing(&record.carrier);
+        record.receipt_timed_out = true;
+        record.updated_at = now_ms();
+        self.unsynced = true;
+        if let Err(e) = self.store.put_message(&record) {
+            warn!(error = %e, %id, "could not record the end of the receipt wait");
+        }
+        let depth = self.depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
+        crate::metrics::outbox_depth(depth);
+    }
+
     pub(super) fn on_receipt(&mut self, carrier: &str, receipt: Receipt<'static>) {
         let Some(route) = self.routes.get(carrier) else {
             return;

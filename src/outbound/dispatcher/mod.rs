@@ -312,7 +312,9 @@ impl Dispatcher {
 
     fn on_tick(&mut self) {
         let now = Instant::now();
-        self.receipts.sweep(now);
+        for id in self.receipts.sweep(now) {
+            self.receipt_never_came(&id);
+        }
         while let Some(Reverse((at, _))) = self.retries.peek() {
             if *at > now {
                 break;
