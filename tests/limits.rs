@@ -275,3 +275,31 @@ async fn a_message_held_by_a_cap_expires_when_its_validity_ends() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_per_minute_cap_holds_across_a_clean_restart_and_a_crash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &[]);
+    let (sink, _events) = start_sink().await;
+    let (config, api) = write_config(dir.path(), sim.addr, sink, "per_minute = 3\n");
+    let mut gateway = Gateway::start(&config, &api);
+
+    let first = send_many(&api, FROM, 3, "minute").await;
+    wait_for_status(&api, &first, "delivered", Duration::from_secs(10)).await;
+
+    // A clean restart remembers the three sends of this minute…
+    if let Some(p) = gateway.process.as_mut() {
+        assert!(p.terminate().is_some_and(|s| s.success()));
+    }
+    gateway.restart();
+    send_one(&api, FROM, "+16660000020", "after a clean restart").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(sim_records(&sim).len(), 3, "the cap forgot a clean restart");
+
+    // …and after a crash, not knowing, it assumes the minute is used up.
+    gateway.kill9();
+    gateway.restart();
+    send_one(&api, FROM, "+16660000021", "after a crash").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(sim_records(&sim).len(), 3, "the cap forgot a crash");
+}

@@ -19,6 +19,11 @@
 //!   the dispatcher persists a larger lease and waits for it to be fsync'd.
 //!   After a crash the lease is the count, which over-counts by less than
 //!   one lease step and never under-counts.
+//! - Rate windows live in memory. A clean stop saves what they hold (as
+//!   wall-clock times) and the next start restores it; after a crash
+//!   nobody knows what went out in the last minute, so every window starts
+//!   **full** (a `per_minute` cap sends nothing for up to a minute): a
+//!   crash loop must not multiply a carrier's rate.
 //! - A daily reservation covers every remaining segment of a message at
 //!   once, so a cap never leaves half a message sent until the next day.
 //!   Retries of a segment the carrier refused are not counted again against
@@ -28,6 +33,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use foldhash::HashMap;
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::config::Limits;
@@ -110,6 +116,17 @@ pub fn utc_day(wall_ms: u64) -> u32 {
     (wall_ms / DAY_MS) as u32
 }
 
+/// What a rate window held at a clean stop: its sends as (Unix ms, count).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateSnapshot {
+    /// The entity's persisted key.
+    pub key: String,
+    /// The window, in ms.
+    pub span_ms: u64,
+    /// Sends within the window, oldest first.
+    pub sends: Vec<(u64, u32)>,
+}
+
 /// At most `cap` events in any window of `span`.
 #[derive(Debug)]
 struct RateWindow {
@@ -177,6 +194,64 @@ impl RateWindow {
                 } else {
                     buckets.front().map(|&(start, _)| start + bucket_len + span)
                 }
+            }
+        }
+    }
+
+    /// Its sends still in the window, as (Unix ms, count), oldest first.
+    fn snapshot(&mut self, now: Instant, wall_ms: u64) -> Vec<(u64, u32)> {
+        self.free_at(now);
+        let to_wall = |t: Instant| {
+            wall_ms.saturating_sub(now.saturating_duration_since(t).as_millis() as u64)
+        };
+        let mut sends: Vec<(u64, u32)> = Vec::new();
+        let mut add = |ms: u64, n: u32| match sends.last_mut() {
+            Some((last, count)) if *last == ms => *count += n,
+            _ => sends.push((ms, n)),
+        };
+        match &self.counts {
+            Counts::Exact(log) => log.iter().for_each(|&t| add(to_wall(t), 1)),
+            Counts::Buckets { buckets, .. } => {
+                buckets.iter().for_each(|&(t, n)| add(to_wall(t), n));
+            }
+        }
+        sends
+    }
+
+    /// Takes back what [`RateWindow::snapshot`] saved.
+    fn restore(&mut self, sends: &[(u64, u32)], now: Instant, wall_ms: u64) {
+        let span_ms = self.span.as_millis() as u64;
+        for &(ms, n) in sends {
+            let age = wall_ms.saturating_sub(ms);
+            if age >= span_ms {
+                continue;
+            }
+            let at = now.checked_sub(Duration::from_millis(age)).unwrap_or(now);
+            match &mut self.counts {
+                Counts::Exact(log) => log.extend(std::iter::repeat_n(at, n as usize)),
+                Counts::Buckets { buckets, total } => {
+                    buckets.push_back((at, n));
+                    *total += u64::from(n);
+                }
+            }
+        }
+        if let Counts::Exact(log) = &mut self.counts {
+            let excess = log.len().saturating_sub(self.cap as usize);
+            log.drain(..excess);
+        }
+    }
+
+    /// As if the window had been used to its cap just now.
+    fn saturate(&mut self, now: Instant) {
+        match &mut self.counts {
+            Counts::Exact(log) => {
+                log.clear();
+                log.extend(std::iter::repeat_n(now, self.cap as usize));
+            }
+            Counts::Buckets { buckets, total } => {
+                buckets.clear();
+                buckets.push_back((now, self.cap));
+                *total = u64::from(self.cap);
             }
         }
     }
@@ -485,6 +560,49 @@ impl Limiter {
             }
         }
         Admission::Go
+    }
+
+    /// What every rate window holds, for a clean stop.
+    pub fn rate_snapshots(&mut self, now: Instant, wall_ms: u64) -> Vec<RateSnapshot> {
+        let mut out = Vec::new();
+        for entity in &mut self.entities {
+            for window in &mut entity.rates {
+                let sends = window.snapshot(now, wall_ms);
+                if !sends.is_empty() {
+                    out.push(RateSnapshot {
+                        key: entity.key.clone(),
+                        span_ms: window.span.as_millis() as u64,
+                        sends,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Restores the windows saved at a clean stop.
+    pub fn restore_rates(&mut self, snapshots: &[RateSnapshot], now: Instant, wall_ms: u64) {
+        for snapshot in snapshots {
+            let Some(&id) = self.by_key.get(&snapshot.key) else {
+                continue;
+            };
+            if let Some(window) = self.entities.get_mut(id as usize).and_then(|e| {
+                e.rates
+                    .iter_mut()
+                    .find(|w| w.span.as_millis() as u64 == snapshot.span_ms)
+            }) {
+                window.restore(&snapshot.sends, now, wall_ms);
+            }
+        }
+    }
+
+    /// After a crash: every rate window starts full.
+    pub fn saturate_rates(&mut self, now: Instant) {
+        for entity in &mut self.entities {
+            for window in &mut entity.rates {
+                window.saturate(now);
+            }
+        }
     }
 
     /// A lease asked for by [`Admission::Lease`] is durable.
@@ -810,6 +928,52 @@ mod tests {
         limiter.reload(std::iter::empty());
         assert!(matches!(
             limiter.admit("+1", now, NOON, 0),
+            Admission::Wait { .. }
+        ));
+    }
+
+    #[test]
+    fn rate_windows_survive_a_clean_stop_and_start_full_after_a_crash() {
+        let limits = own(caps(3, 0, 0));
+        let mut limiter = Limiter::new([("+1", &limits)]);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(limiter.admit("+1", t0, NOON, 0), Admission::Go);
+        }
+        let saved = limiter.rate_snapshots(t0 + Duration::from_millis(400), NOON + 400);
+        assert_eq!(saved.len(), 1);
+        assert_eq!(saved[0].sends, [(NOON, 3)]);
+
+        // A clean restart 100 ms later (on another clock): still full until
+        // the sends are a second old.
+        let mut next = Limiter::new([("+1", &limits)]);
+        let t1 = Instant::now() + Duration::from_secs(100);
+        next.restore_rates(&saved, t1, NOON + 500);
+        assert!(matches!(
+            next.admit("+1", t1, NOON + 500, 0),
+            Admission::Wait { .. }
+        ));
+        let later = t1 + Duration::from_millis(500);
+        assert_eq!(next.admit("+1", later, NOON + 1000, 0), Admission::Go);
+
+        // After a crash the window starts full, for one window's length.
+        let mut crashed = Limiter::new([("+1", &limits)]);
+        crashed.saturate_rates(t1);
+        assert!(matches!(
+            crashed.admit("+1", t1 + Duration::from_millis(999), NOON, 0),
+            Admission::Wait { .. }
+        ));
+        assert_eq!(
+            crashed.admit("+1", t1 + Duration::from_secs(1), NOON, 0),
+            Admission::Go
+        );
+
+        // Large caps (buckets) too.
+        let big = own(caps(0, 10_000, 0));
+        let mut crashed = Limiter::new([("+1", &big)]);
+        crashed.saturate_rates(t1);
+        assert!(matches!(
+            crashed.admit("+1", t1 + Duration::from_secs(59), NOON, 0),
             Admission::Wait { .. }
         ));
     }

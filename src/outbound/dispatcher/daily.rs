@@ -1,8 +1,26 @@
 //! The limiter's persistent side: daily-count leases written and fsync'd
 //! before they are spent, restored on start, exact counts saved on a clean
-//! stop, and limits replaced on SIGHUP.
+//! stop; rate windows saved on a clean stop and started full after a
+//! crash; and limits replaced on SIGHUP.
+
+use serde::{Deserialize, Serialize};
 
 use super::*;
+use crate::outbound::limits::RateSnapshot;
+
+/// Where the rate windows' state is kept in the `limits` tree (entity keys
+/// all contain a `:`, this one cannot clash).
+const RATES_KEY: &[u8] = b"rate windows";
+
+/// The rate windows between runs.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum RateState {
+    /// The daemon runs (or crashed): nothing is known of the last minute.
+    Running,
+    /// It stopped cleanly with these windows.
+    Stopped { windows: Vec<RateSnapshot> },
+}
 
 impl Dispatcher {
     /// Writes a daily-count lease and tells the dispatcher once it is
@@ -61,6 +79,49 @@ impl Dispatcher {
             }
         }
         Ok(())
+    }
+
+    /// At start: the rate windows a clean stop saved, or full windows
+    /// after a crash (the key says `running` until a clean stop).
+    pub(super) fn restore_rate_windows(&mut self) -> Result<(), StoreError> {
+        let saved = self.store.limits.get(RATES_KEY)?;
+        let state = saved.and_then(|bytes| serde_json::from_slice::<RateState>(&bytes).ok());
+        let (now, wall) = (Instant::now(), now_ms());
+        match state {
+            Some(RateState::Stopped { windows }) => {
+                self.limiter.restore_rates(&windows, now, wall);
+            }
+            Some(RateState::Running) => {
+                warn!(
+                    "the last run did not stop cleanly: rate limits start full (up to a minute \
+                     without sending for per-minute caps), as what went out before the crash is unknown"
+                );
+                self.limiter.saturate_rates(now);
+            }
+            None => {}
+        }
+        self.write_rate_state(&RateState::Running);
+        Ok(())
+    }
+
+    /// On a clean stop, saves what the rate windows hold.
+    pub(super) fn save_rate_windows(&mut self) {
+        let windows = self.limiter.rate_snapshots(Instant::now(), now_ms());
+        self.write_rate_state(&RateState::Stopped { windows });
+    }
+
+    fn write_rate_state(&self, state: &RateState) {
+        let written = serde_json::to_vec(state)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                self.store
+                    .limits
+                    .insert(RATES_KEY, bytes)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = written {
+            warn!(error = %e, "could not save the rate windows");
+        }
     }
 
     /// On a clean stop, replaces the leases by the exact counts.

@@ -243,6 +243,7 @@ impl Dispatcher {
     /// replayed and handed over as newly accepted (it would be sent twice).
     pub fn replay(&mut self) -> Result<(), StoreError> {
         self.restore_daily_counts()?;
+        self.restore_rate_windows()?;
         let wait = self
             .routes
             .values()
@@ -302,6 +303,7 @@ impl Dispatcher {
                     }
                     None => {
                         self.save_daily_counts();
+                        self.save_rate_windows();
                         return Ok(());
                     }
                 },
