@@ -240,18 +240,13 @@ async fn a_message_held_by_a_cap_expires_when_its_validity_ends() {
         Duration::from_secs(10),
     )
     .await;
-    let response: Value = client()
-        .post(format!("{api}/v1/messages"))
-        .bearer_auth(TOKEN)
-        .json(&serde_json::json!({
+    let response = post_message(
+        &api,
+        serde_json::json!({
             "from": FROM, "to": "+16660000011", "text": "held", "validity": "2s"
-        }))
-        .send()
-        .await
-        .expect("POST")
-        .json()
-        .await
-        .expect("JSON");
+        }),
+    )
+    .await;
     let held = response["id"].as_str().expect("accepted").to_owned();
     assert_eq!(get_message(&api, &held).await["status"], "queued");
     wait_for_status(

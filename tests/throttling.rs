@@ -100,19 +100,7 @@ async fn a_thousand_messages_to_one_customer_arrive_in_order_through_throttling_
         let messages: Vec<Value> = (0..100)
             .map(|i| json!({"from": FROM, "to": customer, "text": format!("n{}", batch * 100 + i)}))
             .collect();
-        let response: Value = client
-            .post(format!("{api}/v1/messages/batch"))
-            .bearer_auth(TOKEN)
-            .json(&json!({ "messages": messages }))
-            .send()
-            .await
-            .expect("POST batch")
-            .json()
-            .await
-            .expect("JSON");
-        for result in response["results"].as_array().expect("results") {
-            ids.push(result["id"].as_str().expect("accepted").to_owned());
-        }
+        ids.extend(post_batch(&client, &api, messages).await);
     }
     assert_eq!(ids.len(), 1000);
     // Crash the gateway part way through, then start it again.

@@ -322,19 +322,7 @@ pub async fn send_batches(api: &str, n: usize, batch: usize, text: &str) -> Vec<
                 })
             })
             .collect();
-        let response: Value = client
-            .post(format!("{api}/v1/messages/batch"))
-            .bearer_auth(TOKEN)
-            .json(&serde_json::json!({ "messages": messages }))
-            .send()
-            .await
-            .expect("POST batch")
-            .json()
-            .await
-            .expect("JSON");
-        for result in response["results"].as_array().expect("results") {
-            ids.push(result["id"].as_str().expect("accepted").to_owned());
-        }
+        ids.extend(post_batch(&client, api, messages).await);
         i += count;
     }
     ids
@@ -370,18 +358,48 @@ pub fn record_text(record: &Value) -> String {
     .unwrap_or_default()
 }
 
-/// Sends one message; returns its id.
-pub async fn send_one(api: &str, from: &str, to: &str, text: &str) -> String {
-    let response: Value = client()
+/// `POST /v1/messages/batch` of `messages`, every one of which must be
+/// accepted; returns their ids in order.
+pub async fn post_batch(client: &reqwest::Client, api: &str, messages: Vec<Value>) -> Vec<String> {
+    let response: Value = client
+        .post(format!("{api}/v1/messages/batch"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({ "messages": messages }))
+        .send()
+        .await
+        .expect("POST batch")
+        .json()
+        .await
+        .expect("JSON");
+    response["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| result["id"].as_str().expect("accepted").to_owned())
+        .collect()
+}
+
+/// `POST /v1/messages` with `body`; returns the response's JSON.
+pub async fn post_message(api: &str, body: Value) -> Value {
+    client()
         .post(format!("{api}/v1/messages"))
         .bearer_auth(TOKEN)
-        .json(&serde_json::json!({ "from": from, "to": to, "text": text }))
+        .json(&body)
         .send()
         .await
         .expect("POST")
         .json()
         .await
-        .expect("JSON");
+        .expect("JSON")
+}
+
+/// Sends one message; returns its id.
+pub async fn send_one(api: &str, from: &str, to: &str, text: &str) -> String {
+    let response = post_message(
+        api,
+        serde_json::json!({ "from": from, "to": to, "text": text }),
+    )
+    .await;
     response["id"]
         .as_str()
         .unwrap_or_else(|| panic!("not accepted: {response}"))
