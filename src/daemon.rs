@@ -21,7 +21,7 @@ use crate::outbound::dispatcher::{CarrierRoute, Dispatcher, StatusEvents};
 use crate::outbound::limits::NumberLimits;
 use crate::outbound::plan::PlanOptions;
 use crate::store::Store;
-use crate::transport::smpp::{SmppCarrier, SmppTransport};
+use crate::transport::smpp::{SmppLinkConfig, SmppTransport};
 
 /// Everything the daemon needs, resolved from the configuration file (or
 /// built in, for the demo).
@@ -36,7 +36,7 @@ pub struct Settings {
     /// Bearer tokens.
     pub tokens: Vec<String>,
     /// SMPP carriers.
-    pub smpp: Vec<SmppCarrier>,
+    pub smpp: Vec<SmppLinkConfig>,
     /// Encoding options per carrier name.
     pub plans: HashMap<String, PlanOptions>,
     /// Business number → carrier name.
@@ -224,7 +224,7 @@ pub async fn run(
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), dispatcher_task).await;
     core_link.stop().await;
-    store.durability().sync().await?;
+    store.group_commit().sync().await?;
     info!("stopped");
     Ok(())
 }

@@ -18,7 +18,7 @@ use crate::core_link::CoreLinkSettings;
 use crate::daemon::Settings;
 use crate::outbound::limits::NumberLimits;
 use crate::outbound::plan::PlanOptions;
-use crate::transport::smpp::{ErrorPolicy, SmppCarrier};
+use crate::transport::smpp::{SmppLinkConfig, StatusTable};
 
 /// Default validity of an outbound message (DESIGN §3: 24 h, per request
 /// overridable).
@@ -90,8 +90,8 @@ fn number_limits(config: &Config, number: &config::BusinessNumber) -> NumberLimi
     }
 }
 
-fn smpp_carrier(c: &config::SmppCarrier) -> SmppCarrier {
-    SmppCarrier {
+fn smpp_carrier(c: &config::SmppCarrier) -> SmppLinkConfig {
+    SmppLinkConfig {
         name: Arc::from(c.name.as_str()),
         host: c.host.clone(),
         port: c.port,
@@ -111,7 +111,7 @@ fn smpp_carrier(c: &config::SmppCarrier) -> SmppCarrier {
             receipt: id_format(c.message_id_format.receipt),
             receipted_message_id: id_format(c.message_id_format.receipted_message_id),
         },
-        error_policy: ErrorPolicy::new(c.error_policy.clone()),
+        status_table: StatusTable::new(c.error_policy.clone()),
         throughput: c.throughput.map(|t| t.get()),
     }
 }

@@ -262,7 +262,7 @@ async fn send_one(state: &Arc<ApiState>, body: &Bytes) -> Result<Response, ApiEr
         Claim::New(prepared) => prepared.record,
     };
     state.store.put_message(&record)?;
-    state.store.durability().sync().await?;
+    state.store.group_commit().sync().await?;
     crate::metrics::accepted(&record.from, record.segments.len());
     let response = accepted_body(&record);
     state.dispatcher.accepted(vec![record]).await;
@@ -307,7 +307,7 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
         if let Err(e) = written {
             return ApiError::from(e).into_response();
         }
-        if let Err(e) = state.store.durability().sync().await {
+        if let Err(e) = state.store.group_commit().sync().await {
             return ApiError::from(e).into_response();
         }
         for record in &records {

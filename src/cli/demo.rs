@@ -12,11 +12,12 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::CliError;
-use crate::core_link::{CoreLinkSettings, SinkOptions, WebhookSink};
+use crate::core_link::CoreLinkSettings;
 use crate::daemon::{self, Settings};
 use crate::outbound::plan::PlanOptions;
 use crate::sim::smsc::{SmscSimConfig, spawn};
-use crate::transport::smpp::{ErrorPolicy, SmppCarrier};
+use crate::sim::{ReceiverOptions, WebhookReceiver};
+use crate::transport::smpp::{SmppLinkConfig, StatusTable};
 
 const TOKEN: &str = "demo-token";
 const SECRET: &str = "demo-secret";
@@ -46,13 +47,13 @@ async fn demo(once: bool) -> anyhow::Result<()> {
     let mut sim_config = SmscSimConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
     sim_config.dlr_delay = Some(Duration::from_millis(500));
     let sim = spawn(sim_config).await?;
-    let mut sink_options = SinkOptions::new(SECRET);
+    let mut sink_options = ReceiverOptions::new(SECRET);
     sink_options.print = true;
     sink_options.record = true;
-    let sink = WebhookSink::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), sink_options).await?;
+    let sink = WebhookReceiver::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), sink_options).await?;
 
     let api = pick(8080);
-    let carrier = SmppCarrier {
+    let carrier = SmppLinkConfig {
         name: "demo-smsc".into(),
         host: "127.0.0.1".into(),
         port: sim.local_addr().port(),
@@ -68,7 +69,7 @@ async fn demo(once: bool) -> anyhow::Result<()> {
         reconnect_delay: Duration::from_millis(200),
         reconnect_max_delay: Duration::from_secs(5),
         id_mapping: Default::default(),
-        error_policy: ErrorPolicy::default(),
+        status_table: StatusTable::default(),
         throughput: None,
     };
     let settings = Settings {

@@ -121,7 +121,7 @@ impl CoreLink {
             max_window: config.max_window.max(config.batch_max.max(1)),
             ..config
         };
-        let dispatcher = Dispatcher {
+        let pump = EventPump {
             cfg: config,
             log,
             sink,
@@ -143,8 +143,7 @@ impl CoreLink {
             epoch: 0,
         };
         tokio::spawn(
-            dispatcher
-                .run(shutdown)
+            pump.run(shutdown)
                 .instrument(tracing::info_span!("core_link")),
         )
     }
@@ -189,7 +188,7 @@ enum Wake {
     Timer,
 }
 
-struct Dispatcher {
+struct EventPump {
     cfg: DispatchConfig,
     log: EventLog,
     sink: Arc<dyn CoreSink>,
@@ -220,7 +219,7 @@ struct Dispatcher {
     epoch: u64,
 }
 
-impl Dispatcher {
+impl EventPump {
     async fn run<F: Future<Output = ()>>(mut self, shutdown: F) {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut undurable: Vec<EventRef> = Vec::new();

@@ -16,8 +16,9 @@
 //!   core acknowledged.
 //! - [`CoreSink`] (`sink`): the transport seam; [`HttpWebhook`] (`webhook`) is
 //!   the first one, a NATS or Kafka sink can follow without touching the rest.
-//! - [`WebhookSink`] (`webhook_sink`): a small receiving server that checks
-//!   signatures: the demo's console sink and the tests' core.
+//!
+//! The test double for the core (a receiver that checks signatures) is
+//! `crate::sim::WebhookReceiver`, beside the carrier simulators.
 
 mod dispatch;
 mod durability;
@@ -27,7 +28,6 @@ pub mod metric_names;
 mod sign;
 mod sink;
 mod webhook;
-mod webhook_sink;
 
 #[cfg(test)]
 mod tests;
@@ -48,7 +48,6 @@ pub use sign::{SIGNATURE_HEADER, WebhookSecret, sign, verify};
 pub use sink::{CoreSink, DeliveryError, EventRef};
 pub use start::{CoreLinkHandle, CoreLinkSettings, start};
 pub use webhook::{HttpWebhook, WebhookConfig};
-pub use webhook_sink::{ReceivedEvent, RecordedRequest, SinkOptions, WebhookSink};
 
 /// A `[core]` setting the core link cannot work with.
 #[derive(Debug, thiserror::Error)]

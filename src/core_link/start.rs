@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use super::{BoxFuture, CoreLink, CoreLinkConfig, Durability, EventLog, EventType, NewEvent};
 use crate::outbound::StatusEvents;
 use crate::store::outbox::MessageRecord;
-use crate::store::{Store, StoreError};
+use crate::store::{GroupCommit, Store, StoreError};
 
 /// What the daemon configures of the core link (`[core]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,14 +27,11 @@ pub struct CoreLinkSettings {
     pub status_events: Vec<String>,
 }
 
-/// The store's group commit, as the core link's durability.
-struct GroupCommit(crate::store::Durability);
-
+/// The store's group commit is the core link's durability.
 impl Durability for GroupCommit {
     fn sync(&self) -> BoxFuture<'_, std::io::Result<()>> {
         Box::pin(async move {
-            self.0
-                .sync()
+            GroupCommit::sync(self)
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))
         })
@@ -85,7 +82,7 @@ pub fn start(
     config.batch_max = settings.batch_max.max(1);
     config.status_events = Some(settings.status_events.clone());
     let log = EventLog::open(store.events.clone(), config.status_filter()?)?;
-    let durability: Arc<dyn Durability> = Arc::new(GroupCommit(store.durability().clone()));
+    let durability: Arc<dyn Durability> = Arc::new(store.group_commit().clone());
     let shutdown = async move {
         while !*stop.borrow() {
             if stop.changed().await.is_err() {

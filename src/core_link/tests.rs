@@ -1,6 +1,6 @@
 //! End-to-end tests of the core link over real loopback HTTP: the event log
 //! in a real sled database, the dispatcher, the hyper client, and the
-//! [`WebhookSink`] standing in for the core.
+//! [`WebhookReceiver`] standing in for the core.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::*;
+use crate::sim::{ReceivedEvent, ReceiverOptions, WebhookReceiver};
 
 const SECRET: &str = "test-secret";
 const WAIT: Duration = Duration::from_secs(10);
@@ -27,13 +28,13 @@ fn temp_db() -> (tempfile::TempDir, sled::Db) {
     (dir, db)
 }
 
-async fn sink() -> WebhookSink {
-    WebhookSink::spawn("127.0.0.1:0".parse().unwrap(), SinkOptions::new(SECRET))
+async fn sink() -> WebhookReceiver {
+    WebhookReceiver::spawn("127.0.0.1:0".parse().unwrap(), ReceiverOptions::new(SECRET))
         .await
         .unwrap()
 }
 
-fn config(sink: &WebhookSink, batch_max: usize) -> CoreLinkConfig {
+fn config(sink: &WebhookReceiver, batch_max: usize) -> CoreLinkConfig {
     CoreLinkConfig {
         batch_max,
         request_timeout: Duration::from_secs(2),

@@ -1,4 +1,5 @@
-//! Carrier simulators: the far ends of the gateway's carrier links, run
+//! Simulators of the gateway's peers: the carriers' ends of its links and the
+//! contact-center core's webhook receiver, run
 //! in-process by integration tests, the load benchmark and `demo`, or
 //! stand-alone through `carrier-gateway sim …` (DESIGN §4.1).
 //!
@@ -8,3 +9,6 @@
 //! and the same protocol crate the gateway uses, in the other role.
 
 pub mod smsc;
+pub mod webhook_receiver;
+
+pub use webhook_receiver::{ReceivedEvent, ReceiverOptions, RecordedRequest, WebhookReceiver};

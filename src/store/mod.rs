@@ -5,16 +5,16 @@
 //!
 //! "On disk" means fsync'd (DESIGN §3). sled 0.34's own `flush()` ends in
 //! `sync_file_range`, which survives a process crash but not a power cut, so
-//! [`Durability`] follows every flush with `fdatasync` on sled's data file,
+//! [`GroupCommit`] follows every flush with `fdatasync` on sled's data file,
 //! and callers await it before acknowledging anything to a carrier or an
 //! API client.
 
-mod durability;
+mod group_commit;
 pub mod outbox;
 
 use std::path::{Path, PathBuf};
 
-pub use durability::Durability;
+pub use group_commit::GroupCommit;
 
 /// Names of the trees; part of the on-disk format.
 mod trees {
@@ -69,7 +69,7 @@ pub struct Store {
     pub limits: sled::Tree,
     /// Receipts not matched to a submitted segment (yet).
     pub receipts: sled::Tree,
-    durability: Durability,
+    durability: GroupCommit,
 }
 
 impl Store {
@@ -86,7 +86,7 @@ impl Store {
             .mode(sled::Mode::HighThroughput)
             .cache_capacity(256 * 1024 * 1024)
             .open()?;
-        let durability = Durability::start(db.clone(), &path)?;
+        let durability = GroupCommit::start(db.clone(), &path)?;
         Ok(Store {
             outbox: db.open_tree(trees::OUTBOX)?,
             client_refs: db.open_tree(trees::CLIENT_REFS)?,
@@ -101,7 +101,7 @@ impl Store {
 
     /// The group commit: resolves once everything written before the call
     /// is fsync'd.
-    pub fn durability(&self) -> &Durability {
+    pub fn group_commit(&self) -> &GroupCommit {
         &self.durability
     }
 

@@ -43,7 +43,7 @@ impl Dispatcher {
             });
             return;
         }
-        let durability = self.store.durability().clone();
+        let durability = self.store.group_commit().clone();
         tokio::spawn(async move {
             let durable = durability.sync().await.is_ok();
             let _ = tx.send(LeaseOutcome {

@@ -420,7 +420,7 @@ impl Dispatcher {
         if self.unsynced && self.last_sync_request.elapsed() >= Duration::from_millis(5) {
             self.unsynced = false;
             self.last_sync_request = Instant::now();
-            let durability = self.store.durability().clone();
+            let durability = self.store.group_commit().clone();
             let upto = self.accepted_total;
             let done = self.syncs_tx.clone();
             tokio::spawn(async move {
@@ -465,7 +465,7 @@ impl Dispatcher {
             return;
         }
         let acks = std::mem::take(&mut self.acks);
-        let durability = self.store.durability().clone();
+        let durability = self.store.group_commit().clone();
         tokio::spawn(async move {
             match durability.sync().await {
                 Ok(()) => {

@@ -37,13 +37,13 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::SmppCarrier;
+use super::SmppLinkConfig;
 use super::pacer::{Change, Pacer, PacerConfig};
 use crate::transport::{RetryReason, SubmitJob, TransportEvent};
 
 /// Drives connection number `index` of `carrier` until shutdown.
 pub(super) async fn run(
-    carrier: Arc<SmppCarrier>,
+    carrier: Arc<SmppLinkConfig>,
     index: usize,
     jobs: async_channel::Receiver<SubmitJob>,
     events: mpsc::Sender<TransportEvent>,
@@ -118,7 +118,7 @@ struct InFlight {
 
 /// State of one connection.
 struct Link<'a> {
-    carrier: &'a SmppCarrier,
+    carrier: &'a SmppLinkConfig,
     /// Which of the carrier's binds this is (the `bind` metric label).
     index: usize,
     events: &'a mpsc::Sender<TransportEvent>,
@@ -138,7 +138,7 @@ struct Link<'a> {
 
 impl<'a> Link<'a> {
     fn new(
-        carrier: &'a SmppCarrier,
+        carrier: &'a SmppLinkConfig,
         index: usize,
         events: &'a mpsc::Sender<TransportEvent>,
         bound_count: &'a AtomicUsize,
@@ -530,7 +530,7 @@ impl<'a> Link<'a> {
                 segment: job.segment,
                 carrier_id,
             }
-        } else if self.carrier.error_policy.is_transient(status) {
+        } else if self.carrier.status_table.is_transient(status) {
             TransportEvent::Retry {
                 message_id: job.message_id,
                 segment: job.segment,

@@ -15,14 +15,14 @@ use crate::config::{ErrorClass, ErrorPolicy as Overrides};
 
 /// The classification of one carrier: its overrides over the built-in table.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ErrorPolicy {
+pub struct StatusTable {
     overrides: Overrides,
 }
 
-impl ErrorPolicy {
+impl StatusTable {
     /// The built-in table with a carrier's overrides.
     pub fn new(overrides: Overrides) -> Self {
-        ErrorPolicy { overrides }
+        StatusTable { overrides }
     }
 
     /// Whether a response with this status should be retried.
@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let policy = ErrorPolicy::default();
+        let policy = StatusTable::default();
         assert!(policy.is_transient(CommandStatus::Throttled));
         assert!(policy.is_transient(CommandStatus::MessageQueueFull));
         assert!(!policy.is_transient(CommandStatus::InvalidDestinationAddress));

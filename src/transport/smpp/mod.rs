@@ -18,11 +18,11 @@ use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 
 use super::{SubmitJob, TransportEvent};
-pub use classify::ErrorPolicy;
+pub use classify::StatusTable;
 
 /// What the transport needs to know about one SMPP carrier.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SmppCarrier {
+pub struct SmppLinkConfig {
     /// The carrier's name (metrics, logs, status).
     pub name: Arc<str>,
     /// SMSC host.
@@ -54,7 +54,7 @@ pub struct SmppCarrier {
     /// How submit_sm_resp ids and receipt ids are compared.
     pub id_mapping: MessageIdMapping,
     /// Which command_status values are transient.
-    pub error_policy: ErrorPolicy,
+    pub status_table: StatusTable,
     /// The agreed per-bind submit rate (`throughput`), if any.
     pub throughput: Option<u32>,
 }
@@ -70,7 +70,7 @@ pub struct SmppTransport {
 impl SmppTransport {
     /// Starts the carrier's connections.
     pub fn spawn(
-        carrier: SmppCarrier,
+        carrier: SmppLinkConfig,
         events: mpsc::Sender<TransportEvent>,
         shutdown: watch::Receiver<bool>,
     ) -> (SmppTransport, Vec<tokio::task::JoinHandle<()>>) {

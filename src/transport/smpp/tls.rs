@@ -11,11 +11,11 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
-use super::SmppCarrier;
+use super::SmppLinkConfig;
 
 /// Performs the TLS handshake over an open TCP connection.
 pub(super) async fn connect(
-    carrier: &SmppCarrier,
+    carrier: &SmppLinkConfig,
     tcp: TcpStream,
 ) -> Result<TlsStream<TcpStream>, String> {
     let mut roots = RootCertStore::empty();

@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::sign::{SIGNATURE_HEADER, WebhookSecret, verify};
+use crate::core_link::{SIGNATURE_HEADER, WebhookSecret, verify};
 
 /// Largest request body read.
 const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -39,7 +39,7 @@ pub type Responder = Arc<dyn Fn(&[u8]) -> Option<StatusCode> + Send + Sync>;
 
 /// How the sink behaves.
 #[derive(Clone)]
-pub struct SinkOptions {
+pub struct ReceiverOptions {
     /// The shared secret it verifies with.
     pub secret: WebhookSecret,
     /// Print one line per accepted event to stdout (the console sink).
@@ -53,10 +53,10 @@ pub struct SinkOptions {
     pub fail_status: StatusCode,
 }
 
-impl SinkOptions {
+impl ReceiverOptions {
     /// Records everything, prints nothing, fails nothing.
-    pub fn new(secret: impl Into<WebhookSecret>) -> SinkOptions {
-        SinkOptions {
+    pub fn new(secret: impl Into<WebhookSecret>) -> ReceiverOptions {
+        ReceiverOptions {
             secret: secret.into(),
             print: false,
             record: true,
@@ -90,7 +90,7 @@ pub struct ReceivedEvent {
     pub created_at: String,
     /// `data`.
     pub data: Value,
-    /// Index of the request it came in (into [`WebhookSink::requests`]).
+    /// Index of the request it came in (into [`WebhookReceiver::requests`]).
     pub request: usize,
 }
 
@@ -116,21 +116,24 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// A running webhook receiver; stops when dropped.
-pub struct WebhookSink {
+pub struct WebhookReceiver {
     addr: SocketAddr,
     state: Arc<SinkState>,
     task: JoinHandle<()>,
 }
 
-impl Drop for WebhookSink {
+impl Drop for WebhookReceiver {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-impl WebhookSink {
+impl WebhookReceiver {
     /// Listens on `listen` (port 0 picks one) and serves until dropped.
-    pub async fn spawn(listen: SocketAddr, options: SinkOptions) -> std::io::Result<WebhookSink> {
+    pub async fn spawn(
+        listen: SocketAddr,
+        options: ReceiverOptions,
+    ) -> std::io::Result<WebhookReceiver> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(SinkState {
@@ -150,7 +153,7 @@ impl WebhookSink {
             changed: Notify::new(),
         });
         let task = tokio::spawn(serve(listener, state.clone()));
-        Ok(WebhookSink { addr, state, task })
+        Ok(WebhookReceiver { addr, state, task })
     }
 
     /// Where it listens.

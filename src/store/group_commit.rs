@@ -1,6 +1,6 @@
 //! Group commit: many writers, one `flush` + `fdatasync` per group.
 //!
-//! A writer does its sled writes, then awaits [`Durability::sync`]. One
+//! A writer does its sled writes, then awaits [`GroupCommit::sync`]. One
 //! thread loops: it takes every waiter queued so far, flushes sled (its
 //! buffers reach the file, ending in `sync_file_range`), calls `fdatasync`
 //! on sled's data file (the step sled omits), and wakes the whole group.
@@ -20,12 +20,12 @@ type Waiter = oneshot::Sender<Result<(), Arc<std::io::Error>>>;
 
 /// Handle to the group-commit thread.
 #[derive(Clone)]
-pub struct Durability {
+pub struct GroupCommit {
     requests: mpsc::UnboundedSender<Waiter>,
 }
 
-impl Durability {
-    pub(super) fn start(db: sled::Db, db_dir: &Path) -> Result<Durability, StoreError> {
+impl GroupCommit {
+    pub(super) fn start(db: sled::Db, db_dir: &Path) -> Result<GroupCommit, StoreError> {
         let data_path = db_dir.join("db");
         let data = File::open(&data_path).map_err(|source| StoreError::Io {
             path: data_path.clone(),
@@ -64,7 +64,7 @@ impl Durability {
                 path: data_path,
                 source,
             })?;
-        Ok(Durability { requests })
+        Ok(GroupCommit { requests })
     }
 
     /// Resolves when every write made before this call is on disk.
