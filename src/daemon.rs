@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -17,10 +18,13 @@ use tokio::sync::{mpsc, watch};
 use tracing::info;
 
 use crate::api::{self, ApiState, NumberRoute};
+use crate::core_link::Companion;
+use crate::inbound::{InboundPath, InboundSettings};
 use crate::outbound::dispatcher::{CarrierRoute, Dispatcher, StatusEvents};
 use crate::outbound::limits::NumberLimits;
 use crate::outbound::plan::PlanOptions;
 use crate::store::Store;
+use crate::transport::LinkOutputs;
 use crate::transport::smpp::{SmppLinkConfig, SmppTransport};
 
 /// Everything the daemon needs, resolved from the configuration file (or
@@ -47,6 +51,8 @@ pub struct Settings {
     pub default_validity: Duration,
     /// The core's webhook.
     pub core: crate::core_link::CoreLinkSettings,
+    /// What the inbound path knows of numbers, and its timeouts.
+    pub inbound: InboundSettings,
 }
 
 /// The API's view of the business numbers.
@@ -142,13 +148,18 @@ pub async fn run(
     }
     let (stop_tx, stop_rx) = watch::channel(false);
     let (events_tx, events_rx) = mpsc::channel(16 * 1024);
+    let (inbound_tx, inbound_rx) = mpsc::channel(4 * 1024);
+    let outputs = LinkOutputs {
+        events: events_tx,
+        inbound: inbound_tx,
+    };
 
     let mut routes = HashMap::new();
     let mut binds_up = Vec::new();
     let mut transport_tasks = Vec::new();
     for carrier in &settings.smpp {
         let (transport, tasks): (SmppTransport, _) =
-            SmppTransport::spawn(carrier.clone(), events_tx.clone(), stop_rx.clone());
+            SmppTransport::spawn(carrier.clone(), outputs.clone(), stop_rx.clone());
         binds_up.push(transport.bound.clone());
         transport_tasks.extend(tasks);
         routes.insert(
@@ -166,9 +177,25 @@ pub async fn run(
             },
         );
     }
-    drop(events_tx);
+    drop(outputs);
 
-    let core_link = crate::core_link::start(&store, &settings.core, stop_rx.clone())?;
+    // The inbox lives as long as its events: the core link retires a record
+    // when the core acknowledges its `message.received`.
+    let inbox_depth = Arc::new(AtomicU64::new(store.inbox.len() as u64));
+    let inbox = Companion {
+        tree: store.inbox.clone(),
+        live: inbox_depth.clone(),
+        gauge: Some(crate::metrics::INBOX_DEPTH),
+    };
+    let core_link = crate::core_link::start(&store, &settings.core, vec![inbox], stop_rx.clone())?;
+    let inbound = InboundPath::new(
+        store.clone(),
+        core_link.log().clone(),
+        inbox_depth,
+        settings.inbound.clone(),
+        inbound_rx,
+    )?;
+    let inbound_task = tokio::spawn(inbound.run());
     let status_events: Arc<dyn StatusEvents> = core_link.status_events();
     let (mut dispatcher, handle) = Dispatcher::new(
         store.clone(),
@@ -223,6 +250,7 @@ pub async fn run(
         tracing::warn!("carriers did not unbind within 15 s; stopping anyway");
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), dispatcher_task).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), inbound_task).await;
     core_link.stop().await;
     store.group_commit().sync().await?;
     info!("stopped");

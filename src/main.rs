@@ -109,7 +109,7 @@ fn run_sim(args: carrier_gateway::sim::smsc::SmscArgs) -> Result<(), cli::CliErr
                     std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput
                 ) =>
             {
-                cli::CliError::BadInput(e.to_string())
+                cli::CliError::BadInput(format!("{e:#}"))
             }
             _ => cli::CliError::Failed(e),
         })

@@ -9,7 +9,7 @@ use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::PrometheusBuilder;
 
 use crate::store::outbox::MessageRecord;
-use crate::transport::RetryReason;
+use crate::transport::LinkStatus;
 
 /// Starts the HTTP listener for `GET /metrics`.
 pub fn install(listen: SocketAddr) -> anyhow::Result<()> {
@@ -46,12 +46,48 @@ pub fn message_final(record: &MessageRecord) {
 }
 
 /// A segment will be retried.
-pub fn retry(carrier: &str, reason: RetryReason) {
-    counter!("carrier_gateway_retries_total", "carrier" => carrier.to_owned(), "reason" => reason.label())
+pub fn retry(carrier: &str, status: &LinkStatus) {
+    counter!("carrier_gateway_retries_total", "carrier" => carrier.to_owned(), "reason" => status.reason)
         .increment(1);
-    if let RetryReason::Status(carrier_protocol::smpp::CommandStatus::Throttled) = reason {
+    if status.reason == "throttled" {
         counter!("carrier_gateway_throttles_total", "carrier" => carrier.to_owned()).increment(1);
     }
+}
+
+/// A receipt marked as such but unreadable was acknowledged and dropped.
+pub fn receipt_unreadable(carrier: &str) {
+    counter!("carrier_gateway_receipts_unreadable_total", "carrier" => carrier.to_owned())
+        .increment(1);
+}
+
+/// An inbound message (all its parts) was stored and its event written.
+pub fn inbound_received(number: &str, carrier: &str, complete: bool) {
+    counter!(
+        "carrier_gateway_messages_received_total",
+        "direction" => "mo",
+        "number" => number.to_owned(),
+        "carrier" => carrier.to_owned(),
+        "complete" => if complete { "true" } else { "false" }
+    )
+    .increment(1);
+}
+
+/// A carrier resent an inbound part we had already stored (its
+/// acknowledgement was lost in a crash): acknowledged, not processed again.
+pub fn inbound_retransmission(carrier: &str) {
+    counter!("carrier_gateway_inbound_retransmissions_total", "carrier" => carrier.to_owned())
+        .increment(1);
+}
+
+/// The gauge of inbound messages whose `message.received` the core has not
+/// acknowledged yet (the core link lowers it as it retires them).
+pub const INBOX_DEPTH: &str = "carrier_gateway_inbox_depth";
+
+/// Inbound messages whose `message.received` the core has not acknowledged
+/// yet, and parts waiting for the rest of their message.
+pub fn inbox_depth(messages: usize, parts: usize) {
+    gauge!(INBOX_DEPTH).set(messages as f64);
+    gauge!("carrier_gateway_inbound_parts_pending").set(parts as f64);
 }
 
 /// A limit (`number:…`, `campaign:…`, `brand:…`) reached its cap and

@@ -16,9 +16,11 @@ use carrier_protocol::text::choose::{Concatenation, EncodingOptions, LanguageSet
 use crate::config::{self, Carrier, Config, MessageIdFormat};
 use crate::core_link::CoreLinkSettings;
 use crate::daemon::Settings;
+use crate::inbound::{InboundSettings, NumberInfo};
 use crate::outbound::limits::NumberLimits;
 use crate::outbound::plan::PlanOptions;
-use crate::transport::smpp::{SmppLinkConfig, StatusTable};
+use crate::transport::smpp::address::AddressPlan;
+use crate::transport::smpp::{SmppLinkConfig, StatusTable, SubmitAddressing};
 
 /// Default validity of an outbound message (DESIGN §3: 24 h, per request
 /// overridable).
@@ -46,6 +48,23 @@ impl Settings {
             .map(|n| (n.number.as_str().to_owned(), number_limits(config, n)))
             .collect();
         let core = config.core();
+        let inbound = InboundSettings {
+            numbers: config
+                .numbers()
+                .iter()
+                .map(|n| {
+                    let line = config.line_of(n);
+                    (
+                        n.number.as_str().to_owned(),
+                        NumberInfo {
+                            line: line.map(|l| l.name.clone()),
+                            language: line.map(|l| l.language.as_str().to_owned()),
+                        },
+                    )
+                })
+                .collect(),
+            ..InboundSettings::default()
+        };
         Settings {
             state_dir: config.state_dir().to_owned(),
             api_listen: config.api().listen,
@@ -71,6 +90,7 @@ impl Settings {
                     .map(|s| s.as_str().to_owned())
                     .collect(),
             },
+            inbound,
         }
     }
 }
@@ -113,6 +133,16 @@ fn smpp_carrier(c: &config::SmppCarrier) -> SmppLinkConfig {
         },
         status_table: StatusTable::new(c.error_policy.clone()),
         throughput: c.throughput.map(|t| t.get()),
+        addressing: SubmitAddressing {
+            source: AddressPlan {
+                ton: c.source_ton.map(Into::into),
+                npi: c.source_npi.map(Into::into),
+            },
+            dest: AddressPlan {
+                ton: c.dest_ton.map(Into::into),
+                npi: c.dest_npi.map(Into::into),
+            },
+        },
     }
 }
 

@@ -71,6 +71,7 @@ async fn demo(once: bool) -> anyhow::Result<()> {
         id_mapping: Default::default(),
         status_table: StatusTable::default(),
         throughput: None,
+        addressing: Default::default(),
     };
     let settings = Settings {
         state_dir: state_dir.clone(),
@@ -91,6 +92,7 @@ async fn demo(once: bool) -> anyhow::Result<()> {
                 .map(|s| s.to_string())
                 .collect(),
         },
+        inbound: crate::inbound::InboundSettings::default(),
     };
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {

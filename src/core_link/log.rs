@@ -76,6 +76,22 @@ struct Inner {
     wake: Notify,
     /// Last backlog figure (events not yet acknowledged), see [`EventLog::backlog`].
     backlog: AtomicU64,
+    /// Trees whose records are keyed by an event's sequence number and
+    /// retired with it, each with its count of live records.
+    companions: Vec<Companion>,
+}
+
+/// A tree of records that live exactly as long as their event (the inbox:
+/// an inbound message is kept until the core acknowledged its
+/// `message.received`).
+#[derive(Clone)]
+pub struct Companion {
+    /// The tree, keyed like the event log (sequence number, big-endian).
+    pub tree: sled::Tree,
+    /// Live records in it; decremented for each one retired.
+    pub live: Arc<AtomicU64>,
+    /// The gauge that shows `live`, kept current as records retire.
+    pub gauge: Option<&'static str>,
 }
 
 struct Reservations {
@@ -192,6 +208,17 @@ impl EventLog {
     /// Opens the log over `tree` (owned by the daemon's `Db`); `filter` is
     /// `[core] status_events`.
     pub fn open(tree: sled::Tree, filter: StatusFilter) -> Result<EventLog, EventLogError> {
+        EventLog::open_with(tree, filter, Vec::new())
+    }
+
+    /// Opens the log with companion trees: a record in one of them keyed by
+    /// an event's sequence number is removed when the core acknowledges
+    /// that event, never before.
+    pub fn open_with(
+        tree: sled::Tree,
+        filter: StatusFilter,
+        companions: Vec<Companion>,
+    ) -> Result<EventLog, EventLogError> {
         let last = edge_seq(tree.iter().rev())?;
         let first = edge_seq(tree.iter())?;
         let next = last.map_or(1, |seq| seq.saturating_add(1));
@@ -211,6 +238,7 @@ impl EventLog {
                 issued_from: next,
                 wake: Notify::new(),
                 backlog: AtomicU64::new(backlog),
+                companions,
             }),
         })
     }
@@ -275,7 +303,19 @@ impl EventLog {
     /// with the same id), so they ride along in the normal buffers.
     pub fn ack_many(&self, seqs: impl IntoIterator<Item = u64>) -> Result<(), EventLogError> {
         for seq in seqs {
-            self.inner.tree.remove(seq.to_be_bytes())?;
+            let key = seq.to_be_bytes();
+            self.inner.tree.remove(key)?;
+            for companion in &self.inner.companions {
+                if companion.tree.remove(key)?.is_some() {
+                    let live = companion
+                        .live
+                        .fetch_sub(1, Ordering::Relaxed)
+                        .saturating_sub(1);
+                    if let Some(gauge) = companion.gauge {
+                        metrics::gauge!(gauge).set(live as f64);
+                    }
+                }
+            }
         }
         Ok(())
     }

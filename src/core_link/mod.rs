@@ -43,7 +43,7 @@ mod start;
 pub use dispatch::{CoreLink, DispatchConfig};
 pub use durability::{BoxFuture, Durability, NoFsync};
 pub use event::{EventType, MESSAGE_STATUSES, NewEvent, StatusFilter};
-pub use log::{Appended, EventLog, EventLogError, PreparedEvent};
+pub use log::{Appended, Companion, EventLog, EventLogError, PreparedEvent};
 pub use sign::{SIGNATURE_HEADER, WebhookSecret, sign, verify};
 pub use sink::{CoreSink, DeliveryError, EventRef};
 pub use start::{CoreLinkHandle, CoreLinkSettings, start};

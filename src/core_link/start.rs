@@ -9,7 +9,9 @@ use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{BoxFuture, CoreLink, CoreLinkConfig, Durability, EventLog, EventType, NewEvent};
+use super::{
+    BoxFuture, Companion, CoreLink, CoreLinkConfig, Durability, EventLog, EventType, NewEvent,
+};
 use crate::outbound::StatusEvents;
 use crate::store::outbox::MessageRecord;
 use crate::store::{GroupCommit, Store, StoreError};
@@ -69,10 +71,12 @@ pub struct CoreLinkHandle {
     task: JoinHandle<()>,
 }
 
-/// Starts the core link over the store's `events` tree.
+/// Starts the core link over the store's `events` tree; `companions` are
+/// retired with their events (the inbox).
 pub fn start(
     store: &Store,
     settings: &CoreLinkSettings,
+    companions: Vec<Companion>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<CoreLinkHandle> {
     let mut config = CoreLinkConfig::new(
@@ -81,7 +85,7 @@ pub fn start(
     );
     config.batch_max = settings.batch_max.max(1);
     config.status_events = Some(settings.status_events.clone());
-    let log = EventLog::open(store.events.clone(), config.status_filter()?)?;
+    let log = EventLog::open_with(store.events.clone(), config.status_filter()?, companions)?;
     let durability: Arc<dyn Durability> = Arc::new(store.group_commit().clone());
     let shutdown = async move {
         while !*stop.borrow() {
@@ -98,6 +102,11 @@ impl CoreLinkHandle {
     /// Where the dispatcher stages status events.
     pub fn status_events(&self) -> Arc<dyn StatusEvents> {
         Arc::new(StatusEventLog(self.log.clone()))
+    }
+
+    /// The event log, for the producers of other events than `message.status`.
+    pub fn log(&self) -> &EventLog {
+        &self.log
     }
 
     /// Waits (a bounded time) for the link to finish its in-flight posts.

@@ -172,16 +172,24 @@ impl Shared {
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues an MO message for any receiving bind; returns its segments.
-    fn inject_mo(&self, from: &str, to: &str, text: &str) -> Result<usize, MoError> {
+    /// Queues an MO message for any receiving bind, its parts
+    /// `part_delay` apart; returns its segments.
+    fn inject_mo(
+        &self,
+        from: &str,
+        to: &str,
+        text: &str,
+        part_delay: Duration,
+    ) -> Result<usize, MoError> {
         let reference = self.mo_reference.fetch_add(1, Ordering::Relaxed);
         let parts = mo_segments(from, to, text, reference)?;
         let count = parts.len();
         let now = Instant::now();
         let items = parts
             .into_iter()
-            .map(|sm| Scheduled {
-                due: now,
+            .zip(0u32..)
+            .map(|(sm, i)| Scheduled {
+                due: now + part_delay * i,
                 item: Outgoing::Mo(Box::new(sm)),
             })
             .collect();
@@ -361,7 +369,7 @@ impl SmscSim {
     /// # Errors
     /// An address that SMPP cannot carry, or a text longer than 255 segments.
     pub fn inject_mo(&self, from: &str, to: &str, text: &str) -> Result<usize, MoError> {
-        self.shared.inject_mo(from, to, text)
+        self.shared.inject_mo(from, to, text, Duration::ZERO)
     }
 
     /// Sends a delivery receipt for any message `id` (one the simulator
@@ -507,7 +515,12 @@ async fn play_script(shared: Arc<Shared>, script: Vec<MoScriptEntry>) {
             tokio::time::sleep(entry.delay).await;
         }
         let result = match &entry.action {
-            ScriptAction::Mo { from, to, text } => shared.inject_mo(from, to, text).map(drop),
+            ScriptAction::Mo {
+                from,
+                to,
+                text,
+                part_delay,
+            } => shared.inject_mo(from, to, text, *part_delay).map(drop),
             ScriptAction::Receipt {
                 id,
                 state,

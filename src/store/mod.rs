@@ -21,7 +21,13 @@ mod trees {
     pub const OUTBOX: &str = "outbox";
     pub const CLIENT_REFS: &str = "client_refs";
     pub const EVENTS: &str = "events";
-    pub const INBOX: &str = "inbox";
+    /// Whole inbound messages, keyed by their event's sequence number.
+    pub const INBOX: &str = "inbox_messages";
+    /// Raw inbound PDUs stored by versions before the inbound path; moved
+    /// into the inbound path at start.
+    pub const LEGACY_INBOX: &str = "inbox";
+    pub const INBOX_PARTS: &str = "inbox_parts";
+    pub const INBOX_RECENT: &str = "inbox_recent";
     pub const LIMITS: &str = "limits";
     pub const RECEIPTS: &str = "receipts";
 }
@@ -63,8 +69,15 @@ pub struct Store {
     pub client_refs: sled::Tree,
     /// Events waiting for the core's acknowledgement.
     pub events: sled::Tree,
-    /// Inbound messages waiting for the core's acknowledgement.
+    /// Inbound messages waiting for the core's acknowledgement of their
+    /// `message.received`, keyed by that event's sequence number.
     pub inbox: sled::Tree,
+    /// Parts of concatenated inbound messages waiting for the rest.
+    pub inbox_parts: sled::Tree,
+    /// Fingerprints of recent inbound arrivals (see `inbound::guard`).
+    pub inbox_recent: sled::Tree,
+    /// Inbound PDUs stored by earlier versions, not yet forwarded.
+    pub legacy_inbox: sled::Tree,
     /// Daily limit counts (leases), by limited entity.
     pub limits: sled::Tree,
     /// Receipts not matched to a submitted segment (yet).
@@ -92,6 +105,9 @@ impl Store {
             client_refs: db.open_tree(trees::CLIENT_REFS)?,
             events: db.open_tree(trees::EVENTS)?,
             inbox: db.open_tree(trees::INBOX)?,
+            inbox_parts: db.open_tree(trees::INBOX_PARTS)?,
+            inbox_recent: db.open_tree(trees::INBOX_RECENT)?,
+            legacy_inbox: db.open_tree(trees::LEGACY_INBOX)?,
             limits: db.open_tree(trees::LIMITS)?,
             receipts: db.open_tree(trees::RECEIPTS)?,
             db,

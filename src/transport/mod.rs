@@ -1,112 +1,227 @@
-//! Carrier transports: the drivers that move outbound segments to carriers
-//! and bring back their responses, receipts and inbound messages.
+//! Carrier links: the drivers that move outbound work to carriers and bring
+//! back what carriers say — responses, delivery reports, inbound messages —
+//! in one vocabulary that does not depend on the protocol.
 //!
-//! The dispatcher talks to every transport through the same two channels:
-//! it pushes [`SubmitJob`]s into a carrier's job queue (shared by all of the
-//! carrier's connections, so an idle bind takes the next job), and reads
-//! [`TransportEvent`]s back. No transport ever drops a job: what a dead
-//! connection had in flight comes back as a retry.
+//! The contract (see `docs/architecture.md`, "The link contract"):
+//!
+//! - **Out**, the dispatcher pushes [`LinkWork`] into a carrier's work queue,
+//!   shared by all of the carrier's connections, so an idle connection takes
+//!   the next unit. A unit is one part of one message: for SMS the encoded
+//!   user data of one segment, its encoding and its concatenation data
+//!   ([`SmsPart`]); MMS adds a variant of [`WorkContent`].
+//! - **Back**, a link reports [`LinkEvent`]s to the dispatcher: accepted
+//!   (with the carrier's id), failed (with a [`LinkStatus`] whose class says
+//!   whether to retry), a delivery report, and its own state. No link ever
+//!   drops work: what a dead connection had in flight comes back as a
+//!   transient failure.
+//! - **Inbound** messages go to the inbound path, not the dispatcher, as
+//!   [`InboundDelivery`]: a normalized [`InboundSms`] (E.164 addresses, user
+//!   data and its encoding, concatenation data, receive time) and an ack
+//!   channel the link waits on before it acknowledges the carrier.
+//!
+//! Each protocol is one module beside the others (`smpp` today); everything
+//! protocol-specific (PDUs, addressing, error tables) stays inside it.
 
 pub mod smpp;
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use carrier_protocol::receipt::Receipt;
-use carrier_protocol::smpp::CommandStatus;
+use carrier_protocol::segment::Segment;
+use carrier_protocol::text::choose::Concatenation;
+use carrier_protocol::text::{Encoding, NationalLanguage};
 use tokio::sync::oneshot;
 
-/// One segment to submit.
+/// One unit of outbound work: one part of one message.
 #[derive(Debug)]
-pub struct SubmitJob {
+pub struct LinkWork {
     /// The outbox message.
     pub message_id: Arc<str>,
-    /// Segment index, 0-based.
-    pub segment: u16,
-    /// The request body (submit_sm for SMPP).
-    pub body: carrier_protocol::smpp::Body,
+    /// The part's index, 0-based.
+    pub part: u16,
+    /// What to send.
+    pub content: WorkContent,
 }
 
-/// Why a segment must be tried again later.
+/// What a unit of work carries, by kind of message.
+#[derive(Debug)]
+pub enum WorkContent {
+    /// One SMS segment.
+    Sms(SmsPart),
+}
+
+/// One SMS segment, encoded and split, with the data every SMS protocol
+/// needs to carry it.
+#[derive(Debug)]
+pub struct SmsPart {
+    /// The business number (`+E.164` or a short code).
+    pub from: Arc<str>,
+    /// The customer (`+E.164`).
+    pub to: Arc<str>,
+    /// The encoding of the text units.
+    pub encoding: Encoding,
+    /// The data coding scheme octet (TS 23.038) for the encoding.
+    pub data_coding: u8,
+    /// How the message's parts are tied together.
+    pub concatenation: Concatenation,
+    /// The user data (UDH first when `segment.udhi`), and SAR values.
+    pub segment: Segment,
+    /// Whether a delivery report is asked for.
+    pub receipts: bool,
+}
+
+/// How a carrier's answer should be treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetryReason {
-    /// The carrier answered with a transient status (throttling, queue full…).
-    Status(CommandStatus),
-    /// No response within the response timeout.
-    Timeout,
-    /// The connection died before the response.
-    Disconnected,
+pub enum StatusClass {
+    /// Try again later (with backoff), until the message's validity ends.
+    Transient,
+    /// The carrier is pacing us: try again later, and slow down.
+    Throttled,
+    /// Never going to work: the message fails.
+    Permanent,
 }
 
-impl RetryReason {
-    /// The metric label.
-    pub fn label(self) -> &'static str {
-        match self {
-            RetryReason::Status(CommandStatus::Throttled) => "throttled",
-            RetryReason::Status(CommandStatus::MessageQueueFull) => "queue_full",
-            RetryReason::Status(_) => "transient_status",
-            RetryReason::Timeout => "timeout",
-            RetryReason::Disconnected => "disconnected",
+/// A carrier's answer that is not an acceptance, or a link failure, in
+/// protocol-neutral terms, keeping the protocol's own code for logs and for
+/// the `error` of events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkStatus {
+    /// Retry, slow down, or give up.
+    pub class: StatusClass,
+    /// The protocol's raw code, if the carrier gave one (an SMPP
+    /// `command_status`, an MM7 status code, a SIP status).
+    pub raw: Option<u32>,
+    /// A human sentence naming the code, e.g. `ESME_RTHROTTLED (0x00000058):
+    /// Throttling error`, or `no response within 10s`.
+    pub message: String,
+    /// The `reason` label of the retry metric: `throttled`, `queue_full`,
+    /// `transient_status`, `timeout`, `disconnected` (or `permanent`).
+    pub reason: &'static str,
+}
+
+impl LinkStatus {
+    /// No response came in time.
+    pub fn timeout() -> LinkStatus {
+        LinkStatus {
+            class: StatusClass::Transient,
+            raw: None,
+            message: "no response from the carrier in time".into(),
+            reason: "timeout",
         }
+    }
+
+    /// The connection ended before the response.
+    pub fn disconnected() -> LinkStatus {
+        LinkStatus {
+            class: StatusClass::Transient,
+            raw: None,
+            message: "the connection ended before the carrier answered".into(),
+            reason: "disconnected",
+        }
+    }
+
+    /// Whether the work should be tried again.
+    pub fn is_retryable(&self) -> bool {
+        self.class != StatusClass::Permanent
     }
 }
 
-/// What a transport reports.
+/// What a link reports to the dispatcher.
 #[derive(Debug)]
-pub enum TransportEvent {
-    /// The carrier accepted a segment.
+pub enum LinkEvent {
+    /// The carrier accepted a part.
     Accepted {
         /// The message.
         message_id: Arc<str>,
-        /// The segment.
-        segment: u16,
-        /// The carrier's id for it.
+        /// The part.
+        part: u16,
+        /// The carrier's id for it (what its delivery reports refer to).
         carrier_id: String,
     },
-    /// The carrier refused a segment for good.
-    Refused {
+    /// The carrier did not accept a part (or the link could not ask).
+    Failed {
         /// The message.
         message_id: Arc<str>,
-        /// The segment.
-        segment: u16,
-        /// The carrier's status.
-        status: CommandStatus,
+        /// The part.
+        part: u16,
+        /// Why, and whether to retry.
+        status: LinkStatus,
     },
-    /// Try the segment again later.
-    Retry {
-        /// The message.
-        message_id: Arc<str>,
-        /// The segment.
-        segment: u16,
-        /// Why.
-        reason: RetryReason,
-    },
-    /// A delivery receipt. The transport acknowledges it to the carrier once
-    /// `ack` is answered, which the dispatcher does after the resulting
-    /// state is on disk.
-    Receipt {
+    /// A delivery report. The link acknowledges it to the carrier once `ack`
+    /// is answered, which the dispatcher does after the resulting state is
+    /// on disk.
+    Report {
         /// The carrier it came from.
         carrier: Arc<str>,
-        /// The parsed receipt.
+        /// The parsed report.
         receipt: Receipt<'static>,
         /// Answer when durable.
         ack: oneshot::Sender<()>,
     },
-    /// A mobile-originated message (any deliver_sm or data_sm that is not a
-    /// receipt). Acknowledged to the carrier once `ack` is answered, after
-    /// it is stored in the inbox and fsync'd.
-    Inbound {
-        /// The carrier it came from.
-        carrier: Arc<str>,
-        /// The PDU as received.
-        pdu: carrier_protocol::smpp::Pdu,
-        /// Answer when durable.
-        ack: oneshot::Sender<()>,
-    },
-    /// A connection's bind went up or down.
-    BindState {
+    /// A connection of a carrier went up or down.
+    State {
         /// The carrier.
         carrier: Arc<str>,
-        /// Bound or not.
+        /// Up or down.
         up: bool,
     },
+}
+
+/// Concatenation data of one part of an inbound SMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboundConcat {
+    /// The sender's reference (8-bit references widened).
+    pub reference: u16,
+    /// Parts in the whole message, 1..=255.
+    pub total: u8,
+    /// This part's 1-based number.
+    pub seq: u8,
+}
+
+/// One inbound SMS (or one part of a concatenated one), normalized by its
+/// link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSms {
+    /// The customer, `+E.164` (or the digits as received when they are not
+    /// a number).
+    pub from: String,
+    /// The business number, `+E.164` or a short code.
+    pub to: String,
+    /// How `user_data` is encoded: GSM 7-bit as unpacked septets, UCS-2 as
+    /// UTF-16BE, Latin-1, or binary.
+    pub encoding: Encoding,
+    /// The GSM national language tables announced (locking, single shift).
+    pub national: (Option<NationalLanguage>, Option<NationalLanguage>),
+    /// The user data without its header.
+    pub user_data: Bytes,
+    /// Set when the message is one part of several.
+    pub concat: Option<InboundConcat>,
+    /// Ids the carrier gave the message, if any.
+    pub carrier_ids: Vec<String>,
+    /// When the link received it, Unix milliseconds.
+    pub received_at: u64,
+}
+
+/// An inbound message handed to the inbound path, with the channel that
+/// lets the link acknowledge it to the carrier once it is durable (dropped
+/// unanswered: the link refuses it with a temporary error, so the carrier
+/// sends it again).
+#[derive(Debug)]
+pub struct InboundDelivery {
+    /// The carrier it came from.
+    pub carrier: Arc<str>,
+    /// The message.
+    pub sms: InboundSms,
+    /// Answer when durable.
+    pub ack: oneshot::Sender<()>,
+}
+
+/// Where a link sends what it hears.
+#[derive(Clone, Debug)]
+pub struct LinkOutputs {
+    /// Responses, reports and link state, to the dispatcher.
+    pub events: tokio::sync::mpsc::Sender<LinkEvent>,
+    /// Inbound messages, to the inbound path.
+    pub inbound: tokio::sync::mpsc::Sender<InboundDelivery>,
 }

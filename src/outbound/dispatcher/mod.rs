@@ -43,7 +43,7 @@ use super::plan::{self, PlanOptions};
 use super::receipts::{Outcome, OutcomeState, ReceiptBook};
 use crate::store::outbox::{ErrorInfo, MessageRecord, Status, now_ms};
 use crate::store::{Store, StoreError};
-use crate::transport::{RetryReason, SubmitJob, TransportEvent};
+use crate::transport::{LinkEvent, LinkStatus, LinkWork};
 
 /// Where `message.status` events go: staged next to the state change.
 pub trait StatusEvents: Send + Sync + 'static {
@@ -54,7 +54,7 @@ pub trait StatusEvents: Send + Sync + 'static {
 /// A carrier as the dispatcher sees it.
 pub struct CarrierRoute {
     /// Its job queue.
-    pub jobs: async_channel::Sender<SubmitJob>,
+    pub jobs: async_channel::Sender<LinkWork>,
     /// How its texts are encoded.
     pub plan: PlanOptions,
     /// How its ids are compared.
@@ -131,7 +131,7 @@ pub struct Dispatcher {
     routes: HashMap<String, CarrierRoute>,
     events: Arc<dyn StatusEvents>,
     commands: mpsc::Receiver<Command>,
-    transport: mpsc::Receiver<TransportEvent>,
+    transport: mpsc::Receiver<LinkEvent>,
     /// Waiting messages per conversation; the front one is active.
     conversations: HashMap<ConversationKey, VecDeque<Arc<str>>>,
     waiting: HashMap<Arc<str>, MessageRecord>,
@@ -198,7 +198,7 @@ impl Dispatcher {
         routes: std::collections::HashMap<String, CarrierRoute>,
         limits: &std::collections::HashMap<String, NumberLimits>,
         events: Arc<dyn StatusEvents>,
-        transport: mpsc::Receiver<TransportEvent>,
+        transport: mpsc::Receiver<LinkEvent>,
     ) -> (Dispatcher, DispatcherHandle) {
         let routes = routes.into_iter().collect();
         let (tx, commands) = mpsc::channel(1024);
@@ -350,33 +350,33 @@ impl Dispatcher {
         }
     }
 
-    fn on_transport(&mut self, event: TransportEvent) {
+    fn on_transport(&mut self, event: LinkEvent) {
         match event {
-            TransportEvent::Accepted {
+            LinkEvent::Accepted {
                 message_id,
-                segment,
+                part,
                 carrier_id,
-            } => self.on_accepted(message_id, segment, carrier_id),
-            TransportEvent::Refused {
+            } => self.on_accepted(message_id, part, carrier_id),
+            LinkEvent::Failed {
                 message_id,
-                segment,
+                part,
+                status,
+            } if status.is_retryable() => self.on_retry(message_id, part, status),
+            LinkEvent::Failed {
+                message_id,
+                part,
                 status,
             } => {
-                debug!(%message_id, segment, %status, "refused by the carrier");
+                debug!(%message_id, part, status = %status.message, "refused by the carrier");
                 if let Some(record) = self.deactivate(&message_id) {
                     self.finish(
                         record,
                         Status::Failed,
-                        Some(error("carrier_rejected", &status.to_string())),
+                        Some(error("carrier_rejected", &status.message)),
                     );
                 }
             }
-            TransportEvent::Retry {
-                message_id,
-                segment,
-                reason,
-            } => self.on_retry(message_id, segment, reason),
-            TransportEvent::Receipt {
+            LinkEvent::Report {
                 carrier,
                 receipt,
                 ack,
@@ -384,16 +384,8 @@ impl Dispatcher {
                 self.on_receipt(&carrier, receipt);
                 self.acks.push(ack);
             }
-            TransportEvent::Inbound { carrier, pdu, ack } => {
-                if let Err(e) = self.store_inbound(&carrier, &pdu) {
-                    warn!(error = %e, "could not store an inbound message; the carrier will resend it");
-                    drop(ack);
-                } else {
-                    self.acks.push(ack);
-                }
-            }
-            TransportEvent::BindState { carrier, up } => {
-                debug!(%carrier, up, "bind state");
+            LinkEvent::State { carrier, up } => {
+                debug!(%carrier, up, "link state");
             }
         }
     }
@@ -440,23 +432,6 @@ impl Dispatcher {
         if let Err(e) = self.store.put_message(record) {
             warn!(error = %e, id = %record.id, "could not persist a status change");
         }
-    }
-
-    fn store_inbound(
-        &self,
-        carrier: &str,
-        pdu: &carrier_protocol::smpp::Pdu,
-    ) -> Result<(), StoreError> {
-        let id = self.store.generate_id()?;
-        let value = serde_json::json!({
-            "carrier": carrier,
-            "received_at": now_ms(),
-            "pdu": carrier_protocol::hex::encode(&pdu.to_bytes()),
-        });
-        self.store
-            .inbox
-            .insert(id.to_be_bytes(), value.to_string().into_bytes())?;
-        Ok(())
     }
 
     /// Acknowledges to carriers once everything written so far is durable.

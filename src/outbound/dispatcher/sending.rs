@@ -3,6 +3,7 @@
 //! message towards `submitted`, transient failures back off.
 
 use super::*;
+use crate::transport::{SmsPart, WorkContent};
 
 impl Dispatcher {
     /// Hands ready segments to their carriers' queues, lane by lane, one
@@ -120,19 +121,21 @@ impl Dispatcher {
             let Some(segment) = active.to_send.pop_front() else {
                 continue;
             };
-            let Some(body) = plan::submit_sm(
-                &active.record.from,
-                &active.record.to,
-                &active.segments,
-                usize::from(segment),
-                active.record.receipts,
-            ) else {
+            let Some(user_data) = active.segments.parts.get(usize::from(segment)) else {
                 continue;
             };
-            let job = SubmitJob {
+            let job = LinkWork {
                 message_id: id.clone(),
-                segment,
-                body,
+                part: segment,
+                content: WorkContent::Sms(SmsPart {
+                    from: Arc::from(active.record.from.as_str()),
+                    to: Arc::from(active.record.to.as_str()),
+                    encoding: active.segments.encoding,
+                    data_coding: active.segments.data_coding,
+                    concatenation: active.segments.concatenation,
+                    segment: user_data.clone(),
+                    receipts: active.record.receipts,
+                }),
             };
             if route.jobs.try_send(job).is_err() {
                 // Only the dispatcher fills the queue, and it had room; the
@@ -224,14 +227,14 @@ impl Dispatcher {
         }
     }
 
-    pub(super) fn on_retry(&mut self, id: Arc<str>, segment: u16, reason: RetryReason) {
+    pub(super) fn on_retry(&mut self, id: Arc<str>, segment: u16, status: LinkStatus) {
         let Some(active) = self.active.get_mut(&id) else {
             return;
         };
         active.outstanding = active.outstanding.saturating_sub(1);
         active.to_send.push_back(segment);
         active.failures += 1;
-        crate::metrics::retry(&active.record.carrier, reason);
+        crate::metrics::retry(&active.record.carrier, &status);
         if active.backoff.is_none() {
             let exp = RETRY_BASE.saturating_mul(1 << active.failures.min(10));
             let cap = exp.min(RETRY_MAX);

@@ -24,6 +24,8 @@
 //!
 //! `delay_ms` (optional, default 0) is waited before the entry, counted
 //! from the previous one (from the first receiving bind for the first).
+//! `part_delay_ms` (optional, default 0) spaces the parts of a long MO
+//! message, so a test can stop the gateway between two parts.
 //! Blank lines and lines starting with `#` are ignored.
 
 use std::path::Path;
@@ -57,6 +59,8 @@ pub enum ScriptAction {
         to: String,
         /// The text.
         text: String,
+        /// Wait between its parts, when it has several.
+        part_delay: Duration,
     },
     /// A delivery receipt for an arbitrary message id.
     Receipt {
@@ -132,7 +136,7 @@ fn parse_line(line: &str) -> Result<MoScriptEntry, String> {
     for key in obj.keys() {
         let known = match key.as_str() {
             "from" | "to" | "delay_ms" => true,
-            "text" => !is_receipt,
+            "text" | "part_delay_ms" => !is_receipt,
             "receipt_for" | "stat" => is_receipt,
             _ => false,
         };
@@ -195,8 +199,19 @@ fn parse_line(line: &str) -> Result<MoScriptEntry, String> {
     let (from, to, text) = (string("from")?, string("to")?, string("text")?);
     // Fail now, not when the entry's turn comes.
     mo_segments(&from, &to, &text, 0).map_err(|e: MoError| e.to_string())?;
+    let part_delay = match obj.get("part_delay_ms") {
+        None | Some(serde_json::Value::Null) => 0,
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| "\"part_delay_ms\" must be a non-negative integer".to_owned())?,
+    };
     Ok(MoScriptEntry {
-        action: ScriptAction::Mo { from, to, text },
+        action: ScriptAction::Mo {
+            from,
+            to,
+            text,
+            part_delay: Duration::from_millis(part_delay),
+        },
         delay,
     })
 }

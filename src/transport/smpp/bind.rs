@@ -33,20 +33,22 @@ use carrier_protocol::smpp::{Body, COctetString, CommandStatus, Framer, Pdu, Tlv
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use super::SmppLinkConfig;
 use super::pacer::{Change, Pacer, PacerConfig};
-use crate::transport::{RetryReason, SubmitJob, TransportEvent};
+use crate::transport::{
+    InboundDelivery, LinkEvent, LinkOutputs, LinkStatus, LinkWork, WorkContent,
+};
 
 /// Drives connection number `index` of `carrier` until shutdown.
 pub(super) async fn run(
     carrier: Arc<SmppLinkConfig>,
     index: usize,
-    jobs: async_channel::Receiver<SubmitJob>,
-    events: mpsc::Sender<TransportEvent>,
+    jobs: async_channel::Receiver<LinkWork>,
+    outputs: LinkOutputs,
     bound: Arc<AtomicUsize>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -59,7 +61,7 @@ pub(super) async fn run(
         let outcome = match TcpStream::connect(&addr).await {
             Ok(tcp) => {
                 let _ = tcp.set_nodelay(true);
-                let mut link = Link::new(&carrier, index, &events, &bound);
+                let mut link = Link::new(&carrier, index, &outputs, &bound);
                 if carrier.tls {
                     match super::tls::connect(&carrier, tcp).await {
                         Ok(stream) => link.serve(stream, &jobs, &mut shutdown).await,
@@ -111,7 +113,7 @@ enum Ended {
 /// A segment in flight on this link.
 struct InFlight {
     message_id: Arc<str>,
-    segment: u16,
+    part: u16,
     /// When the submit was handed to the session (latency metric).
     sent: Instant,
 }
@@ -121,7 +123,7 @@ struct Link<'a> {
     carrier: &'a SmppLinkConfig,
     /// Which of the carrier's binds this is (the `bind` metric label).
     index: usize,
-    events: &'a mpsc::Sender<TransportEvent>,
+    outputs: &'a LinkOutputs,
     bound_count: &'a AtomicUsize,
     session: Session,
     in_flight: HashMap<u64, InFlight>,
@@ -131,7 +133,7 @@ struct Link<'a> {
     /// Inbound requests waiting for their data to be durable.
     pending_acks: Vec<(u32, Body, oneshot::Receiver<()>)>,
     /// Jobs the session refused, to hand back to the dispatcher.
-    handed_back: Vec<TransportEvent>,
+    handed_back: Vec<LinkEvent>,
     /// When the next submit may go (adaptive rate after throttling).
     pacer: Pacer,
 }
@@ -140,7 +142,7 @@ impl<'a> Link<'a> {
     fn new(
         carrier: &'a SmppLinkConfig,
         index: usize,
-        events: &'a mpsc::Sender<TransportEvent>,
+        outputs: &'a LinkOutputs,
         bound_count: &'a AtomicUsize,
     ) -> Self {
         let config = SessionConfig {
@@ -152,7 +154,7 @@ impl<'a> Link<'a> {
         Link {
             carrier,
             index,
-            events,
+            outputs,
             bound_count,
             session: Session::new(config, Instant::now().into_std()),
             in_flight: HashMap::new(),
@@ -174,7 +176,7 @@ impl<'a> Link<'a> {
     async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         mut stream: S,
-        jobs: &async_channel::Receiver<SubmitJob>,
+        jobs: &async_channel::Receiver<LinkWork>,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Ended, String> {
         let bind = Bind {
@@ -347,18 +349,36 @@ impl<'a> Link<'a> {
         crate::metrics::bind_rate_limit(carrier, self.index, self.pacer.limit());
     }
 
-    fn submit(&mut self, job: SubmitJob) {
+    fn submit(&mut self, job: LinkWork) {
         let tag = self.next_tag;
         self.next_tag += 1;
         let now = Instant::now();
-        match self.session.send_request(job.body, tag, now.into_std()) {
+        let body = match &job.content {
+            WorkContent::Sms(part) => super::submit::submit_sm(part, self.carrier.addressing),
+        };
+        let Some(body) = body else {
+            // The planner only makes parts a submit_sm can carry.
+            warn!(message_id = %job.message_id, part = job.part, "part cannot be carried by submit_sm");
+            self.handed_back.push(LinkEvent::Failed {
+                message_id: job.message_id,
+                part: job.part,
+                status: LinkStatus {
+                    class: crate::transport::StatusClass::Permanent,
+                    raw: None,
+                    message: "the part does not fit a submit_sm".into(),
+                    reason: "permanent",
+                },
+            });
+            return;
+        };
+        match self.session.send_request(body, tag, now.into_std()) {
             Ok(_) => {
                 self.pacer.on_submit(now.into_std());
                 self.in_flight.insert(
                     tag,
                     InFlight {
                         message_id: job.message_id,
-                        segment: job.segment,
+                        part: job.part,
                         sent: now,
                     },
                 );
@@ -367,10 +387,10 @@ impl<'a> Link<'a> {
                 // Handed back on the next drain_events (which may wait for
                 // room in the channel; dropping it would strand the message).
                 debug!(error = %e, "could not submit; handing the job back");
-                self.handed_back.push(TransportEvent::Retry {
+                self.handed_back.push(LinkEvent::Failed {
                     message_id: job.message_id,
-                    segment: job.segment,
-                    reason: RetryReason::Disconnected,
+                    part: job.part,
+                    status: LinkStatus::disconnected(),
                 });
             }
         }
@@ -414,8 +434,9 @@ impl<'a> Link<'a> {
             crate::metrics::bind_rate_limit(&self.carrier.name, self.index, self.pacer.limit());
         }
         let _ = self
+            .outputs
             .events
-            .send(TransportEvent::BindState {
+            .send(LinkEvent::State {
                 carrier: self.carrier.name.clone(),
                 up,
             })
@@ -450,16 +471,19 @@ impl<'a> Link<'a> {
                     // resending could duplicate, so treat it as refused.
                     warn!(%error, "undecodable submit response");
                     if let Some(job) = self.in_flight.remove(&tag) {
-                        self.send(TransportEvent::Refused {
+                        let mut status = self.carrier.status_table.link_status(error.status);
+                        status.class = crate::transport::StatusClass::Permanent;
+                        status.reason = "permanent";
+                        self.send(LinkEvent::Failed {
                             message_id: job.message_id,
-                            segment: job.segment,
-                            status: error.status,
+                            part: job.part,
+                            status,
                         })
                         .await;
                     }
                 }
-                Event::ResponseTimeout { tag, .. } => self.retry(tag, RetryReason::Timeout).await,
-                Event::Abandoned { tag, .. } => self.retry(tag, RetryReason::Disconnected).await,
+                Event::ResponseTimeout { tag, .. } => self.retry(tag, LinkStatus::timeout()).await,
+                Event::Abandoned { tag, .. } => self.retry(tag, LinkStatus::disconnected()).await,
                 Event::Request(pdu) => self.on_request(pdu).await,
                 Event::UnexpectedResponse(pdu) => {
                     debug!(command = %pdu.command_id(), seq = pdu.sequence_number, "unexpected response");
@@ -483,16 +507,16 @@ impl<'a> Link<'a> {
         None
     }
 
-    async fn send(&self, event: TransportEvent) {
-        let _ = self.events.send(event).await;
+    async fn send(&self, event: LinkEvent) {
+        let _ = self.outputs.events.send(event).await;
     }
 
-    async fn retry(&mut self, tag: u64, reason: RetryReason) {
+    async fn retry(&mut self, tag: u64, status: LinkStatus) {
         if let Some(job) = self.in_flight.remove(&tag) {
-            self.send(TransportEvent::Retry {
+            self.send(LinkEvent::Failed {
                 message_id: job.message_id,
-                segment: job.segment,
-                reason,
+                part: job.part,
+                status,
             })
             .await;
         }
@@ -514,10 +538,15 @@ impl<'a> Link<'a> {
             self.on_pace_change(change);
         }
         let event = if mismatched {
-            TransportEvent::Refused {
+            LinkEvent::Failed {
                 message_id: job.message_id,
-                segment: job.segment,
-                status: CommandStatus::SystemError,
+                part: job.part,
+                status: LinkStatus {
+                    class: crate::transport::StatusClass::Permanent,
+                    raw: None,
+                    message: "the response did not match the request".into(),
+                    reason: "permanent",
+                },
             }
         } else if status.is_ok() {
             let carrier_id = match &pdu.body {
@@ -525,22 +554,16 @@ impl<'a> Link<'a> {
                 Body::DataSmResp(r) => lossy(r.message_id.as_bytes()),
                 _ => String::new(),
             };
-            TransportEvent::Accepted {
+            LinkEvent::Accepted {
                 message_id: job.message_id,
-                segment: job.segment,
+                part: job.part,
                 carrier_id,
             }
-        } else if self.carrier.status_table.is_transient(status) {
-            TransportEvent::Retry {
-                message_id: job.message_id,
-                segment: job.segment,
-                reason: RetryReason::Status(status),
-            }
         } else {
-            TransportEvent::Refused {
+            LinkEvent::Failed {
                 message_id: job.message_id,
-                segment: job.segment,
-                status,
+                part: job.part,
+                status: self.carrier.status_table.link_status(status),
             }
         };
         self.send(event).await;
@@ -553,35 +576,45 @@ impl<'a> Link<'a> {
             _ => Body::DeliverSmResp(SubmitSmResp::default()),
         };
         let (tx, rx) = oneshot::channel();
-        let event = match classify_request(&pdu.body) {
-            Request::Receipt(receipt) => TransportEvent::Receipt {
-                carrier: self.carrier.name.clone(),
-                receipt,
-                ack: tx,
-            },
-            Request::UnreadableReceipt(e) => {
-                // Not a receipt we can read: keep it as an inbound
-                // message so nothing is lost, and acknowledge it.
-                warn!(error = %e, "unreadable delivery receipt stored in the inbox");
-                TransportEvent::Inbound {
+        match classify_request(&pdu.body) {
+            Request::Receipt(receipt) => {
+                self.send(LinkEvent::Report {
                     carrier: self.carrier.name.clone(),
-                    pdu,
+                    receipt,
                     ack: tx,
-                }
+                })
+                .await;
             }
-            Request::Inbound => TransportEvent::Inbound {
-                carrier: self.carrier.name.clone(),
-                pdu,
-                ack: tx,
-            },
+            Request::UnreadableReceipt(e) => {
+                // Marked as a receipt, but without an id or state we can
+                // read: it is not a customer's message, and the carrier
+                // would resend a refused one forever. Log it whole.
+                warn!(error = %e, pdu = ?pdu.body, "unreadable delivery receipt acknowledged and dropped");
+                crate::metrics::receipt_unreadable(&self.carrier.name);
+                let _ = tx.send(());
+            }
+            Request::Inbound => {
+                let Some(sms) =
+                    super::inbound::normalize(&pdu.body, crate::store::outbox::now_ms())
+                else {
+                    return;
+                };
+                let delivery = InboundDelivery {
+                    carrier: self.carrier.name.clone(),
+                    sms,
+                    ack: tx,
+                };
+                // Dropped only when the inbound path is gone (stopping):
+                // the closed ack channel then refuses it for a resend.
+                let _ = self.outputs.inbound.send(delivery).await;
+            }
             Request::Unsupported => {
                 let _ = self
                     .session
                     .respond_error(seq, CommandStatus::InvalidCommandId);
                 return;
             }
-        };
-        self.send(event).await;
+        }
         self.pending_acks.push((seq, resp, rx));
     }
 }

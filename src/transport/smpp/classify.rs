@@ -12,6 +12,7 @@
 use carrier_protocol::smpp::CommandStatus;
 
 use crate::config::{ErrorClass, ErrorPolicy as Overrides};
+use crate::transport::{LinkStatus, StatusClass};
 
 /// The classification of one carrier: its overrides over the built-in table.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -31,6 +32,26 @@ impl StatusTable {
             Some(ErrorClass::Transient) => true,
             Some(ErrorClass::Permanent) => false,
             None => default_is_transient(status),
+        }
+    }
+
+    /// A refusal in the link contract's terms: throttling and a full queue
+    /// slow the link down; the rest is transient or permanent per the table.
+    pub fn link_status(&self, status: CommandStatus) -> LinkStatus {
+        let (class, reason) = if !self.is_transient(status) {
+            (StatusClass::Permanent, "permanent")
+        } else {
+            match status {
+                CommandStatus::Throttled => (StatusClass::Throttled, "throttled"),
+                CommandStatus::MessageQueueFull => (StatusClass::Throttled, "queue_full"),
+                _ => (StatusClass::Transient, "transient_status"),
+            }
+        };
+        LinkStatus {
+            class,
+            raw: Some(status.value()),
+            message: status.to_string(),
+            reason,
         }
     }
 }
@@ -67,5 +88,25 @@ mod tests {
         assert!(policy.is_transient(CommandStatus::MessageQueueFull));
         assert!(!policy.is_transient(CommandStatus::InvalidDestinationAddress));
         assert!(policy.is_transient(CommandStatus::Other(0x401)));
+    }
+
+    #[test]
+    fn link_statuses_keep_the_raw_code() {
+        let table = StatusTable::default();
+        let throttled = table.link_status(CommandStatus::Throttled);
+        assert_eq!(throttled.class, StatusClass::Throttled);
+        assert_eq!(throttled.raw, Some(0x58));
+        assert!(
+            throttled.message.contains("ESME_RTHROTTLED"),
+            "{}",
+            throttled.message
+        );
+        let bad = table.link_status(CommandStatus::InvalidDestinationAddress);
+        assert_eq!(bad.class, StatusClass::Permanent);
+        assert!(!bad.is_retryable());
+        assert_eq!(
+            table.link_status(CommandStatus::SystemError).reason,
+            "transient_status"
+        );
     }
 }

@@ -3,9 +3,12 @@
 //!
 //! [`Session`]: carrier_protocol::smpp::session::Session
 
+pub mod address;
 mod bind;
 pub mod classify;
+pub mod inbound;
 mod pacer;
+pub mod submit;
 mod tls;
 
 use std::path::PathBuf;
@@ -14,11 +17,12 @@ use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use carrier_protocol::receipt::MessageIdMapping;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tracing::Instrument;
 
-use super::{SubmitJob, TransportEvent};
+use super::{LinkOutputs, LinkWork};
 pub use classify::StatusTable;
+pub use submit::SubmitAddressing;
 
 /// What the transport needs to know about one SMPP carrier.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,12 +61,14 @@ pub struct SmppLinkConfig {
     pub status_table: StatusTable,
     /// The agreed per-bind submit rate (`throughput`), if any.
     pub throughput: Option<u32>,
+    /// TON/NPI of both sides of submits.
+    pub addressing: SubmitAddressing,
 }
 
-/// A running SMPP carrier: its job queue and how many binds are up.
+/// A running SMPP carrier: its work queue and how many binds are up.
 pub struct SmppTransport {
-    /// Jobs for this carrier; shared by its connections.
-    pub jobs: async_channel::Sender<SubmitJob>,
+    /// Work for this carrier; shared by its connections.
+    pub jobs: async_channel::Sender<LinkWork>,
     /// Connections currently bound.
     pub bound: Arc<AtomicUsize>,
 }
@@ -71,7 +77,7 @@ impl SmppTransport {
     /// Starts the carrier's connections.
     pub fn spawn(
         carrier: SmppLinkConfig,
-        events: mpsc::Sender<TransportEvent>,
+        outputs: LinkOutputs,
         shutdown: watch::Receiver<bool>,
     ) -> (SmppTransport, Vec<tokio::task::JoinHandle<()>>) {
         // A bounded queue: the dispatcher holds the rest in memory (and on
@@ -88,7 +94,7 @@ impl SmppTransport {
                         carrier.clone(),
                         index,
                         queue.clone(),
-                        events.clone(),
+                        outputs.clone(),
                         bound.clone(),
                         shutdown.clone(),
                     )

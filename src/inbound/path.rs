@@ -1,0 +1,583 @@
+//! The inbound path's task: stores what links hand over, reassembles,
+//! writes `message.received`, and lets links acknowledge carriers after the
+//! group commit. See the module documentation of `inbound` for the order of
+//! things and why.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use carrier_protocol::reassembly::{self, ExpiryReason, Insert, Part, Reassembler};
+use serde_json::{Value, json};
+use sled::Transactional;
+use sled::transaction::ConflictableTransactionError;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tracing::{debug, error, info, warn};
+
+use super::guard::{self, RetransmissionGuard, fingerprint, recent_key};
+use super::record::{InboxRecord, StoredPart};
+use super::text::{self, Content};
+use crate::core_link::{EventLog, EventType, NewEvent, PreparedEvent};
+use crate::store::outbox::{message_id, now_ms, rfc3339};
+use crate::store::{Store, StoreError};
+use crate::transport::{InboundDelivery, InboundSms};
+
+/// What the inbound path knows of a business number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NumberInfo {
+    /// Its line of business.
+    pub line: Option<String>,
+    /// The line's language.
+    pub language: Option<String>,
+}
+
+/// The inbound path's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundSettings {
+    /// Business numbers, by number.
+    pub numbers: HashMap<String, NumberInfo>,
+    /// How long the parts of a message wait for the rest.
+    pub reassembly_timeout: Duration,
+}
+
+impl Default for InboundSettings {
+    fn default() -> Self {
+        InboundSettings {
+            numbers: HashMap::new(),
+            reassembly_timeout: reassembly::Config::default().timeout,
+        }
+    }
+}
+
+/// Which message a part belongs to: the carrier and both addresses (the
+/// reference is the reassembler's).
+type Conversation = (Arc<str>, String, String);
+
+/// A part held until its message completes.
+struct HeldPart {
+    /// Its key in `inbox_parts`.
+    key: [u8; 8],
+    sms: InboundSms,
+}
+
+/// The parts of one message held so far, by sequence number.
+type HeldParts = HashMap<(Conversation, u16, u8), Vec<HeldPart>>;
+
+/// One atomic write of the inbound path.
+#[derive(Default)]
+struct Write<'a> {
+    add_part: Option<([u8; 8], Vec<u8>)>,
+    remove_parts: Vec<[u8; 8]>,
+    message: Option<(&'a PreparedEvent, Vec<u8>)>,
+    recent: Option<[u8; 16]>,
+}
+
+/// The inbound path's task state.
+pub struct InboundPath {
+    store: Store,
+    log: EventLog,
+    settings: InboundSettings,
+    deliveries: mpsc::Receiver<InboundDelivery>,
+    reassembler: Reassembler<Conversation>,
+    held: HeldParts,
+    guard: RetransmissionGuard,
+    /// Carrier acknowledgements waiting for the next group commit.
+    acks: Vec<oneshot::Sender<()>>,
+    /// Inbox records (messages whose event the core has not acknowledged);
+    /// the event log decrements it as it retires them.
+    depth: Arc<AtomicU64>,
+    last_prune: Instant,
+}
+
+/// How often fingerprints older than the resend window are removed.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+impl InboundPath {
+    /// The task, with what the last run left: parts waiting for the rest of
+    /// their message are reloaded, and what it stored in its last minutes
+    /// becomes the retransmission guard's suspects.
+    pub fn new(
+        store: Store,
+        log: EventLog,
+        depth: Arc<AtomicU64>,
+        settings: InboundSettings,
+        deliveries: mpsc::Receiver<InboundDelivery>,
+    ) -> Result<InboundPath, StoreError> {
+        let guard = RetransmissionGuard::load(&store.inbox_recent, now_ms())?;
+        if guard.suspects() > 0 {
+            info!(
+                suspects = guard.suspects(),
+                "inbound messages stored just before an unclean stop: a carrier's resend of one is acknowledged, not processed again"
+            );
+        }
+        let mut path = InboundPath {
+            reassembler: Reassembler::new(reassembly::Config {
+                timeout: settings.reassembly_timeout,
+                ..reassembly::Config::default()
+            }),
+            store,
+            log,
+            settings,
+            deliveries,
+            held: HashMap::new(),
+            guard,
+            acks: Vec::new(),
+            depth,
+            last_prune: Instant::now(),
+        };
+        path.restore_parts()?;
+        path.forward_legacy()?;
+        Ok(path)
+    }
+
+    /// Forwards inbound PDUs that versions before the inbound path stored
+    /// and never read, then removes them.
+    fn forward_legacy(&mut self) -> Result<(), StoreError> {
+        let mut forwarded = 0;
+        for item in self.store.legacy_inbox.iter() {
+            let (key, value) = item?;
+            let legacy: Option<(String, u64, String)> =
+                serde_json::from_slice::<Value>(&value).ok().and_then(|v| {
+                    Some((
+                        v.get("carrier")?.as_str()?.to_owned(),
+                        v.get("received_at")?.as_u64()?,
+                        v.get("pdu")?.as_str()?.to_owned(),
+                    ))
+                });
+            let sms = legacy.as_ref().and_then(|(_, at, pdu)| {
+                let bytes = carrier_protocol::hex::decode(pdu).ok()?;
+                let pdu = carrier_protocol::smpp::Pdu::decode(&bytes::Bytes::from(bytes)).ok()?;
+                crate::transport::smpp::inbound::normalize(&pdu.body, *at)
+            });
+            match (legacy, sms) {
+                (Some((carrier, _, _)), Some(sms)) => {
+                    self.insert_part(
+                        Arc::from(carrier.as_str()),
+                        sms,
+                        None,
+                        std::time::Instant::now(),
+                        None,
+                    )?;
+                    self.store.legacy_inbox.remove(key)?;
+                    forwarded += 1;
+                }
+                _ => {
+                    error!(key = ?key, "unreadable inbound record of an earlier version left in the `inbox` tree")
+                }
+            }
+        }
+        if forwarded > 0 {
+            info!(
+                forwarded,
+                "inbound messages stored by an earlier version forwarded"
+            );
+        }
+        Ok(())
+    }
+
+    /// Reloads stored parts into the reassembler, as if they had arrived
+    /// when they did.
+    fn restore_parts(&mut self) -> Result<(), StoreError> {
+        let now = Instant::now();
+        let wall = now_ms();
+        let mut restored = 0;
+        for item in self.store.inbox_parts.iter() {
+            let (key, value) = item?;
+            let Some(key) = <[u8; 8]>::try_from(key.as_ref()).ok() else {
+                continue;
+            };
+            let part = serde_json::from_slice::<StoredPart>(&value)
+                .ok()
+                .and_then(|p| p.to_sms().map(|sms| (p.carrier, sms)));
+            let Some((carrier, sms)) = part else {
+                error!(key = ?key, "corrupt inbound part skipped");
+                continue;
+            };
+            let age = Duration::from_millis(wall.saturating_sub(sms.received_at));
+            let arrived = now.checked_sub(age).unwrap_or(now);
+            self.insert_part(
+                Arc::from(carrier.as_str()),
+                sms,
+                Some(key),
+                arrived.into_std(),
+                None,
+            )?;
+            restored += 1;
+        }
+        if restored > 0 {
+            info!(
+                parts = restored,
+                "parts of concatenated inbound messages reloaded"
+            );
+        }
+        self.report_depth();
+        Ok(())
+    }
+
+    /// Runs until every link is gone, then leaves what is pending on disk
+    /// for the next start.
+    pub async fn run(mut self) {
+        loop {
+            let deadline = self
+                .reassembler
+                .poll_timeout()
+                .map(Instant::from_std)
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                delivery = self.deliveries.recv() => match delivery {
+                    Some(delivery) => {
+                        self.on_delivery(delivery);
+                        while let Ok(more) = self.deliveries.try_recv() {
+                            self.on_delivery(more);
+                        }
+                    }
+                    None => break,
+                },
+                _ = tokio::time::sleep_until(deadline) => self.on_timeout(),
+            }
+            self.acknowledge();
+            if self.last_prune.elapsed() >= PRUNE_EVERY {
+                self.last_prune = Instant::now();
+                let cutoff = now_ms().saturating_sub(guard::RESEND_WINDOW.as_millis() as u64);
+                if let Err(e) = guard::prune(&self.store.inbox_recent, cutoff) {
+                    warn!(error = %e, "could not prune inbound fingerprints");
+                }
+            }
+        }
+        // Every link unbound after answering what it had: nothing stored is
+        // unacknowledged, so the next start has no resend to expect.
+        if let Err(e) = self.store.inbox_recent.clear() {
+            warn!(error = %e, "could not clear inbound fingerprints");
+        }
+        self.acknowledge();
+    }
+
+    /// Acknowledges to the links what the writes so far made durable, after
+    /// one group commit for all of them.
+    fn acknowledge(&mut self) {
+        if self.acks.is_empty() {
+            return;
+        }
+        let acks = std::mem::take(&mut self.acks);
+        let commit = self.store.group_commit().clone();
+        tokio::spawn(async move {
+            match commit.sync().await {
+                Ok(()) => {
+                    for ack in acks {
+                        let _ = ack.send(());
+                    }
+                }
+                Err(e) => {
+                    error!(error = %e, "group commit failed; inbound messages left unacknowledged for the carrier to resend");
+                }
+            }
+        });
+    }
+
+    fn on_delivery(&mut self, delivery: InboundDelivery) {
+        let InboundDelivery { carrier, sms, ack } = delivery;
+        let fp = fingerprint(&carrier, &sms);
+        if self.guard.is_resend(&fp) {
+            debug!(from = %sms.from, to = %sms.to, "a carrier resent what was stored before the restart");
+            crate::metrics::inbound_retransmission(&carrier);
+            self.acks.push(ack);
+            return;
+        }
+        let recent = recent_key(sms.received_at, &fp);
+        let result = match sms.concat {
+            None => self.emit_with(&carrier, &[&sms], false, Vec::new(), Some(recent)),
+            Some(_) => {
+                self.insert_part(carrier, sms, None, Instant::now().into_std(), Some(recent))
+            }
+        };
+        match result {
+            // Acknowledged after the next group commit.
+            Ok(()) => self.acks.push(ack),
+            Err(e) => {
+                // Dropping `ack` refuses the message: the carrier resends it.
+                error!(error = %e, "could not store an inbound message; refused for the carrier to resend");
+            }
+        }
+        self.report_depth();
+    }
+
+    /// Gives a part to the reassembler and writes what follows, in one
+    /// transaction with the arrival's fingerprint (`recent`): the part
+    /// itself while it waits (unless `stored` says it is on disk already),
+    /// or the whole message and its event when it completes one.
+    fn insert_part(
+        &mut self,
+        carrier: Arc<str>,
+        sms: InboundSms,
+        stored: Option<[u8; 8]>,
+        arrived: std::time::Instant,
+        recent: Option<[u8; 16]>,
+    ) -> Result<(), StoreError> {
+        let Some(concat) = sms.concat else {
+            return self.emit_with(&carrier, &[&sms], false, Vec::new(), recent);
+        };
+        let conversation: Conversation = (carrier.clone(), sms.from.clone(), sms.to.clone());
+        let part = Part {
+            key: conversation.clone(),
+            reference: concat.reference,
+            total: concat.total,
+            seq: concat.seq,
+            payload: sms.user_data.clone(),
+        };
+        let outcome = match self.reassembler.insert(part, arrived) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                // Concatenation data that makes no sense: the part is a
+                // message of its own rather than lost.
+                warn!(error = %e, "inbound part with impossible concatenation data, forwarded alone");
+                let mut alone = sms;
+                alone.concat = None;
+                return self.emit_with(
+                    &carrier,
+                    &[&alone],
+                    false,
+                    stored.into_iter().collect(),
+                    recent,
+                );
+            }
+        };
+        let ident = (conversation, concat.reference, concat.total);
+        match outcome {
+            Insert::Duplicate => self.apply(Write {
+                remove_parts: stored.into_iter().collect(),
+                recent,
+                ..Write::default()
+            })?,
+            Insert::Pending | Insert::Evicted => {
+                let key = match stored {
+                    Some(key) => key,
+                    None => {
+                        let key = self.store.generate_id()?.to_be_bytes();
+                        let value = serde_json::to_vec(&StoredPart::new(&carrier, &sms, concat))
+                            .map_err(|e| corrupt(e.to_string()))?;
+                        self.apply(Write {
+                            add_part: Some((key, value)),
+                            recent,
+                            ..Write::default()
+                        })?;
+                        key
+                    }
+                };
+                self.held
+                    .entry(ident)
+                    .or_default()
+                    .push(HeldPart { key, sms });
+            }
+            Insert::Complete(_) => {
+                let mut parts = self.held.remove(&ident).unwrap_or_default();
+                let this_key = stored;
+                parts.push(HeldPart {
+                    key: this_key.unwrap_or([0; 8]),
+                    sms,
+                });
+                parts.sort_by_key(|p| p.sms.concat.map_or(0, |c| c.seq));
+                parts.dedup_by_key(|p| p.sms.concat.map_or(0, |c| c.seq));
+                let remove: Vec<[u8; 8]> = parts
+                    .iter()
+                    .filter(|p| p.key != [0; 8])
+                    .map(|p| p.key)
+                    .collect();
+                let smses: Vec<&InboundSms> = parts.iter().map(|p| &p.sms).collect();
+                self.emit_with(&carrier, &smses, false, remove, recent)?;
+            }
+        }
+        self.drain_expired()
+    }
+
+    fn on_timeout(&mut self) {
+        let now = Instant::now().into_std();
+        let _ = self.reassembler.handle_timeout(now).count();
+        if let Err(e) = self.drain_expired() {
+            error!(error = %e, "could not forward an incomplete inbound message; kept for the next start");
+        }
+        self.report_depth();
+    }
+
+    /// Forwards messages whose parts stopped waiting (timeout or memory
+    /// bound), with what did arrive.
+    fn drain_expired(&mut self) -> Result<(), StoreError> {
+        while let Some(expired) = self.reassembler.poll_expired() {
+            let ident = (expired.key.clone(), expired.reference, expired.total);
+            let mut parts = self.held.remove(&ident).unwrap_or_default();
+            if parts.is_empty() {
+                continue;
+            }
+            parts.sort_by_key(|p| p.sms.concat.map_or(0, |c| c.seq));
+            let missing: Vec<u8> = expired.missing().collect();
+            info!(
+                from = %expired.key.1,
+                to = %expired.key.2,
+                reason = ?expired.reason,
+                ?missing,
+                "inbound message forwarded without all its parts"
+            );
+            if expired.reason == ExpiryReason::Flushed {
+                continue;
+            }
+            let remove = parts.iter().map(|p| p.key).collect();
+            let smses: Vec<&InboundSms> = parts.iter().map(|p| &p.sms).collect();
+            self.emit_with(&expired.key.0, &smses, true, remove, None)?;
+        }
+        Ok(())
+    }
+
+    /// The seam for the channel logic: a whole inbound message, decoded,
+    /// becomes its inbox record and its `message.received` (consent,
+    /// keywords, menus and sessions will decide here what else happens).
+    fn emit_with(
+        &mut self,
+        carrier: &str,
+        parts: &[&InboundSms],
+        incomplete: bool,
+        remove_parts: Vec<[u8; 8]>,
+        recent: Option<[u8; 16]>,
+    ) -> Result<(), StoreError> {
+        let Some(first) = parts.first() else {
+            return Ok(());
+        };
+        let content = if incomplete {
+            text::decode_incomplete(parts)
+        } else {
+            text::decode_complete(parts)
+        };
+        let id = message_id(self.store.generate_id()?);
+        let segments = first.concat.map_or(1, |c| {
+            if incomplete {
+                c.total
+            } else {
+                parts.len() as u8
+            }
+        });
+        let info = self
+            .settings
+            .numbers
+            .get(&first.to)
+            .cloned()
+            .unwrap_or_default();
+        let data = received_event(&id, carrier, first, &content, segments, incomplete, &info);
+        // Order per conversation: the customer and the business number.
+        let order_key = format!("{}|{}", first.to, first.from);
+        let prepared = self
+            .log
+            .prepare(NewEvent::new(EventType::MessageReceived, order_key, data))
+            .map_err(|e| corrupt(e.to_string()))?;
+        let Some(prepared) = prepared else {
+            return Ok(());
+        };
+        let record = InboxRecord {
+            id,
+            event_id: prepared.id().to_owned(),
+            carrier: carrier.to_owned(),
+            from: first.from.clone(),
+            to: first.to.clone(),
+            text: content.text.clone(),
+            encoding: content.encoding.as_str().to_owned(),
+            segments,
+            incomplete,
+            received_at: first.received_at,
+        };
+        let value = serde_json::to_vec(&record).map_err(|e| corrupt(e.to_string()))?;
+        self.apply(Write {
+            remove_parts,
+            message: Some((&prepared, value)),
+            recent,
+            ..Write::default()
+        })?;
+        debug!(id = %record.id, event = %record.event_id, seq = prepared.seq(), "inbound message stored");
+        drop(prepared);
+        self.depth.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::inbound_received(&record.to, carrier, !incomplete);
+        Ok(())
+    }
+
+    /// Applies one write atomically across the inbound trees and the event
+    /// log.
+    fn apply(&self, write: Write<'_>) -> Result<(), StoreError> {
+        let store = &self.store;
+        (
+            &store.inbox_parts,
+            &store.inbox,
+            &store.events,
+            &store.inbox_recent,
+        )
+            .transaction(|(parts, inbox, events, recent)| {
+                if let Some((key, value)) = &write.add_part {
+                    parts.insert(&key[..], value.as_slice())?;
+                }
+                for key in &write.remove_parts {
+                    parts.remove(&key[..])?;
+                }
+                if let Some((event, value)) = &write.message {
+                    inbox.insert(&event.seq().to_be_bytes()[..], value.as_slice())?;
+                    event.write_to_tx(events)?;
+                }
+                if let Some(key) = &write.recent {
+                    recent.insert(&key[..], &[][..])?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+                sled::transaction::TransactionError::Abort(()) => corrupt("aborted".into()),
+            })
+    }
+
+    fn report_depth(&self) {
+        crate::metrics::inbox_depth(
+            self.depth.load(Ordering::Relaxed) as usize,
+            self.reassembler.pending_messages(),
+        );
+    }
+}
+
+fn corrupt(detail: String) -> StoreError {
+    StoreError::Corrupt {
+        tree: "inbox",
+        detail,
+    }
+}
+
+/// The `data` of `message.received` (the session fields stay empty until
+/// the channel logic opens sessions).
+fn received_event(
+    id: &str,
+    carrier: &str,
+    first: &InboundSms,
+    content: &Content,
+    segments: u8,
+    incomplete: bool,
+    info: &NumberInfo,
+) -> Value {
+    let mut data = json!({
+        "id": id,
+        "from": first.from,
+        "to": first.to,
+        "text": content.text,
+        "encoding": content.encoding.as_str(),
+        "segments": segments,
+        "media": [],
+        "carrier": carrier,
+        "received_at": rfc3339(first.received_at),
+        "language": info.language,
+        "keyword": null,
+        "call_id": null,
+        "session": {
+            "id": null,
+            "line": info.line,
+            "queue": null,
+            "new": false,
+        },
+        "incomplete": incomplete,
+    });
+    if let (Some(hex), Some(map)) = (&content.user_data_hex, data.as_object_mut()) {
+        map.insert("user_data_hex".into(), Value::String(hex.clone()));
+    }
+    data
+}
