@@ -49,10 +49,7 @@ pub use error::{ConfigError, ConfigErrors};
 pub use line::{Line, LineMessages, MessageKey, Queue};
 pub use routing::{Brand, BusinessNumber, Campaign, Limits};
 pub use service::{MissingVariable, ServiceConfig, ServiceKind, Template};
-pub use smpp::{
-    Concatenation, DEFAULT_MAX_PDU_LEN, E164_TON_NPI, ErrorClass, ErrorPolicy, InterfaceVersion,
-    MessageIdFormat, MessageIdFormats, NationalLanguage, SHORT_CODE_TON_NPI, SmppCarrier, TonNpi,
-};
+pub use smpp::{ErrorClass, ErrorPolicy, SmppCarrier};
 pub use values::{
     HttpUrl, InvalidPhoneNumber, Language, NumberKind, PhoneNumber, Secret, SecretSource,
 };

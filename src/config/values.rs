@@ -631,6 +631,36 @@ pub(crate) fn parse_choice<T: Copy>(
     }
 }
 
+/// A value of a protocol type, written as its name: one of `choices`, each
+/// named by `name` (the protocol crate's own names, so the configuration
+/// keeps no copy of its vocabulary). `what` names the kind of value in the
+/// error message.
+pub(crate) fn parse_named<T: Copy + 'static>(
+    what: &'static str,
+    choices: &'static [T],
+    name: fn(T) -> Option<&'static str>,
+) -> impl Fn(&Node<'_, '_>, &mut Ctx<'_, '_>) -> Option<T> {
+    move |node, cx| {
+        let text = node.string(cx)?;
+        if let Some(value) = choices.iter().copied().find(|c| name(*c) == Some(text)) {
+            return Some(value);
+        }
+        let names: Vec<String> = choices
+            .iter()
+            .filter_map(|c| name(*c))
+            .map(|n| format!("\"{n}\""))
+            .collect();
+        node.error(
+            cx,
+            format!(
+                "`{text}` is not a valid {what}; expected one of {}",
+                names.join(", ")
+            ),
+        );
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,11 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::time::Duration;
 
+use carrier_protocol::receipt::{IdFormat, MessageIdMapping};
+use carrier_protocol::smpp::{CommandStatus, DEFAULT_MAX_PDU_LEN, InterfaceVersion, Npi, Ton};
+use carrier_protocol::text::NationalLanguage;
+use carrier_protocol::text::choose::Concatenation;
+
 use crate::config::*;
 
 const DESIGN_EXAMPLE: &str = include_str!("design_example.toml");
@@ -214,7 +219,7 @@ fn design_example_parses_with_every_value() {
     assert!(!acme.allow_latin1);
     assert!(acme.national_languages.is_empty());
     assert_eq!(acme.concatenation, Concatenation::Udh8);
-    assert_eq!(acme.message_id_format, MessageIdFormats::default());
+    assert_eq!(acme.message_id_format, MessageIdMapping::default());
     assert_eq!(acme.max_pdu_len, DEFAULT_MAX_PDU_LEN);
     assert!(acme.error_policy.is_empty());
 
@@ -1011,7 +1016,12 @@ permanent = ["esme_rthrottled", "255"]
     assert_eq!(c.reconnect_max_delay, Duration::from_secs(120));
     assert_eq!(
         (c.source_ton, c.source_npi, c.dest_ton, c.dest_npi),
-        (Some(5), Some(0), Some(1), Some(1))
+        (
+            Some(Ton::Alphanumeric),
+            Some(Npi::Unknown),
+            Some(Ton::International),
+            Some(Npi::Isdn)
+        )
     );
     assert!(c.gsm7_packed && c.allow_latin1);
     assert_eq!(
@@ -1022,43 +1032,58 @@ permanent = ["esme_rthrottled", "255"]
     assert_eq!(c.max_pdu_len, 4096);
     assert_eq!(
         c.message_id_format,
-        MessageIdFormats {
-            submit: MessageIdFormat::Hex,
-            receipt: MessageIdFormat::Decimal,
-            receipted_message_id: MessageIdFormat::Hex,
+        MessageIdMapping {
+            submit: IdFormat::Hex,
+            receipt: IdFormat::Decimal,
+            receipted_message_id: IdFormat::Hex,
         }
     );
     let policy = &c.error_policy;
-    assert_eq!(policy.classify(0x45), Some(ErrorClass::Transient));
-    assert_eq!(policy.classify(0x65), Some(ErrorClass::Transient));
-    assert_eq!(policy.classify(0x400), Some(ErrorClass::Transient));
-    assert_eq!(policy.classify(0x58), Some(ErrorClass::Permanent));
-    assert_eq!(policy.classify(0xFF), Some(ErrorClass::Permanent));
-    assert_eq!(policy.classify(0x14), None);
+    assert_eq!(
+        policy.classify(CommandStatus::from(0x45)),
+        Some(ErrorClass::Transient)
+    );
+    assert_eq!(
+        policy.classify(CommandStatus::from(0x65)),
+        Some(ErrorClass::Transient)
+    );
+    assert_eq!(
+        policy.classify(CommandStatus::from(0x400)),
+        Some(ErrorClass::Transient)
+    );
+    assert_eq!(
+        policy.classify(CommandStatus::from(0x58)),
+        Some(ErrorClass::Permanent)
+    );
+    assert_eq!(
+        policy.classify(CommandStatus::from(0xFF)),
+        Some(ErrorClass::Permanent)
+    );
+    assert_eq!(policy.classify(CommandStatus::from(0x14)), None);
 
     let short = PhoneNumber::parse("12345").expect("valid");
     let e164 = PhoneNumber::parse("+15551230001").expect("valid");
-    assert_eq!(c.source_ton_npi(&short), TonNpi { ton: 5, npi: 0 });
-    assert_eq!(c.dest_ton_npi(&e164), TonNpi { ton: 1, npi: 1 });
+    assert_eq!(c.source_ton_npi(&short), (Ton::Alphanumeric, Npi::Unknown));
+    assert_eq!(c.dest_ton_npi(&e164), (Ton::International, Npi::Isdn));
 
     // Automatic TON/NPI when nothing is configured.
     let plain = parse_ok(&smpp(""));
     let Some(Carrier::Smpp(p)) = plain.carrier("acme") else {
         panic!("smpp carrier");
     };
-    assert_eq!(p.source_ton_npi(&e164), E164_TON_NPI);
-    assert_eq!(p.source_ton_npi(&short), SHORT_CODE_TON_NPI);
-    assert_eq!(p.dest_ton_npi(&short), TonNpi { ton: 3, npi: 0 });
+    assert_eq!(p.source_ton_npi(&e164), (Ton::International, Npi::Isdn));
+    assert_eq!(
+        p.source_ton_npi(&short),
+        (Ton::NetworkSpecific, Npi::Unknown)
+    );
+    assert_eq!(p.dest_ton_npi(&short), (Ton::NetworkSpecific, Npi::Unknown));
 
     // One string sets every id format.
     let config = parse_ok(&smpp("message_id_format = \"decimal\"\n"));
     let Some(Carrier::Smpp(c)) = config.carrier("acme") else {
         panic!("smpp carrier");
     };
-    assert_eq!(
-        c.message_id_format.receipted_message_id,
-        MessageIdFormat::Decimal
-    );
+    assert_eq!(c.message_id_format.receipted_message_id, IdFormat::Decimal);
 }
 
 #[test]
