@@ -1,7 +1,10 @@
-//! `check-config` end to end on files: DESIGN §4.2's example passes, a broken
-//! file fails with exit code 2 and every error on its own line.
+//! `check-config` end to end on files: DESIGN §4.2's example passes but for
+//! its MMS route (no MM7 link exists yet), a broken file fails with exit code
+//! 2 and every error on its own line, and a number routed to a carrier whose
+//! link is not built is refused by `check-config` and `run` alike.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use carrier_gateway::config::{Config, check_config};
 
@@ -11,14 +14,112 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+const BIN: &str = env!("CARGO_BIN_EXE_carrier-gateway");
+
 #[test]
-fn design_example_passes() {
-    let report = check_config(fixture("design_example.toml"));
+fn design_example_passes_without_its_mms_route() {
+    let report = check_config(fixture("design_example_sms_only.toml"));
     assert_eq!(report.exit_code, 0, "{}", report.stderr);
     assert!(report.stdout.starts_with("configuration OK: 3 carriers"));
     assert!(report.stderr.is_empty());
-    let config = Config::load(fixture("design_example.toml")).expect("loads");
+    let config = Config::load(fixture("design_example_sms_only.toml")).expect("loads");
     assert!(config.number("+15551230001").is_some());
+}
+
+#[test]
+fn the_sms_only_example_is_the_design_example_less_its_mms_route() {
+    let design = std::fs::read_to_string(fixture("design_example.toml")).expect("fixture");
+    let sms_only =
+        std::fs::read_to_string(fixture("design_example_sms_only.toml")).expect("fixture");
+    let without: String = design
+        .lines()
+        .filter(|line| !line.starts_with("mms_carrier = \"acme-mms\""))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(sms_only, without);
+    assert_ne!(sms_only, design);
+}
+
+#[test]
+fn design_example_is_refused_for_its_mms_route_until_the_mm7_link_exists() {
+    let path = fixture("design_example.toml");
+    let output = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run check-config");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    let line = mms_route_line(&path);
+    assert!(
+        lines[0].starts_with(&format!("{}:{line}:", path.display())),
+        "{stderr}"
+    );
+    assert!(
+        lines[0].contains(
+            "key `numbers[0].mms_carrier`: carrier `acme-mms` is an mm7 carrier and the MM7 \
+             link is not built yet"
+        ),
+        "{stderr}"
+    );
+}
+
+/// The 1-based line of the example's `mms_carrier`.
+fn mms_route_line(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .expect("fixture")
+        .lines()
+        .position(|l| l.starts_with("mms_carrier"))
+        .expect("an mms_carrier line")
+        + 1
+}
+
+#[test]
+fn a_number_routed_to_a_sip_carrier_is_refused_by_check_config_and_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(fixture("design_example_sms_only.toml"))
+        .expect("fixture")
+        .replace(
+            "carrier = \"acme\"                               # SMS route",
+            "carrier = \"trunk\"",
+        );
+    assert!(text.contains("carrier = \"trunk\""), "the fixture changed");
+    let line = text
+        .lines()
+        .position(|l| l == "carrier = \"trunk\"")
+        .expect("the route")
+        + 1;
+    let path = dir.path().join("sip-route.toml");
+    std::fs::write(&path, &text).expect("write");
+    let want = format!(
+        "{}:{line}:11: key `numbers[0].carrier`: carrier `trunk` is a sip carrier and the SIP \
+         link is not built yet",
+        path.display()
+    );
+
+    let check = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run check-config");
+    assert_eq!(check.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with(&want), "{stderr}\nwant {want}");
+
+    // `run` refuses before anything starts (no 202 to fail later).
+    let run = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("run the daemon");
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains(&want), "{stderr}\nwant {want}");
 }
 
 #[test]

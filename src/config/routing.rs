@@ -70,10 +70,11 @@ pub struct Campaign {
 pub struct BusinessNumber {
     /// E.164 with `+`, or a short code. Required, unique.
     pub number: PhoneNumber,
-    /// The SMS route: an `smpp` or `sip` carrier. Required.
+    /// The SMS route: an `smpp` carrier (a `sip` one once the SIP link
+    /// exists). Required.
     pub carrier: String,
-    /// The MMS route: an `mm7` carrier. Optional; without it the number
-    /// sends no MMS.
+    /// The MMS route: an `mm7` carrier, refused until the MM7 link exists.
+    /// Optional; without it the number sends no MMS.
     pub mms_carrier: Option<String>,
     /// The 10DLC campaign. Optional (short codes and toll-free have none).
     pub campaign: Option<String>,
@@ -233,6 +234,11 @@ pub(crate) fn decode_number(
                 );
                 None
             }
+            Some(Some(protocol)) if !protocol.link_exists() => {
+                let why = protocol.unbuilt_link(&name).unwrap_or_default();
+                node.error(cx, format!("{why}; route the number to an smpp carrier"));
+                None
+            }
             Some(_) => Some(name),
         }
     });
@@ -253,6 +259,14 @@ pub(crate) fn decode_number(
                         "carrier `{name}` is an {} carrier, not an mm7 carrier",
                         protocol.as_str()
                     ),
+                );
+                None
+            }
+            Some(Some(protocol)) if !protocol.link_exists() => {
+                let why = protocol.unbuilt_link(&name).unwrap_or_default();
+                node.error(
+                    cx,
+                    format!("{why}; remove `mms_carrier` until it is (the number still sends SMS)"),
                 );
                 None
             }

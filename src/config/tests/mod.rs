@@ -15,7 +15,19 @@ use carrier_protocol::text::choose::Concatenation;
 
 use crate::config::*;
 
+/// DESIGN §4.2's example, verbatim. It routes its number's MMS to the mm7
+/// carrier, which is refused until the MM7 link exists.
 const DESIGN_EXAMPLE: &str = include_str!("design_example.toml");
+
+/// The MMS route of DESIGN's example.
+const DESIGN_MMS_ROUTE: &str =
+    "mms_carrier = \"acme-mms\"                       # optional MMS route\n";
+
+/// DESIGN's example without its MMS route: every other value of it loads.
+fn design_example_sms_only() -> String {
+    assert!(DESIGN_EXAMPLE.contains(DESIGN_MMS_ROUTE));
+    DESIGN_EXAMPLE.replace(DESIGN_MMS_ROUTE, "")
+}
 
 /// The environment the tests see.
 fn test_env(name: &str) -> Option<OsString> {
@@ -168,8 +180,18 @@ start_message = "start"
 // ---------------------------------------------------------------------------
 
 #[test]
+fn design_example_is_refused_for_its_mms_route_only() {
+    single_error(
+        DESIGN_EXAMPLE,
+        line_of(DESIGN_EXAMPLE, "mms_carrier"),
+        "numbers[0].mms_carrier",
+        "carrier `acme-mms` is an mm7 carrier and the MM7 link is not built yet",
+    );
+}
+
+#[test]
 fn design_example_parses_with_every_value() {
-    let config = parse_ok(DESIGN_EXAMPLE);
+    let config = parse_ok(&design_example_sms_only());
 
     assert_eq!(
         config.state_dir(),
@@ -264,10 +286,7 @@ fn design_example_parses_with_every_value() {
         config.sms_carrier_of(number).map(Carrier::name),
         Some("acme")
     );
-    assert_eq!(
-        config.mms_carrier_of(number).map(|c| c.name.as_str()),
-        Some("acme-mms")
-    );
+    assert!(config.mms_carrier_of(number).is_none());
     assert_eq!(
         config.campaign_of(number).map(|c| c.id.as_str()),
         Some("C1")
@@ -410,7 +429,7 @@ impl Drop for TempFile {
 
 #[test]
 fn load_reads_the_file_and_names_it_in_errors() {
-    let file = TempFile::new("load.toml", DESIGN_EXAMPLE);
+    let file = TempFile::new("load.toml", &design_example_sms_only());
     let config = Config::load(&file.0).expect("the example loads");
     assert_eq!(config.carriers().len(), 3);
 
@@ -437,7 +456,7 @@ fn load_reads_the_file_and_names_it_in_errors() {
 
 #[test]
 fn check_config_reports_ok_or_every_error_with_exit_2() {
-    let good = TempFile::new("check-good.toml", DESIGN_EXAMPLE);
+    let good = TempFile::new("check-good.toml", &design_example_sms_only());
     let report = check_config(&good.0);
     assert_eq!(report.exit_code, 0);
     assert_eq!(
@@ -1202,7 +1221,6 @@ fn numbers_resolve_their_references() {
         r#"[[numbers]]
 number = "+15551230001"
 carrier = "acme"
-mms_carrier = "acme-mms"
 campaign = "C1"
 line = "support"
 per_second = 3
@@ -1231,6 +1249,45 @@ line = "support"
         ),
         (Some(3), Some(60), Some(1000))
     );
+}
+
+#[test]
+fn numbers_routed_to_carriers_without_a_link_are_refused() {
+    let sip = r#"
+[[carriers]]
+name = "trunk"
+protocol = "sip"
+host = "127.0.0.1"
+listen = "127.0.0.1:5060"
+domain = "sip.example.net"
+"#;
+    // Defining the carriers is fine while no number uses them.
+    let unused = routed(&format!(
+        "{sip}\n[[numbers]]\nnumber = \"+15551230001\"\ncarrier = \"acme\"\nline = \"support\"\n"
+    ));
+    parse_ok(&unused);
+
+    let text = routed(&format!(
+        "{sip}\n[[numbers]]\nnumber = \"+15551230001\"\ncarrier = \"trunk\"\nline = \"support\"\n"
+    ));
+    single_error(
+        &text,
+        line_of(&text, "carrier = \"trunk\""),
+        "numbers[0].carrier",
+        "carrier `trunk` is a sip carrier and the SIP link is not built yet",
+    );
+
+    let text = routed(
+        "[[numbers]]\nnumber = \"+15551230001\"\ncarrier = \"acme\"\n\
+         mms_carrier = \"acme-mms\"\nline = \"support\"\n",
+    );
+    let error = single_error(
+        &text,
+        line_of(&text, "mms_carrier"),
+        "numbers[0].mms_carrier",
+        "carrier `acme-mms` is an mm7 carrier and the MM7 link is not built yet",
+    );
+    assert!(error.message.contains("remove `mms_carrier`"), "{error}");
 }
 
 #[test]
