@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use carrier_protocol::smpp::{DEFAULT_MAX_PDU_LEN, InterfaceVersion};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::CliError;
@@ -62,6 +63,9 @@ async fn demo(once: bool) -> anyhow::Result<()> {
         system_id: "demo".into(),
         password: "demo".into(),
         system_type: String::new(),
+        interface_version: InterfaceVersion::V34,
+        bind_timeout: Duration::from_secs(10),
+        max_pdu_len: DEFAULT_MAX_PDU_LEN,
         binds: 2,
         window: 64,
         enquire_link_interval: Duration::from_secs(30),
