@@ -57,7 +57,8 @@ enum Command {
 #[derive(Subcommand)]
 enum SimCommand {
     /// An SMPP SMSC: accepts binds, answers submits, sends receipts and MO.
-    Smsc(carrier_gateway::sim::smsc::SmscArgs),
+    // Boxed: the simulator's many flags would make every `Command` as large.
+    Smsc(Box<carrier_gateway::sim::smsc::SmscArgs>),
 }
 
 fn main() -> ExitCode {
@@ -74,7 +75,7 @@ fn main() -> ExitCode {
         Command::Pdu { action } => cli::pdu::run(action),
         Command::Sim {
             which: SimCommand::Smsc(args),
-        } => run_sim(args),
+        } => run_sim(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

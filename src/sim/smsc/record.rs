@@ -1,6 +1,8 @@
 //! The `--record` file: one JSON line per accepted submit, so a test can
 //! check exactly what reached the "carrier" (encoding, UDH, SAR, addresses)
-//! after the gateway under test has finished.
+//! after the gateway under test has finished; and the `--record-binds`
+//! file: one line per bind request, so a test can check how the ESME binds
+//! (its `interface_version`) and how often it tries.
 //!
 //! Each connection formats its lines into a private buffer while it
 //! processes an inbound batch and appends the buffer to the file in one
@@ -123,6 +125,38 @@ impl SubmitRecord<'_> {
     }
 }
 
+/// What a bind record line says about one bind request.
+#[derive(Debug)]
+pub(crate) struct BindRecord<'a> {
+    /// `"bind_transceiver"`, `"bind_receiver"` or `"bind_transmitter"`.
+    pub command: &'static str,
+    pub system_id: &'a [u8],
+    pub interface_version: u8,
+    /// `"accepted"`, `"rejected"` or `"stalled"`.
+    pub outcome: &'static str,
+    pub conn: u64,
+    pub at_ms: u64,
+}
+
+impl BindRecord<'_> {
+    /// The JSON line, with its newline.
+    pub(crate) fn line(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128);
+        out.extend_from_slice(b"{\"command\":");
+        push_json_str(&mut out, self.command.as_bytes());
+        out.extend_from_slice(b",\"system_id\":");
+        push_json_str(&mut out, self.system_id);
+        out.extend_from_slice(
+            format!(
+                ",\"interface_version\":{},\"outcome\":\"{}\",\"conn\":{},\"at_ms\":{}}}\n",
+                self.interface_version, self.outcome, self.conn, self.at_ms
+            )
+            .as_bytes(),
+        );
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use carrier_protocol::smpp::{Tlv, TlvTag};
@@ -167,6 +201,28 @@ mod tests {
         assert_eq!(v["udh_concat"], serde_json::json!([42, 3, 2]));
         assert_eq!(v["conn"], 7);
         assert_eq!(v["at_ms"], 1234);
+    }
+
+    #[test]
+    fn bind_line_is_json() {
+        let line = BindRecord {
+            command: "bind_transceiver",
+            system_id: b"gw",
+            interface_version: 0x50,
+            outcome: "stalled",
+            conn: 3,
+            at_ms: 99,
+        }
+        .line();
+        let v: serde_json::Value = serde_json::from_slice(&line).expect("valid JSON");
+        assert_eq!(v["command"], "bind_transceiver");
+        assert_eq!(v["system_id"], "gw");
+        assert_eq!(v["interface_version"], 80);
+        assert_eq!(v["outcome"], "stalled");
+        assert_eq!(
+            (v["conn"].as_u64(), v["at_ms"].as_u64()),
+            (Some(3), Some(99))
+        );
     }
 
     #[test]
