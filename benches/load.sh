@@ -11,7 +11,11 @@
 # numbers, round robin; 1 by default), LIMITS=N (N numbers, each with a
 # per-second limit, in one campaign with a per-minute limit under one brand
 # with a daily limit, all set high enough never to hold a message back: so
-# `NUMBERS=1000` against `LIMITS=1000` is the cost of checking limits).
+# `NUMBERS=1000` against `LIMITS=1000` is the cost of checking limits),
+# GATEWAY_BIN (a gateway binary to measure instead of building this tree's,
+# e.g. an older commit's, for a before/after pair in one run) and SIM_BIN
+# (the simulator binary, by default the gateway binary; give both runs of a
+# pair the same one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-200000}
@@ -27,7 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --quiet
+if [ -z "${GATEWAY_BIN:-}" ]; then cargo build --release --quiet; fi
 cargo bench --bench load --no-run --quiet 2>/dev/null
 load=$(cargo bench --bench load --no-run --message-format=json 2>/dev/null \
   | python3 -c 'import json,sys
@@ -35,7 +39,8 @@ for l in sys.stdin:
     m=json.loads(l)
     if m.get("reason")=="compiler-artifact" and m["target"]["name"]=="load" and m.get("executable"):
         print(m["executable"])')
-bin=target/release/carrier-gateway
+bin=${GATEWAY_BIN:-target/release/carrier-gateway}
+sim_bin=${SIM_BIN:-$bin}
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; return 1; }
 
@@ -45,7 +50,7 @@ echo "workload: $messages messages, receipts on (simulator --dlr-delay 0)"
 run_gateway() {
   local sim_port api_port sink_port metrics_port
   sim_port=$(port); api_port=$(port); sink_port=$(port); metrics_port=$(port)
-  "$bin" sim smsc --listen 127.0.0.1:"$sim_port" >"$work/sim-gw.log" 2>&1 & pids+=($!)
+  "$sim_bin" sim smsc --listen 127.0.0.1:"$sim_port" >"$work/sim-gw.log" 2>&1 & pids+=($!)
   wait_port "$sim_port"
   {
     cat <<CONF
@@ -94,7 +99,7 @@ run_kannel() {
   local sim_port dlr_port
   benches/kannel/setup.sh >/dev/null
   sim_port=$(port); dlr_port=$(port)
-  "$bin" sim smsc --listen 127.0.0.1:"$sim_port" >"$work/sim-kannel.log" 2>&1 & pids+=($!)
+  "$sim_bin" sim smsc --listen 127.0.0.1:"$sim_port" >"$work/sim-kannel.log" 2>&1 & pids+=($!)
   wait_port "$sim_port"
   mkdir -p "$work/kannel"
   url=$(DLR_PORT=$dlr_port benches/kannel/run.sh "127.0.0.1:$sim_port" "$work/kannel" | sed -n 's/^KANNEL_SENDSMS_URL=//p')

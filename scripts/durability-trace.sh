@@ -3,7 +3,7 @@
 # gateway under `strace -f`, sends MESSAGES single-message requests from
 # CONCURRENCY clients, and checks in the trace that every HTTP response
 # carrying "202 Accepted" is written after an fdatasync that began after the
-# request was read (DESIGN §3).
+# request was read (docs/architecture.md).
 #   scripts/durability-trace.sh [MESSAGES] [CONCURRENCY]
 set -euo pipefail
 cd "$(dirname "$0")/.."

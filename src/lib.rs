@@ -8,11 +8,13 @@
 //! → `core_link`. `docs/architecture.md` draws the whole map.
 
 pub mod api;
+pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod core_link;
 pub mod daemon;
 pub mod inbound;
+pub mod message_status;
 pub mod metrics;
 pub mod outbound;
 pub mod settings;

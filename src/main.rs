@@ -1,6 +1,6 @@
 //! `carrier-gateway`: the daemon binary and its operator tools.
 //!
-//! The command line is a contract (DESIGN §4.1); each subcommand lives in its
+//! The command line is a contract (the command line, README.md); each subcommand lives in its
 //! own module under `cli/`, and this file only parses arguments and maps
 //! failures to exit codes (2 for bad input, 1 for everything else).
 
@@ -57,7 +57,8 @@ enum Command {
 #[derive(Subcommand)]
 enum SimCommand {
     /// An SMPP SMSC: accepts binds, answers submits, sends receipts and MO.
-    Smsc(carrier_gateway::sim::smsc::SmscArgs),
+    // Boxed: the simulator's many flags would make every `Command` as large.
+    Smsc(Box<carrier_gateway::sim::smsc::SmscArgs>),
 }
 
 fn main() -> ExitCode {
@@ -74,7 +75,7 @@ fn main() -> ExitCode {
         Command::Pdu { action } => cli::pdu::run(action),
         Command::Sim {
             which: SimCommand::Smsc(args),
-        } => run_sim(args),
+        } => run_sim(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,4 @@
-//! Prometheus metrics (DESIGN §4.5): every name starts with
+//! Prometheus metrics (docs/metrics.md): every name starts with
 //! `carrier_gateway_`. The exporter serves them on `[metrics] listen`; the
 //! rest of the daemon records through the `metrics` facade with the helpers
 //! here, so names and labels are spelled in one place.

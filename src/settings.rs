@@ -9,11 +9,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use carrier_protocol::receipt::{IdFormat, MessageIdMapping};
-use carrier_protocol::text::NationalLanguage;
-use carrier_protocol::text::choose::{Concatenation, EncodingOptions, LanguageSet};
+use carrier_protocol::text::choose::EncodingOptions;
 
-use crate::config::{self, Carrier, Config, MessageIdFormat};
+use crate::config::{self, Carrier, Config};
 use crate::core_link::CoreLinkSettings;
 use crate::daemon::Settings;
 use crate::inbound::{InboundSettings, NumberInfo};
@@ -22,7 +20,7 @@ use crate::outbound::plan::PlanOptions;
 use crate::transport::smpp::address::AddressPlan;
 use crate::transport::smpp::{SmppLinkConfig, StatusTable, SubmitAddressing};
 
-/// Default validity of an outbound message (DESIGN §3: 24 h, per request
+/// Default validity of an outbound message (docs/architecture.md: 24 h, per request
 /// overridable).
 pub const DEFAULT_VALIDITY: Duration = Duration::from_secs(24 * 3600);
 
@@ -120,63 +118,37 @@ fn smpp_carrier(c: &config::SmppCarrier) -> SmppLinkConfig {
         system_id: c.system_id.clone(),
         password: c.password.expose().to_owned(),
         system_type: c.system_type.clone(),
+        interface_version: c.interface_version,
+        bind_timeout: c.bind_timeout,
+        max_pdu_len: c.max_pdu_len,
         binds: c.binds as usize,
         window: c.window as usize,
         enquire_link_interval: c.enquire_link_interval,
         response_timeout: c.response_timeout,
         reconnect_delay: c.reconnect_delay,
         reconnect_max_delay: c.reconnect_max_delay,
-        id_mapping: MessageIdMapping {
-            submit: id_format(c.message_id_format.submit),
-            receipt: id_format(c.message_id_format.receipt),
-            receipted_message_id: id_format(c.message_id_format.receipted_message_id),
-        },
+        id_mapping: c.message_id_format,
         status_table: StatusTable::new(c.error_policy.clone()),
         throughput: c.throughput.map(|t| t.get()),
         addressing: SubmitAddressing {
             source: AddressPlan {
-                ton: c.source_ton.map(Into::into),
-                npi: c.source_npi.map(Into::into),
+                ton: c.source_ton,
+                npi: c.source_npi,
             },
             dest: AddressPlan {
-                ton: c.dest_ton.map(Into::into),
-                npi: c.dest_npi.map(Into::into),
+                ton: c.dest_ton,
+                npi: c.dest_npi,
             },
         },
     }
 }
 
-fn id_format(f: MessageIdFormat) -> IdFormat {
-    match f {
-        MessageIdFormat::Verbatim => IdFormat::Verbatim,
-        MessageIdFormat::Exact => IdFormat::Exact,
-        MessageIdFormat::Decimal => IdFormat::Decimal,
-        MessageIdFormat::Hex => IdFormat::Hex,
-        MessageIdFormat::Auto => IdFormat::Auto,
-    }
-}
-
 fn plan_options(c: &config::SmppCarrier) -> PlanOptions {
-    let languages: LanguageSet = c
-        .national_languages
-        .iter()
-        .filter_map(|l| {
-            NationalLanguage::ALL
-                .iter()
-                .copied()
-                .find(|n| n.as_str() == l.as_str())
-        })
-        .collect();
     PlanOptions {
         encoding: EncodingOptions {
-            languages,
+            languages: c.national_languages.iter().copied().collect(),
             allow_latin1: c.allow_latin1,
-            concatenation: match c.concatenation {
-                config::Concatenation::Udh8 => Concatenation::Udh8,
-                config::Concatenation::Udh16 => Concatenation::Udh16,
-                config::Concatenation::Sar => Concatenation::Sar,
-                config::Concatenation::Payload => Concatenation::Payload,
-            },
+            concatenation: c.concatenation,
         },
         gsm7_packed: c.gsm7_packed,
     }

@@ -1,7 +1,10 @@
-//! `check-config` end to end on files: DESIGN §4.2's example passes, a broken
-//! file fails with exit code 2 and every error on its own line.
+//! `check-config` end to end on files: docs/configuration.md's example passes, a broken
+//! file fails with exit code 2 and every error on its own line, and a number
+//! whose SMS route is a carrier whose link is not built is refused by
+//! `check-config` and `run` alike.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use carrier_gateway::config::{Config, check_config};
 
@@ -11,6 +14,8 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+const BIN: &str = env!("CARGO_BIN_EXE_carrier-gateway");
+
 #[test]
 fn design_example_passes() {
     let report = check_config(fixture("design_example.toml"));
@@ -19,6 +24,51 @@ fn design_example_passes() {
     assert!(report.stderr.is_empty());
     let config = Config::load(fixture("design_example.toml")).expect("loads");
     assert!(config.number("+15551230001").is_some());
+}
+
+#[test]
+fn a_number_routed_to_a_sip_carrier_is_refused_by_check_config_and_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(fixture("design_example.toml"))
+        .expect("fixture")
+        .replace(
+            "carrier = \"acme\"                               # SMS route",
+            "carrier = \"trunk\"",
+        );
+    assert!(text.contains("carrier = \"trunk\""), "the fixture changed");
+    let line = text
+        .lines()
+        .position(|l| l == "carrier = \"trunk\"")
+        .expect("the route")
+        + 1;
+    let path = dir.path().join("sip-route.toml");
+    std::fs::write(&path, &text).expect("write");
+    let want = format!(
+        "{}:{line}:11: key `numbers[0].carrier`: carrier `trunk` is a sip carrier and the SIP \
+         link is not built yet",
+        path.display()
+    );
+
+    let check = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .expect("run check-config");
+    assert_eq!(check.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with(&want), "{stderr}\nwant {want}");
+
+    // `run` refuses before anything starts (no 202 to fail later).
+    let run = Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("run the daemon");
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains(&want), "{stderr}\nwant {want}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! 10DLC limits measured at the carrier: the real gateway against the SMSC
 //! simulator, whose record file has the arrival time of every submit
-//! (DESIGN §4.2 limits, §4.6; issue 5).
+//! (docs/configuration.md limits, §4.6; issue 5).
 
 mod common;
 

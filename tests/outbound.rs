@@ -1,5 +1,5 @@
 //! The durable outbound path end to end: the real gateway binary, the SMSC
-//! simulator as a separate process, and a webhook sink (DESIGN §3, issue 4).
+//! simulator as a separate process, and a webhook sink (docs/architecture.md, issue 4).
 
 mod common;
 
@@ -39,7 +39,7 @@ async fn ten_thousand_messages_reach_the_carrier_exactly_once_and_are_delivered(
     );
     // The API agrees with the events.
     wait_for_status(&api, &ids[..50], "delivered", Duration::from_secs(10)).await;
-    // And so do the metrics (DESIGN §4.5).
+    // And so do the metrics (docs/metrics.md).
     let text = std::fs::read_to_string(&config).expect("config");
     let metrics_listen = text
         .split("[metrics]")

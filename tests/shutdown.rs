@@ -1,4 +1,4 @@
-//! SIGTERM drains (DESIGN §4.1): intake stops, outstanding submits get
+//! SIGTERM drains (the command line, README.md): intake stops, outstanding submits get
 //! their responses, the binds unbind, the store is flushed, the process
 //! exits 0; after a restart the rest goes out, and nothing is sent twice
 //! (issue 5).

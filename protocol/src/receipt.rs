@@ -748,6 +748,33 @@ pub enum IdFormat {
     Auto,
 }
 
+impl IdFormat {
+    /// Every format, the default first.
+    pub const ALL: [IdFormat; 5] = [
+        IdFormat::Verbatim,
+        IdFormat::Exact,
+        IdFormat::Decimal,
+        IdFormat::Hex,
+        IdFormat::Auto,
+    ];
+
+    /// Lower-case name, stable for logs and configuration (`"verbatim"`, `"hex"`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            IdFormat::Verbatim => "verbatim",
+            IdFormat::Exact => "exact",
+            IdFormat::Decimal => "decimal",
+            IdFormat::Hex => "hex",
+            IdFormat::Auto => "auto",
+        }
+    }
+
+    /// The format named `name` (exactly as [`Self::as_str`] writes it).
+    pub fn from_name(name: &str) -> Option<IdFormat> {
+        IdFormat::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
 /// Per-carrier id formats, so that the key of the `submit_sm_resp` id equals the key of
 /// the receipt's id.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -910,6 +937,15 @@ fn numeric(id: &str, digits: &str, radix: u32) -> MessageIdKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_format_names_round_trip() {
+        for f in IdFormat::ALL {
+            assert_eq!(IdFormat::from_name(f.as_str()), Some(f));
+        }
+        assert_eq!(IdFormat::from_name("base64"), None);
+        assert_eq!(IdFormat::ALL[0], IdFormat::default());
+    }
 
     fn parse(s: &str) -> Receipt<'_> {
         match Receipt::parse(s.as_bytes()) {

@@ -1,6 +1,6 @@
 //! The API's error shape, `{"error": {"code", "message"}}`, and the one place
 //! where failures of every layer are mapped to HTTP statuses and codes
-//! (DESIGN §4.3).
+//! (docs/api.md).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

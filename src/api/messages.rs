@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::{NumberKind, PhoneNumber};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -17,9 +18,9 @@ use serde_json::{Value, json};
 
 use super::{ApiError, ApiState};
 use crate::outbound::plan;
-use crate::store::outbox::{MessageRecord, SegmentState, Status, message_id, now_ms};
+use crate::store::outbox::{MessageRecord, MessageStatus, SegmentState, message_id, now_ms};
 
-/// The request body of a send (DESIGN §4.3). Every field of the contract is
+/// The request body of a send (docs/api.md). Every field of the contract is
 /// accepted; the ones for services not built yet are refused explicitly.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -52,23 +53,6 @@ struct SendRequest {
     client_ref: Option<String>,
 }
 
-/// `+` and 8 to 15 digits, the first not 0.
-pub fn is_e164(s: &str) -> bool {
-    match s.strip_prefix('+') {
-        Some(d) => {
-            (8..=15).contains(&d.len())
-                && d.bytes().all(|b| b.is_ascii_digit())
-                && !d.starts_with('0')
-        }
-        None => false,
-    }
-}
-
-/// A short code: 3 to 8 digits.
-pub fn is_short_code(s: &str) -> bool {
-    (3..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// A validated request, ready to be written.
 struct Prepared {
     record: MessageRecord,
@@ -79,13 +63,13 @@ struct Prepared {
 fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
     let request: SendRequest = serde_json::from_value(value)
         .map_err(|e| ApiError::invalid_json(format!("not a valid message: {e}")))?;
-    if !is_e164(&request.from) && !is_short_code(&request.from) {
+    if PhoneNumber::parse(&request.from).is_err() {
         return Err(ApiError::invalid_number(format!(
             "`from` {:?} is neither an E.164 number (+ and 8 to 15 digits) nor a short code",
             request.from
         )));
     }
-    if !is_e164(&request.to) {
+    if PhoneNumber::parse(&request.to).map(|n| n.kind()) != Ok(NumberKind::E164) {
         return Err(ApiError::invalid_number(format!(
             "`to` {:?} is not an E.164 number (+ and 8 to 15 digits)",
             request.to
@@ -151,7 +135,7 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
             encoding: plan.encoding().as_str().to_owned(),
             carrier: route.carrier.clone(),
             reference: n as u16,
-            status: Status::Queued,
+            status: MessageStatus::Queued,
             attempts: 0,
             segments: vec![SegmentState::default(); plan.segments()],
             error: None,
@@ -328,21 +312,5 @@ pub(super) async fn get(State(state): State<Arc<ApiState>>, Path(id): Path<Strin
         )
         .into_response(),
         Err(e) => ApiError::from(e).into_response(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers() {
-        assert!(is_e164("+15551230001"));
-        assert!(!is_e164("15551230001"));
-        assert!(!is_e164("+05551230001"));
-        assert!(!is_e164("+1555"));
-        assert!(!is_e164("+1555123000a"));
-        assert!(is_short_code("12345"));
-        assert!(!is_short_code("12"));
     }
 }

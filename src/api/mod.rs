@@ -1,4 +1,4 @@
-//! The HTTP API of DESIGN §4.3: authentication, routing and shared state.
+//! The HTTP API of docs/api.md: authentication, routing and shared state.
 //! Handlers live in one module per resource.
 
 pub mod error;

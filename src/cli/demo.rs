@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use carrier_protocol::smpp::{DEFAULT_MAX_PDU_LEN, InterfaceVersion};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::CliError;
@@ -62,6 +63,9 @@ async fn demo(once: bool) -> anyhow::Result<()> {
         system_id: "demo".into(),
         password: "demo".into(),
         system_type: String::new(),
+        interface_version: InterfaceVersion::V34,
+        bind_timeout: Duration::from_secs(10),
+        max_pdu_len: DEFAULT_MAX_PDU_LEN,
         binds: 2,
         window: 64,
         enquire_link_interval: Duration::from_secs(30),
@@ -87,9 +91,9 @@ async fn demo(once: bool) -> anyhow::Result<()> {
             webhook_url: format!("http://{}/events", sink.addr()),
             webhook_secret: SECRET.into(),
             batch_max: 1,
-            status_events: crate::core_link::MESSAGE_STATUSES
+            status_events: crate::message_status::MessageStatus::ALL
                 .iter()
-                .map(|s| s.to_string())
+                .map(|s| s.as_str().to_owned())
                 .collect(),
         },
         inbound: crate::inbound::InboundSettings::default(),

@@ -50,6 +50,39 @@ impl Protocol {
         matches!(self, Protocol::Smpp | Protocol::Sip)
     }
 
+    /// Whether the daemon has a link for this protocol yet. A number routed
+    /// to a carrier without one is refused at load, with its line, rather
+    /// than accepted by the API (202) and failed later: a message the
+    /// gateway can never send must not be promised. Carriers of such a
+    /// protocol may still be defined, so a deployment can be prepared.
+    pub fn link_exists(self) -> bool {
+        matches!(self, Protocol::Smpp)
+    }
+
+    /// The name of the link in messages: `"SMPP"`, `"MM7"`, `"SIP"`.
+    fn link_name(self) -> &'static str {
+        match self {
+            Protocol::Smpp => "SMPP",
+            Protocol::Mm7 => "MM7",
+            Protocol::Sip => "SIP",
+        }
+    }
+
+    /// Why a number cannot be routed to carrier `name` of this protocol
+    /// yet, or `None` when it can.
+    pub(crate) fn unbuilt_link(self, name: &str) -> Option<String> {
+        (!self.link_exists()).then(|| {
+            format!(
+                "carrier `{name}` is {} {} carrier and the {} link is not built yet, \
+                 so no message could be sent through it",
+                // Read aloud: "an mm7", "an smpp", "a sip".
+                if self == Protocol::Sip { "a" } else { "an" },
+                self.as_str(),
+                self.link_name()
+            )
+        })
+    }
+
     fn keys(self) -> &'static [&'static str] {
         match self {
             Protocol::Smpp => SMPP_KEYS,

@@ -1,4 +1,4 @@
-//! `carrier-gateway check-config --config FILE` (DESIGN §4.1): validate, then
+//! `carrier-gateway check-config --config FILE` (the command line, README.md): validate, then
 //! exit 0 with a one-line summary, or print every error and exit 2.
 //!
 //! The check returns what to print and the exit code instead of printing, so

@@ -1,7 +1,8 @@
 //! Configuration errors that say exactly where they are.
 //!
-//! DESIGN §5 asks for "every error with its location, before anything starts",
-//! and `check-config` prints them all at once. So an error is a plain record —
+//! docs/architecture.md ("Bad input") asks for "every error with its
+//! location, before anything starts", and `check-config` prints them all at
+//! once. So an error is a plain record —
 //! file, line, column, the key it is about, a sentence — and [`ConfigErrors`]
 //! is the non-empty list of every one found in a pass. Positions are computed
 //! from byte offsets into the source by [`SourceMap`], the only place that

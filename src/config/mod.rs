@@ -1,9 +1,10 @@
-//! The gateway's configuration: the TOML file of DESIGN §4.2, decoded into
+//! The gateway's configuration: the TOML file of docs/configuration.md, decoded into
 //! typed, validated values before anything starts.
 //!
 //! Why it is built this way:
 //!
-//! * **Every error, with its place, in one pass** (DESIGN §4.1, §5). A TOML
+//! * **Every error, with its place, in one pass** (docs/architecture.md,
+//!   "Bad input"). A TOML
 //!   syntax error stops decoding — nothing after it is reliable — but
 //!   everything else is collected: unknown keys (at the key's line), wrong
 //!   types, bad values, missing keys (at their table's line) and broken
@@ -43,16 +44,15 @@ use std::path::{Path, PathBuf};
 
 use toml::de::DeTable;
 
+use crate::message_status::{MessageStatus, StatusSet};
+
 pub use carrier::{Carrier, Mm7Carrier, Protocol, SipCarrier, SipTransport};
 pub use check::{CheckReport, check_config};
 pub use error::{ConfigError, ConfigErrors};
 pub use line::{Line, LineMessages, MessageKey, Queue};
 pub use routing::{Brand, BusinessNumber, Campaign, Limits};
 pub use service::{MissingVariable, ServiceConfig, ServiceKind, Template};
-pub use smpp::{
-    Concatenation, DEFAULT_MAX_PDU_LEN, E164_TON_NPI, ErrorClass, ErrorPolicy, InterfaceVersion,
-    MessageIdFormat, MessageIdFormats, NationalLanguage, SHORT_CODE_TON_NPI, SmppCarrier, TonNpi,
-};
+pub use smpp::{ErrorClass, ErrorPolicy, SmppCarrier};
 pub use values::{
     HttpUrl, InvalidPhoneNumber, Language, NumberKind, PhoneNumber, Secret, SecretSource,
 };
@@ -117,101 +117,10 @@ pub struct CoreConfig {
     /// non-empty.
     pub webhook_secret: Secret,
     /// Most events per POST (1–10000). Default 1: one event per POST, in the
-    /// unbatched form of DESIGN §4.4.
+    /// unbatched form of the events in docs/api.md.
     pub batch_max: NonZeroU32,
     /// Which `message.status` transitions are sent. Default: all.
-    pub status_events: StatusEvents,
-}
-
-/// A message's status, as in `message.status` events and the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum MessageStatus {
-    /// `queued`: accepted and durable, waiting for its turn.
-    Queued,
-    /// `sending`: handed to a transport.
-    Sending,
-    /// `submitted`: the carrier accepted it.
-    Submitted,
-    /// `delivered`: the carrier reported delivery.
-    Delivered,
-    /// `failed`: permanently failed.
-    Failed,
-    /// `expired`: its validity ended before delivery.
-    Expired,
-    /// `rejected`: refused before submission.
-    Rejected,
-}
-
-const MESSAGE_STATUSES: &[(&str, MessageStatus)] = &[
-    ("queued", MessageStatus::Queued),
-    ("sending", MessageStatus::Sending),
-    ("submitted", MessageStatus::Submitted),
-    ("delivered", MessageStatus::Delivered),
-    ("failed", MessageStatus::Failed),
-    ("expired", MessageStatus::Expired),
-    ("rejected", MessageStatus::Rejected),
-];
-
-impl MessageStatus {
-    /// The API name, e.g. `"delivered"`.
-    pub fn as_str(self) -> &'static str {
-        MESSAGE_STATUSES
-            .iter()
-            .find(|(_, s)| *s == self)
-            .map_or("", |(name, _)| name)
-    }
-
-    fn bit(self) -> u8 {
-        1 << (self as u8)
-    }
-}
-
-/// A set of [`MessageStatus`]es: which transitions produce events.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct StatusEvents {
-    bits: u8,
-}
-
-impl StatusEvents {
-    /// Every status (the default).
-    pub fn all() -> StatusEvents {
-        StatusEvents {
-            bits: MESSAGE_STATUSES.iter().fold(0, |b, (_, s)| b | s.bit()),
-        }
-    }
-
-    /// No status.
-    pub fn none() -> StatusEvents {
-        StatusEvents { bits: 0 }
-    }
-
-    pub fn insert(&mut self, status: MessageStatus) {
-        self.bits |= status.bit();
-    }
-
-    pub fn contains(&self, status: MessageStatus) -> bool {
-        self.bits & status.bit() != 0
-    }
-
-    /// The statuses in the set, in lifecycle order.
-    pub fn iter(&self) -> impl Iterator<Item = MessageStatus> + '_ {
-        MESSAGE_STATUSES
-            .iter()
-            .map(|(_, s)| *s)
-            .filter(|s| self.contains(*s))
-    }
-}
-
-impl Default for StatusEvents {
-    fn default() -> Self {
-        StatusEvents::all()
-    }
-}
-
-impl std::fmt::Debug for StatusEvents {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.iter()).finish()
-    }
+    pub status_events: StatusSet,
 }
 
 /// The whole configuration, validated. Built only by [`Config::load`] and
@@ -644,14 +553,20 @@ fn decode_metrics(
     Some(MetricsConfig { listen: listen? })
 }
 
-fn parse_status_events(node: &Node<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<StatusEvents> {
-    let status = parse_choice("message status", MESSAGE_STATUSES);
-    let list = parse_list(node, cx, &status)?;
-    let mut events = StatusEvents::none();
-    for status in list {
-        events.insert(status);
+/// The statuses by name, for `status_events`.
+const STATUS_NAMES: &[(&str, MessageStatus)] = &{
+    let mut names = [("", MessageStatus::Queued); 7];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = (MessageStatus::ALL[i].as_str(), MessageStatus::ALL[i]);
+        i += 1;
     }
-    Some(events)
+    names
+};
+
+fn parse_status_events(node: &Node<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<StatusSet> {
+    let status = parse_choice("message status", STATUS_NAMES);
+    Some(parse_list(node, cx, &status)?.into_iter().collect())
 }
 
 fn decode_core(mut table: TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<CoreConfig> {
@@ -661,12 +576,8 @@ fn decode_core(mut table: TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<C
         let n: u32 = parse_int(1, 10_000)(node, cx)?;
         NonZeroU32::new(n)
     });
-    let status_events = table.or_default(
-        cx,
-        "status_events",
-        StatusEvents::all(),
-        parse_status_events,
-    );
+    let status_events =
+        table.or_default(cx, "status_events", StatusSet::all(), parse_status_events);
     table.finish(cx);
     Some(CoreConfig {
         webhook_url: webhook_url?,

@@ -16,7 +16,8 @@ use crate::config::reader::{Ctx, Node, TableReader};
 use crate::config::values::{PhoneNumber, parse_name, parse_positive_u32};
 
 /// Throughput caps; each is optional and they combine (all must allow a
-/// segment). They count every segment sent to a carrier (DESIGN §4.6).
+/// segment). They count every segment sent to a carrier
+/// (docs/architecture.md, "Fixed details").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Limits {
     /// Segments per second.
@@ -70,16 +71,18 @@ pub struct Campaign {
 pub struct BusinessNumber {
     /// E.164 with `+`, or a short code. Required, unique.
     pub number: PhoneNumber,
-    /// The SMS route: an `smpp` or `sip` carrier. Required.
+    /// The SMS route: an `smpp` carrier (a `sip` one once the SIP link
+    /// exists). Required.
     pub carrier: String,
-    /// The MMS route: an `mm7` carrier. Optional; without it the number
-    /// sends no MMS.
+    /// The MMS route: an `mm7` carrier (media is refused at the API until
+    /// the MM7 link exists).
+    /// Optional; without it the number sends no MMS.
     pub mms_carrier: Option<String>,
     /// The 10DLC campaign. Optional (short codes and toll-free have none).
     pub campaign: Option<String>,
     /// The line of business. Required when any `[[lines]]` exist.
     pub line: Option<String>,
-    /// Caps for this number alone (`per_second` in DESIGN's example).
+    /// Caps for this number alone (`per_second` in the reference example).
     pub limits: Limits,
 }
 
@@ -231,6 +234,11 @@ pub(crate) fn decode_number(
                         protocol.as_str()
                     ),
                 );
+                None
+            }
+            Some(Some(protocol)) if !protocol.link_exists() => {
+                let why = protocol.unbuilt_link(&name).unwrap_or_default();
+                node.error(cx, format!("{why}; route the number to an smpp carrier"));
                 None
             }
             Some(_) => Some(name),

@@ -188,7 +188,7 @@ pub(crate) fn decode_templates(
     ok.then_some(templates)
 }
 
-/// The outbound SMS services of DESIGN §4.3.
+/// The outbound SMS services (docs/api.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ServiceKind {
     /// `channel`: within an existing session.
@@ -208,7 +208,7 @@ pub enum ServiceKind {
 }
 
 impl ServiceKind {
-    /// Every service, in DESIGN's order.
+    /// Every service, in the API's order.
     pub const ALL: [ServiceKind; 7] = [
         ServiceKind::Channel,
         ServiceKind::Outbound,

@@ -1,22 +1,33 @@
 //! The options of an SMPP carrier (`protocol = "smpp"`).
 //!
-//! DESIGN §4.2 names the keys every carrier needs (`host`, `port`, `tls`,
+//! docs/configuration.md names the keys every carrier needs (`host`, `port`, `tls`,
 //! `system_id`, `password`, `binds`, `window`); real SMSCs differ in far more
 //! than that — address TON/NPI, how GSM 7-bit text is laid out, how long
 //! messages are concatenated, how message ids are written, which error codes
 //! mean "try again". Each such difference is an optional key here with a
 //! default that fits most carriers, documented on its field; these doc
 //! comments are the source of `docs/configuration.md`.
+//!
+//! The values are the protocol crate's own types (`Ton`, `Npi`,
+//! `InterfaceVersion`, `CommandStatus`, `NationalLanguage`, `Concatenation`,
+//! `IdFormat`), parsed by the names that crate gives them: one concept, one
+//! type, so nothing translates between a config copy and the wire type, and a
+//! value the protocol crate learns is configurable at once.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use carrier_protocol::receipt::{IdFormat, MessageIdMapping};
+use carrier_protocol::smpp::{CommandStatus, DEFAULT_MAX_PDU_LEN, InterfaceVersion, Npi, Ton};
+use carrier_protocol::text::NationalLanguage;
+use carrier_protocol::text::choose::Concatenation;
+
 use crate::config::reader::{Ctx, Node, TableReader};
 use crate::config::values::{
-    NumberKind, PhoneNumber, Secret, parse_bool, parse_bounded_string, parse_choice,
-    parse_existing_file, parse_host, parse_int, parse_list, parse_port, parse_positive_duration,
+    NumberKind, PhoneNumber, Secret, parse_bool, parse_bounded_string, parse_existing_file,
+    parse_host, parse_int, parse_list, parse_named, parse_port, parse_positive_duration,
     parse_positive_u32, parse_secret,
 };
 
@@ -51,9 +62,18 @@ pub(crate) const SMPP_KEYS: &[&str] = &[
     "error_policy",
 ];
 
-/// Default `max_pdu_len`: a 64 KiB `message_payload` plus headers, the same
-/// as the protocol crate's framer default.
-pub const DEFAULT_MAX_PDU_LEN: u32 = 64 * 1024 + 1024;
+/// The bounds of `max_pdu_len`: below 1 KiB a long submit_sm or a
+/// deliver_sm with TLVs no longer fits; above 16 MiB a hostile peer could make
+/// a bind buffer that much.
+const MAX_PDU_LEN_RANGE: (i128, i128) = (1024, 16 * 1024 * 1024);
+
+/// The interface versions a bind may announce. 3.3 binds would lose every
+/// TLV (SAR, message_payload, receipted_message_id) the gateway relies on.
+const BINDABLE_VERSIONS: &[InterfaceVersion] = &[InterfaceVersion::V34, InterfaceVersion::V50];
+
+/// National languages a carrier may list: every table but the default
+/// alphabet, which is always allowed.
+const NATIONAL_LANGUAGES: &[NationalLanguage] = NationalLanguage::ALL.as_slice().split_at(1).1;
 
 /// An SMPP carrier: `binds` transceiver connections to one SMSC account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +97,8 @@ pub struct SmppCarrier {
     pub password: Secret,
     /// `system_type` of the bind (at most 12 ASCII characters). Default `""`.
     pub system_type: String,
-    /// SMPP version to bind with: `"3.4"` or `"5.0"`. Default `"3.4"`.
+    /// SMPP version to bind with (the bind's `interface_version`): `"3.4"`
+    /// or `"5.0"`. Default `"3.4"`.
     pub interface_version: InterfaceVersion,
     /// Number of transceiver connections (1–64). Default 1.
     pub binds: u32,
@@ -91,8 +112,9 @@ pub struct SmppCarrier {
     pub enquire_link_interval: Duration,
     /// How long to wait for the response to a request. Default `"10s"`.
     pub response_timeout: Duration,
-    /// How long a bind may take before the connection is dropped and retried.
-    /// Default `"10s"`.
+    /// How long connecting may take — TCP connect, TLS handshake and the
+    /// bind's response together — before the connection is dropped and
+    /// retried with the reconnect backoff. Default `"10s"`.
     pub bind_timeout: Duration,
     /// First delay before reconnecting a lost bind; doubles on each failure
     /// (with jitter) up to `reconnect_max_delay`. Default `"1s"`.
@@ -103,19 +125,20 @@ pub struct SmppCarrier {
     /// `source_addr_ton` for every sender (0–255 or a name such as
     /// `"international"`). Default: automatic — 1 (international) for E.164
     /// numbers, 3 (network specific) for short codes.
-    pub source_ton: Option<u8>,
+    pub source_ton: Option<Ton>,
     /// `source_addr_npi` for every sender (0–255 or a name such as `"isdn"`).
     /// Default: automatic — 1 (ISDN/E.164) for E.164 numbers, 0 (unknown) for
     /// short codes.
-    pub source_npi: Option<u8>,
+    pub source_npi: Option<Npi>,
     /// `dest_addr_ton` for every recipient. Default: automatic, as for
     /// `source_ton`.
-    pub dest_ton: Option<u8>,
+    pub dest_ton: Option<Ton>,
     /// `dest_addr_npi` for every recipient. Default: automatic, as for
     /// `source_npi`.
-    pub dest_npi: Option<u8>,
+    pub dest_npi: Option<Npi>,
     /// Send GSM 7-bit text (data_coding 0) packed 8 septets into 7 octets.
-    /// Default `false`: one septet per octet, the SMPP default (DESIGN §4.6).
+    /// Default `false`: one septet per octet, the SMPP default
+    /// (docs/architecture.md, "Fixed details").
     pub gsm7_packed: bool,
     /// Allow Latin-1 (data_coding 3) for text that fits it but not GSM 7-bit,
     /// which saves octets over UCS-2. Default `false`: many carriers mangle
@@ -134,10 +157,10 @@ pub struct SmppCarrier {
     /// with each of `"verbatim"`, `"exact"`, `"decimal"`, `"hex"` or
     /// `"auto"`. Default `"verbatim"`; `receipted_message_id` defaults to the
     /// `submit` format.
-    pub message_id_format: MessageIdFormats,
+    pub message_id_format: MessageIdMapping,
     /// Largest PDU accepted from the SMSC, in octets (1024–16777216); a
     /// larger `command_length` closes the connection. Default 66560.
-    pub max_pdu_len: u32,
+    pub max_pdu_len: usize,
     /// Per-carrier overrides of which `command_status` values are retried
     /// (`transient`) and which fail a message (`permanent`). Values are
     /// names (`"ESME_RTHROTTLED"`), hex strings (`"0x00000058"`), decimal
@@ -145,175 +168,33 @@ pub struct SmppCarrier {
     pub error_policy: ErrorPolicy,
 }
 
-/// Type of number and numbering plan of an SMPP address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TonNpi {
-    /// Type of number (SMPP 3.4 §5.2.5).
-    pub ton: u8,
-    /// Numbering plan indicator (SMPP 3.4 §5.2.6).
-    pub npi: u8,
-}
-
-/// TON 1 (international), NPI 1 (ISDN/E.164): DESIGN §4.6's default for E.164.
-pub const E164_TON_NPI: TonNpi = TonNpi { ton: 1, npi: 1 };
-/// TON 3 (network specific), NPI 0 (unknown): what most SMSCs expect for short
-/// codes.
-pub const SHORT_CODE_TON_NPI: TonNpi = TonNpi { ton: 3, npi: 0 };
-
-fn automatic_ton_npi(number: &PhoneNumber) -> TonNpi {
+fn automatic_ton_npi(number: &PhoneNumber) -> (Ton, Npi) {
     match number.kind() {
-        NumberKind::E164 => E164_TON_NPI,
-        NumberKind::ShortCode => SHORT_CODE_TON_NPI,
+        // docs/architecture.md, "Fixed details": international / ISDN (E.164).
+        NumberKind::E164 => (Ton::International, Npi::Isdn),
+        // What most SMSCs expect for short codes.
+        NumberKind::ShortCode => (Ton::NetworkSpecific, Npi::Unknown),
     }
 }
 
 impl SmppCarrier {
-    /// TON/NPI to send `number` with as `source_addr`.
-    pub fn source_ton_npi(&self, number: &PhoneNumber) -> TonNpi {
-        let auto = automatic_ton_npi(number);
-        TonNpi {
-            ton: self.source_ton.unwrap_or(auto.ton),
-            npi: self.source_npi.unwrap_or(auto.npi),
-        }
+    /// TON/NPI to send `number` with as `source_addr`: the configured
+    /// `source_ton` / `source_npi`, else automatic (1/1 for E.164, 3/0 for
+    /// short codes).
+    pub fn source_ton_npi(&self, number: &PhoneNumber) -> (Ton, Npi) {
+        let (ton, npi) = automatic_ton_npi(number);
+        (
+            self.source_ton.unwrap_or(ton),
+            self.source_npi.unwrap_or(npi),
+        )
     }
 
-    /// TON/NPI to send `number` with as `destination_addr`.
-    pub fn dest_ton_npi(&self, number: &PhoneNumber) -> TonNpi {
-        let auto = automatic_ton_npi(number);
-        TonNpi {
-            ton: self.dest_ton.unwrap_or(auto.ton),
-            npi: self.dest_npi.unwrap_or(auto.npi),
-        }
+    /// TON/NPI to send `number` with as `destination_addr`, as
+    /// [`SmppCarrier::source_ton_npi`] with `dest_ton` / `dest_npi`.
+    pub fn dest_ton_npi(&self, number: &PhoneNumber) -> (Ton, Npi) {
+        let (ton, npi) = automatic_ton_npi(number);
+        (self.dest_ton.unwrap_or(ton), self.dest_npi.unwrap_or(npi))
     }
-}
-
-/// `interface_version` of the bind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum InterfaceVersion {
-    /// SMPP 3.4 (0x34).
-    #[default]
-    V34,
-    /// SMPP 5.0 (0x50).
-    V50,
-}
-
-impl InterfaceVersion {
-    /// The octet sent in the bind.
-    pub fn value(self) -> u8 {
-        match self {
-            InterfaceVersion::V34 => 0x34,
-            InterfaceVersion::V50 => 0x50,
-        }
-    }
-}
-
-const INTERFACE_VERSIONS: &[(&str, InterfaceVersion)] = &[
-    ("3.4", InterfaceVersion::V34),
-    ("5.0", InterfaceVersion::V50),
-];
-
-/// A GSM 03.38 national language (3GPP TS 23.038 §6.2.1.2), by the names the
-/// protocol crate uses; each is configured by its lower-case name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)] // The variant names are the documentation.
-pub enum NationalLanguage {
-    Turkish,
-    Spanish,
-    Portuguese,
-    Bengali,
-    Gujarati,
-    Hindi,
-    Kannada,
-    Malayalam,
-    Oriya,
-    Punjabi,
-    Tamil,
-    Telugu,
-    Urdu,
-}
-
-const NATIONAL_LANGUAGES: &[(&str, NationalLanguage)] = &[
-    ("turkish", NationalLanguage::Turkish),
-    ("spanish", NationalLanguage::Spanish),
-    ("portuguese", NationalLanguage::Portuguese),
-    ("bengali", NationalLanguage::Bengali),
-    ("gujarati", NationalLanguage::Gujarati),
-    ("hindi", NationalLanguage::Hindi),
-    ("kannada", NationalLanguage::Kannada),
-    ("malayalam", NationalLanguage::Malayalam),
-    ("oriya", NationalLanguage::Oriya),
-    ("punjabi", NationalLanguage::Punjabi),
-    ("tamil", NationalLanguage::Tamil),
-    ("telugu", NationalLanguage::Telugu),
-    ("urdu", NationalLanguage::Urdu),
-];
-
-impl NationalLanguage {
-    /// The configuration name, e.g. `"turkish"`.
-    pub fn as_str(self) -> &'static str {
-        NATIONAL_LANGUAGES
-            .iter()
-            .find(|(_, l)| *l == self)
-            .map_or("", |(name, _)| name)
-    }
-}
-
-/// How a long message is split into parts for this carrier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Concatenation {
-    /// User Data Header with an 8-bit reference (IEI 0x00).
-    #[default]
-    Udh8,
-    /// User Data Header with a 16-bit reference (IEI 0x08).
-    Udh16,
-    /// `sar_msg_ref_num` / `sar_total_segments` / `sar_segment_seqnum` TLVs.
-    Sar,
-    /// The whole text in one `message_payload` TLV; the SMSC splits.
-    Payload,
-}
-
-const CONCATENATIONS: &[(&str, Concatenation)] = &[
-    ("udh8", Concatenation::Udh8),
-    ("udh16", Concatenation::Udh16),
-    ("sar", Concatenation::Sar),
-    ("payload", Concatenation::Payload),
-];
-
-/// How a carrier writes a message id in one place; mirrors the protocol
-/// crate's `IdFormat`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum MessageIdFormat {
-    /// Opaque, compared case-insensitively after trimming.
-    #[default]
-    Verbatim,
-    /// Opaque and case-sensitive.
-    Exact,
-    /// A decimal number (leading zeros do not matter).
-    Decimal,
-    /// A hexadecimal number (leading zeros and case do not matter).
-    Hex,
-    /// Guessed per id; configure the real formats once known.
-    Auto,
-}
-
-const MESSAGE_ID_FORMATS: &[(&str, MessageIdFormat)] = &[
-    ("verbatim", MessageIdFormat::Verbatim),
-    ("exact", MessageIdFormat::Exact),
-    ("decimal", MessageIdFormat::Decimal),
-    ("hex", MessageIdFormat::Hex),
-    ("auto", MessageIdFormat::Auto),
-];
-
-/// The id format of each place a carrier writes a message id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct MessageIdFormats {
-    /// `submit_sm_resp.message_id`.
-    pub submit: MessageIdFormat,
-    /// The `id:` field of a delivery receipt's text.
-    pub receipt: MessageIdFormat,
-    /// The `receipted_message_id` TLV; defaults to `submit`'s format, since
-    /// SMPP defines it as the id returned by `submit_sm_resp`.
-    pub receipted_message_id: MessageIdFormat,
 }
 
 /// Whether a failed request is worth retrying.
@@ -329,14 +210,17 @@ pub enum ErrorClass {
 /// values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErrorPolicy {
-    overrides: HashMap<u32, ErrorClass>,
+    overrides: HashMap<CommandStatus, ErrorClass>,
 }
 
 impl ErrorPolicy {
     /// The configured class of `command_status`, or `None` when the carrier
     /// keeps the gateway's default for it.
-    pub fn classify(&self, command_status: u32) -> Option<ErrorClass> {
-        self.overrides.get(&command_status).copied()
+    pub fn classify(&self, command_status: CommandStatus) -> Option<ErrorClass> {
+        // Through the wire value: `Other(0x58)` is `Throttled` too.
+        self.overrides
+            .get(&CommandStatus::from(command_status.value()))
+            .copied()
     }
 
     /// Whether no status is overridden.
@@ -345,112 +229,17 @@ impl ErrorPolicy {
     }
 }
 
-/// Names of SMPP 3.4 and 5.0 `command_status` values, for `error_policy`.
-const COMMAND_STATUS_NAMES: &[(&str, u32)] = &[
-    ("ESME_ROK", 0x0000_0000),
-    ("ESME_RINVMSGLEN", 0x0000_0001),
-    ("ESME_RINVCMDLEN", 0x0000_0002),
-    ("ESME_RINVCMDID", 0x0000_0003),
-    ("ESME_RINVBNDSTS", 0x0000_0004),
-    ("ESME_RALYBND", 0x0000_0005),
-    ("ESME_RINVPRTFLG", 0x0000_0006),
-    ("ESME_RINVREGDLVFLG", 0x0000_0007),
-    ("ESME_RSYSERR", 0x0000_0008),
-    ("ESME_RINVSRCADR", 0x0000_000A),
-    ("ESME_RINVDSTADR", 0x0000_000B),
-    ("ESME_RINVMSGID", 0x0000_000C),
-    ("ESME_RBINDFAIL", 0x0000_000D),
-    ("ESME_RINVPASWD", 0x0000_000E),
-    ("ESME_RINVSYSID", 0x0000_000F),
-    ("ESME_RCANCELFAIL", 0x0000_0011),
-    ("ESME_RREPLACEFAIL", 0x0000_0013),
-    ("ESME_RMSGQFUL", 0x0000_0014),
-    ("ESME_RINVSERTYP", 0x0000_0015),
-    ("ESME_RINVNUMDESTS", 0x0000_0033),
-    ("ESME_RINVDLNAME", 0x0000_0034),
-    ("ESME_RINVDESTFLAG", 0x0000_0040),
-    ("ESME_RINVSUBREP", 0x0000_0042),
-    ("ESME_RINVESMCLASS", 0x0000_0043),
-    ("ESME_RCNTSUBDL", 0x0000_0044),
-    ("ESME_RSUBMITFAIL", 0x0000_0045),
-    ("ESME_RINVSRCTON", 0x0000_0048),
-    ("ESME_RINVSRCNPI", 0x0000_0049),
-    ("ESME_RINVDSTTON", 0x0000_0050),
-    ("ESME_RINVDSTNPI", 0x0000_0051),
-    ("ESME_RINVSYSTYP", 0x0000_0053),
-    ("ESME_RINVREPFLAG", 0x0000_0054),
-    ("ESME_RINVNUMMSGS", 0x0000_0055),
-    ("ESME_RTHROTTLED", 0x0000_0058),
-    ("ESME_RINVSCHED", 0x0000_0061),
-    ("ESME_RINVEXPIRY", 0x0000_0062),
-    ("ESME_RINVDFTMSGID", 0x0000_0063),
-    ("ESME_RX_T_APPN", 0x0000_0064),
-    ("ESME_RX_P_APPN", 0x0000_0065),
-    ("ESME_RX_R_APPN", 0x0000_0066),
-    ("ESME_RQUERYFAIL", 0x0000_0067),
-    ("ESME_RINVTLVSTREAM", 0x0000_00C0),
-    ("ESME_RTLVNOTALLWD", 0x0000_00C1),
-    ("ESME_RINVTLVLEN", 0x0000_00C2),
-    ("ESME_RMISSINGTLV", 0x0000_00C3),
-    ("ESME_RINVTLVVAL", 0x0000_00C4),
-    ("ESME_RDELIVERYFAILURE", 0x0000_00FE),
-    ("ESME_RUNKNOWNERR", 0x0000_00FF),
-    ("ESME_RSERTYPUNAUTH", 0x0000_0100),
-    ("ESME_RPROHIBITED", 0x0000_0101),
-    ("ESME_RSERTYPUNAVAIL", 0x0000_0102),
-    ("ESME_RSERTYPDENIED", 0x0000_0103),
-    ("ESME_RINVDCS", 0x0000_0104),
-    ("ESME_RINVSRCADDRSUBUNIT", 0x0000_0105),
-    ("ESME_RINVDSTADDRSUBUNIT", 0x0000_0106),
-    ("ESME_RINVBCASTFREQINT", 0x0000_0107),
-    ("ESME_RINVBCASTALIAS_NAME", 0x0000_0108),
-    ("ESME_RINVBCASTAREAFMT", 0x0000_0109),
-    ("ESME_RINVNUMBCAST_AREAS", 0x0000_010A),
-    ("ESME_RINVBCASTCNTTYPE", 0x0000_010B),
-    ("ESME_RINVBCASTMSGCLASS", 0x0000_010C),
-    ("ESME_RBCASTFAIL", 0x0000_010D),
-    ("ESME_RBCASTQUERYFAIL", 0x0000_010E),
-    ("ESME_RBCASTCANCELFAIL", 0x0000_010F),
-    ("ESME_RINVBCAST_REP", 0x0000_0110),
-    ("ESME_RINVBCASTSRVGRP", 0x0000_0111),
-    ("ESME_RINVBCASTCHANIND", 0x0000_0112),
-];
-
-/// TON names accepted besides numbers.
-const TON_NAMES: &[(&str, u8)] = &[
-    ("unknown", 0),
-    ("international", 1),
-    ("national", 2),
-    ("network_specific", 3),
-    ("subscriber_number", 4),
-    ("alphanumeric", 5),
-    ("abbreviated", 6),
-];
-
-/// NPI names accepted besides numbers.
-const NPI_NAMES: &[(&str, u8)] = &[
-    ("unknown", 0),
-    ("isdn", 1),
-    ("data", 3),
-    ("telex", 4),
-    ("land_mobile", 6),
-    ("national", 8),
-    ("private", 9),
-    ("ermes", 10),
-    ("internet", 14),
-    ("wap_client_id", 18),
-];
-
-/// A TON or NPI: an integer 0–255 or one of `names`.
-fn parse_address_code(
+/// A TON or NPI: an integer 0–255 or one of the protocol crate's names.
+fn parse_address_code<T: Copy + From<u8> + 'static>(
     what: &'static str,
-    names: &'static [(&'static str, u8)],
-) -> impl FnOnce(&Node<'_, '_>, &mut Ctx<'_, '_>) -> Option<u8> {
+    named: &'static [T],
+    name: fn(T) -> Option<&'static str>,
+) -> impl FnOnce(&Node<'_, '_>, &mut Ctx<'_, '_>) -> Option<T> {
     move |node, cx| {
         if node.as_str().is_some() {
-            parse_choice(what, names)(node, cx)
+            parse_named(what, named, name)(node, cx)
         } else if node.as_integer().is_some() {
-            parse_int(0, 255)(node, cx)
+            parse_int::<u8>(0, 255)(node, cx).map(T::from)
         } else {
             node.wrong_type(cx, &format!("a {what} number (0–255) or name"));
             None
@@ -459,7 +248,7 @@ fn parse_address_code(
 }
 
 /// One `command_status`: an integer, `"0x…"`, a decimal string or an ESME_ name.
-fn parse_command_status(node: &Node<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<u32> {
+fn parse_command_status(node: &Node<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<CommandStatus> {
     let value = if let Some(text) = node.as_str() {
         let trimmed = text.trim();
         let parsed = if let Some(hex) = trimmed
@@ -470,10 +259,7 @@ fn parse_command_status(node: &Node<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<u32
         } else if trimmed.bytes().all(|b| b.is_ascii_digit()) && !trimmed.is_empty() {
             trimmed.parse::<u32>().ok()
         } else {
-            COMMAND_STATUS_NAMES
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(trimmed))
-                .map(|(_, v)| *v)
+            CommandStatus::from_name(trimmed).map(CommandStatus::value)
         };
         match parsed {
             Some(v) => v,
@@ -498,12 +284,13 @@ fn parse_command_status(node: &Node<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<u32
         node.error(cx, "ESME_ROK (0) is success and cannot be classified");
         return None;
     }
-    Some(value)
+    Some(CommandStatus::from(value))
 }
 
 fn parse_error_policy(node: &Node<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<ErrorPolicy> {
     let mut table = node.table(cx)?;
-    let mut overrides: HashMap<u32, (ErrorClass, std::ops::Range<usize>)> = HashMap::new();
+    let mut overrides: HashMap<CommandStatus, (ErrorClass, std::ops::Range<usize>)> =
+        HashMap::new();
     let mut ok = true;
     for (key, class) in [
         ("transient", ErrorClass::Transient),
@@ -525,7 +312,10 @@ fn parse_error_policy(node: &Node<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<Error
                 let line = cx.line_of(first);
                 item.error(
                     cx,
-                    format!("command_status 0x{status:08x} is already classified on line {line}"),
+                    format!(
+                        "command_status 0x{:08x} is already classified on line {line}",
+                        status.value()
+                    ),
                 );
                 ok = false;
                 continue;
@@ -542,25 +332,26 @@ fn parse_error_policy(node: &Node<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<Error
     })
 }
 
-fn parse_message_id_formats(node: &Node<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<MessageIdFormats> {
-    let format = parse_choice("message id format", MESSAGE_ID_FORMATS);
+fn parse_message_id_formats(node: &Node<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<MessageIdMapping> {
+    let format = parse_named("message id format", &IdFormat::ALL, |f| Some(f.as_str()));
     if node.as_str().is_some() {
         let f = format(node, cx)?;
-        return Some(MessageIdFormats {
+        return Some(MessageIdMapping {
             submit: f,
             receipt: f,
             receipted_message_id: f,
         });
     }
     let mut table = node.table(cx)?;
-    let submit = table.or_default(cx, "submit", MessageIdFormat::Verbatim, &format);
-    let receipt = table.or_default(cx, "receipt", MessageIdFormat::Verbatim, &format);
+    let submit = table.or_default(cx, "submit", IdFormat::Verbatim, &format);
+    let receipt = table.or_default(cx, "receipt", IdFormat::Verbatim, &format);
     let tlv = table.optional(cx, "receipted_message_id", &format);
     table.finish(cx);
     let submit = submit?;
-    Some(MessageIdFormats {
+    Some(MessageIdMapping {
         submit,
         receipt: receipt?,
+        // SMPP defines the TLV as the id submit_sm_resp returned.
         receipted_message_id: tlv?.unwrap_or(submit),
     })
 }
@@ -569,7 +360,9 @@ fn parse_national_languages(
     node: &Node<'_, '_>,
     cx: &mut Ctx<'_, '_>,
 ) -> Option<Vec<NationalLanguage>> {
-    let one = parse_choice("national language", NATIONAL_LANGUAGES);
+    let one = parse_named("national language", NATIONAL_LANGUAGES, |l| {
+        Some(l.as_str())
+    });
     let mut seen: Vec<NationalLanguage> = Vec::new();
     parse_list(node, cx, |item, cx| {
         let language = one(item, cx)?;
@@ -616,7 +409,11 @@ pub(crate) fn decode(
         cx,
         "interface_version",
         InterfaceVersion::V34,
-        parse_choice("interface_version", INTERFACE_VERSIONS),
+        parse_named(
+            "interface_version",
+            BINDABLE_VERSIONS,
+            InterfaceVersion::name,
+        ),
     );
     let binds = table.or_default(cx, "binds", 1, parse_int(1, 64));
     let window = table.or_default(cx, "window", 64, parse_int(1, 65_535));
@@ -668,10 +465,12 @@ pub(crate) fn decode(
             ),
         }
     }
-    let source_ton = table.optional(cx, "source_ton", parse_address_code("TON", TON_NAMES));
-    let source_npi = table.optional(cx, "source_npi", parse_address_code("NPI", NPI_NAMES));
-    let dest_ton = table.optional(cx, "dest_ton", parse_address_code("TON", TON_NAMES));
-    let dest_npi = table.optional(cx, "dest_npi", parse_address_code("NPI", NPI_NAMES));
+    let ton = || parse_address_code("TON", Ton::NAMED, Ton::name);
+    let npi = || parse_address_code("NPI", Npi::NAMED, Npi::name);
+    let source_ton = table.optional(cx, "source_ton", ton());
+    let source_npi = table.optional(cx, "source_npi", npi());
+    let dest_ton = table.optional(cx, "dest_ton", ton());
+    let dest_npi = table.optional(cx, "dest_npi", npi());
     let gsm7_packed = table.or_default(cx, "gsm7_packed", false, parse_bool);
     let allow_latin1 = table.or_default(cx, "allow_latin1", false, parse_bool);
     let national_languages = table.or_default(
@@ -684,19 +483,19 @@ pub(crate) fn decode(
         cx,
         "concatenation",
         Concatenation::Udh8,
-        parse_choice("concatenation", CONCATENATIONS),
+        parse_named("concatenation", &Concatenation::ALL, |c| Some(c.as_str())),
     );
     let message_id_format = table.or_default(
         cx,
         "message_id_format",
-        MessageIdFormats::default(),
+        MessageIdMapping::default(),
         parse_message_id_formats,
     );
     let max_pdu_len = table.or_default(
         cx,
         "max_pdu_len",
         DEFAULT_MAX_PDU_LEN,
-        parse_int(1024, 16 * 1024 * 1024),
+        parse_int(MAX_PDU_LEN_RANGE.0, MAX_PDU_LEN_RANGE.1),
     );
     let error_policy = table.or_default(
         cx,
@@ -742,20 +541,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn command_status_names_are_unique() {
-        let mut values: Vec<u32> = COMMAND_STATUS_NAMES.iter().map(|(_, v)| *v).collect();
-        values.sort_unstable();
-        values.dedup();
-        assert_eq!(values.len(), COMMAND_STATUS_NAMES.len());
-    }
-
-    #[test]
     fn automatic_addressing() {
         let e164 = PhoneNumber::parse("+15551230001").expect("valid");
         let short = PhoneNumber::parse("12345").expect("valid");
-        assert_eq!(automatic_ton_npi(&e164), TonNpi { ton: 1, npi: 1 });
-        assert_eq!(automatic_ton_npi(&short), TonNpi { ton: 3, npi: 0 });
-        assert_eq!(NationalLanguage::Urdu.as_str(), "urdu");
-        assert_eq!(InterfaceVersion::V50.value(), 0x50);
+        assert_eq!(automatic_ton_npi(&e164), (Ton::International, Npi::Isdn));
+        assert_eq!(
+            automatic_ton_npi(&short),
+            (Ton::NetworkSpecific, Npi::Unknown)
+        );
+        assert!(!NATIONAL_LANGUAGES.contains(&NationalLanguage::Default));
+        assert_eq!(NATIONAL_LANGUAGES.len(), NationalLanguage::ALL.len() - 1);
     }
 }

@@ -19,8 +19,8 @@ use crate::config::reader::{Ctx, Node};
 // ---------------------------------------------------------------------------
 
 /// A business or customer number: E.164 with its `+` (`+15551230001`) or a
-/// short code as bare digits (`12345`), the forms DESIGN §4.6 fixes for the
-/// API, events and config.
+/// short code as bare digits (`12345`), the one spelling of numbers in the
+/// API, events and config (docs/architecture.md, "Fixed details").
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PhoneNumber {
     text: String,
@@ -44,7 +44,7 @@ pub enum NumberKind {
 pub struct InvalidPhoneNumber(String);
 
 impl PhoneNumber {
-    /// Parses the exact forms of DESIGN §4.6; no spaces, dashes or brackets.
+    /// Parses exactly those forms; no spaces, dashes or brackets.
     pub fn parse(text: &str) -> Result<PhoneNumber, InvalidPhoneNumber> {
         let valid = match text.strip_prefix('+') {
             Some(digits) => {
@@ -619,6 +619,36 @@ pub(crate) fn parse_choice<T: Copy>(
         let names: Vec<String> = choices
             .iter()
             .map(|(name, _)| format!("\"{name}\""))
+            .collect();
+        node.error(
+            cx,
+            format!(
+                "`{text}` is not a valid {what}; expected one of {}",
+                names.join(", ")
+            ),
+        );
+        None
+    }
+}
+
+/// A value of a protocol type, written as its name: one of `choices`, each
+/// named by `name` (the protocol crate's own names, so the configuration
+/// keeps no copy of its vocabulary). `what` names the kind of value in the
+/// error message.
+pub(crate) fn parse_named<T: Copy + 'static>(
+    what: &'static str,
+    choices: &'static [T],
+    name: fn(T) -> Option<&'static str>,
+) -> impl Fn(&Node<'_, '_>, &mut Ctx<'_, '_>) -> Option<T> {
+    move |node, cx| {
+        let text = node.string(cx)?;
+        if let Some(value) = choices.iter().copied().find(|c| name(*c) == Some(text)) {
+            return Some(value);
+        }
+        let names: Vec<String> = choices
+            .iter()
+            .filter_map(|c| name(*c))
+            .map(|n| format!("\"{n}\""))
             .collect();
         node.error(
             cx,

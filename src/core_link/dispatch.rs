@@ -52,6 +52,7 @@ use super::durability::{BoxFuture, Durability};
 use super::log::EventLog;
 use super::metric_names as names;
 use super::sink::{CoreSink, DeliveryError, EventRef};
+use crate::backoff::backoff_delay;
 
 /// How long a settled sequence number without a record is looked for.
 const GAP_TTL: Duration = Duration::from_secs(600);
@@ -636,7 +637,8 @@ impl EventPump {
                 key.attempts = key.attempts.saturating_add(1);
                 key.suspect = true;
                 key.state = KeyState::Backoff;
-                let delay = backoff(&self.cfg, key.attempts);
+                let delay =
+                    backoff_delay(self.cfg.backoff_initial, self.cfg.backoff_max, key.attempts);
                 self.backoff_tiebreak += 1;
                 self.backoffs
                     .push(Reverse((now + delay, self.backoff_tiebreak, name)));
@@ -647,7 +649,13 @@ impl EventPump {
             self.epoch += 1;
             self.core_failures = self.core_failures.saturating_add(1);
             let delay = error.retry_after().map_or_else(
-                || backoff(&self.cfg, self.core_failures),
+                || {
+                    backoff_delay(
+                        self.cfg.backoff_initial,
+                        self.cfg.backoff_max,
+                        self.core_failures,
+                    )
+                },
                 |asked| asked.min(self.cfg.backoff_max),
             );
             self.pause_until = Some(now + delay);
@@ -691,48 +699,5 @@ async fn wait(future: Option<&mut BoxFuture<'static, std::io::Result<()>>>) -> s
     match future {
         Some(future) => future.await,
         None => std::future::pending().await,
-    }
-}
-
-/// `initial · 2^(attempt-1)`, at most `max`, then "equal jitter": uniformly
-/// in [d/2, d], so retries of many keys spread out instead of arriving together.
-pub(crate) fn backoff(cfg: &DispatchConfig, attempt: u32) -> Duration {
-    let exponent = attempt.saturating_sub(1).min(31);
-    let full = cfg
-        .backoff_initial
-        .saturating_mul(1u32 << exponent)
-        .min(cfg.backoff_max);
-    let half = full / 2;
-    half + half.mul_f64(rand::random::<f64>())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_caps_and_jitters() {
-        let cfg = DispatchConfig {
-            backoff_initial: Duration::from_millis(100),
-            backoff_max: Duration::from_secs(2),
-            ..DispatchConfig::default()
-        };
-        for (attempt, full_ms) in [
-            (0, 100),
-            (1, 100),
-            (2, 200),
-            (3, 400),
-            (5, 1600),
-            (6, 2000),
-            (100, 2000),
-        ] {
-            for _ in 0..50 {
-                let d = backoff(&cfg, attempt).as_millis();
-                assert!(
-                    d >= full_ms / 2 && d <= full_ms,
-                    "attempt {attempt}: {d} ms"
-                );
-            }
-        }
     }
 }

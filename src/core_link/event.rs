@@ -1,6 +1,6 @@
 //! What an event to the core is, and how its bytes are fixed once.
 //!
-//! DESIGN §4.4 makes the event id the core's dedup key and puts `id` and
+//! docs/api.md makes the event id the core's dedup key and puts `id` and
 //! `created_at` under the signature, so an event must be rendered exactly once,
 //! when it is written to the event log, and every retry (after a 500, a timeout
 //! or a restart) must send those same bytes. This module therefore renders the
@@ -19,8 +19,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::CoreLinkError;
+use crate::message_status::{MessageStatus, StatusSet};
 
-/// The event types of DESIGN §4.4; their wire names are a contract.
+/// The event types of docs/api.md; their wire names are a contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EventType {
@@ -125,39 +126,23 @@ impl NewEvent {
     }
 }
 
-/// The message statuses of DESIGN §4.3, in the order of the bit mask below.
-pub const MESSAGE_STATUSES: [&str; 7] = [
-    "queued",
-    "sending",
-    "submitted",
-    "delivered",
-    "failed",
-    "expired",
-    "rejected",
-];
-
 /// `[core] status_events`: which `message.status` transitions reach the core.
 ///
 /// Applied when an event is appended, not when it is sent: a filtered
 /// transition is never written, so it costs no disk space, no fsync share
 /// and no backlog. The flip side: changing the filter affects only events
 /// appended afterwards. Other event types always pass.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StatusFilter {
-    /// Bit `i` set: `MESSAGE_STATUSES[i]` is sent.
-    mask: u8,
-}
-
-impl Default for StatusFilter {
-    fn default() -> Self {
-        StatusFilter::all()
-    }
+    statuses: StatusSet,
 }
 
 impl StatusFilter {
     /// Every transition is sent (the default).
     pub fn all() -> StatusFilter {
-        StatusFilter { mask: 0x7f }
+        StatusFilter {
+            statuses: StatusSet::all(),
+        }
     }
 
     /// Only the listed statuses are sent; an unknown name is an error (a typo
@@ -167,31 +152,26 @@ impl StatusFilter {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let mut mask = 0u8;
-        for status in statuses {
-            let status = status.as_ref();
-            let index = MESSAGE_STATUSES
-                .iter()
-                .position(|known| *known == status)
-                .ok_or_else(|| CoreLinkError::UnknownStatus(status.to_owned()))?;
-            mask |= 1 << index;
-        }
-        Ok(StatusFilter { mask })
+        let statuses = statuses
+            .into_iter()
+            .map(|name| {
+                MessageStatus::from_name(name.as_ref())
+                    .ok_or_else(|| CoreLinkError::UnknownStatus(name.as_ref().to_owned()))
+            })
+            .collect::<Result<StatusSet, _>>()?;
+        Ok(StatusFilter { statuses })
     }
 
-    /// Does `event` get through? A `message.status` event whose status is not
-    /// one of §4.3's is sent only when the filter admits everything.
+    /// Does `event` get through? A `message.status` event whose status is
+    /// not a known one is sent only when the filter admits everything.
     pub fn admits(&self, event: &NewEvent) -> bool {
-        if event.event_type != EventType::MessageStatus || self.mask == 0x7f {
+        if event.event_type != EventType::MessageStatus || self.statuses.is_all() {
             return true;
         }
-        let Some(status) = event.message_status() else {
-            return false;
-        };
-        MESSAGE_STATUSES
-            .iter()
-            .position(|known| *known == status)
-            .is_some_and(|index| self.mask & (1 << index) != 0)
+        event
+            .message_status()
+            .and_then(MessageStatus::from_name)
+            .is_some_and(|status| self.statuses.contains(status))
     }
 }
 

@@ -1,4 +1,4 @@
-//! Names of the core link's Prometheus metrics (DESIGN §4.5), in one place so
+//! Names of the core link's Prometheus metrics (docs/metrics.md), in one place so
 //! dashboards and alerts have a single list to follow.
 
 /// Counter: webhook attempts (POSTs), by `outcome` = `ok` | `http_error` | `network_error`.

@@ -1,5 +1,6 @@
 //! The core link: events to the contact-center core, at least once, signed,
-//! in order per session, surviving restarts (DESIGN §3, §4.4, §4.5, §6).
+//! in order per session, surviving restarts (docs/architecture.md,
+//! docs/api.md, docs/metrics.md).
 //!
 //! The pieces, in the order an event meets them:
 //!
@@ -42,7 +43,7 @@ mod start;
 
 pub use dispatch::{CoreLink, DispatchConfig};
 pub use durability::{BoxFuture, Durability, NoFsync};
-pub use event::{EventType, MESSAGE_STATUSES, NewEvent, StatusFilter};
+pub use event::{EventType, NewEvent, StatusFilter};
 pub use log::{Appended, Companion, EventLog, EventLogError, PreparedEvent};
 pub use sign::{SIGNATURE_HEADER, WebhookSecret, sign, verify};
 pub use sink::{CoreSink, DeliveryError, EventRef};

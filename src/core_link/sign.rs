@@ -1,6 +1,6 @@
 //! `X-Gateway-Signature: sha256=<hex>`: HMAC-SHA256 over the raw body.
 //!
-//! DESIGN §4.4 fixes the header and the algorithm. The signature is computed
+//! docs/api.md fixes the header and the algorithm. The signature is computed
 //! over the exact bytes on the wire (a single event, or a whole
 //! `{"events": [...]}` batch), so a receiver must verify before parsing. The
 //! secret is wrapped so that it never shows up in a `Debug` print of a config.

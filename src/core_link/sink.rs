@@ -1,8 +1,9 @@
 //! Where events go: the seam between the delivery engine and a transport.
 //!
-//! DESIGN §6 plans a shared event bus (NATS JetStream, Kafka) next to the HTTP
-//! webhook. Everything about *when* to send (ordering per key, batching,
-//! concurrency, backoff, acknowledgement) lives in the dispatcher; a
+//! A shared event bus (NATS JetStream, Kafka) is planned next to the HTTP
+//! webhook (docs/architecture.md, "Beyond one machine"). Everything about
+//! *when* to send (ordering per key, batching, concurrency, backoff,
+//! acknowledgement) lives in the event pump; a
 //! [`CoreSink`] only turns a batch of already-rendered events into one
 //! delivery attempt and says how it went. A bus sink would publish each
 //! event's bytes (its id as the message id for the bus's dedup) and report

@@ -1,4 +1,4 @@
-//! The HTTP webhook: the first [`CoreSink`], DESIGN §4.4.
+//! The HTTP webhook: the first [`CoreSink`], docs/api.md
 //!
 //! One POST per attempt to `[core] webhook_url`: the event object itself when
 //! `batch_max = 1`, `{"events": [event, …]}` when `batch_max > 1` (that shape

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use carrier_protocol::reassembly::{self, ExpiryReason, Insert, Part, Reassembler};
+use carrier_protocol::reassembly::{self, Expired, ExpiryReason, Insert, Part, Reassembler};
 use serde_json::{Value, json};
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
@@ -57,8 +57,9 @@ type Conversation = (Arc<str>, String, String);
 
 /// A part held until its message completes.
 struct HeldPart {
-    /// Its key in `inbox_parts`.
-    key: [u8; 8],
+    /// Its key in `inbox_parts` (`None` for the part that completes its
+    /// message, which is never stored on its own).
+    key: Option<[u8; 8]>,
     sms: InboundSms,
 }
 
@@ -365,25 +366,17 @@ impl InboundPath {
                         key
                     }
                 };
-                self.held
-                    .entry(ident)
-                    .or_default()
-                    .push(HeldPart { key, sms });
+                self.held.entry(ident).or_default().push(HeldPart {
+                    key: Some(key),
+                    sms,
+                });
             }
             Insert::Complete(_) => {
                 let mut parts = self.held.remove(&ident).unwrap_or_default();
-                let this_key = stored;
-                parts.push(HeldPart {
-                    key: this_key.unwrap_or([0; 8]),
-                    sms,
-                });
+                parts.push(HeldPart { key: stored, sms });
                 parts.sort_by_key(|p| p.sms.concat.map_or(0, |c| c.seq));
                 parts.dedup_by_key(|p| p.sms.concat.map_or(0, |c| c.seq));
-                let remove: Vec<[u8; 8]> = parts
-                    .iter()
-                    .filter(|p| p.key != [0; 8])
-                    .map(|p| p.key)
-                    .collect();
+                let remove: Vec<[u8; 8]> = parts.iter().filter_map(|p| p.key).collect();
                 let smses: Vec<&InboundSms> = parts.iter().map(|p| &p.sms).collect();
                 self.emit_with(&carrier, &smses, false, remove, recent)?;
             }
@@ -393,39 +386,43 @@ impl InboundPath {
 
     fn on_timeout(&mut self) {
         let now = Instant::now().into_std();
-        let _ = self.reassembler.handle_timeout(now).count();
-        if let Err(e) = self.drain_expired() {
-            error!(error = %e, "could not forward an incomplete inbound message; kept for the next start");
+        let expired: Vec<Expired<Conversation>> = self.reassembler.handle_timeout(now).collect();
+        for expired in expired {
+            if let Err(e) = self.forward_expired(expired) {
+                error!(error = %e, "could not forward an incomplete inbound message; kept for the next start");
+            }
         }
         self.report_depth();
     }
 
-    /// Forwards messages whose parts stopped waiting (timeout or memory
-    /// bound), with what did arrive.
+    /// Forwards messages whose parts stopped waiting for a memory bound.
     fn drain_expired(&mut self) -> Result<(), StoreError> {
         while let Some(expired) = self.reassembler.poll_expired() {
-            let ident = (expired.key.clone(), expired.reference, expired.total);
-            let mut parts = self.held.remove(&ident).unwrap_or_default();
-            if parts.is_empty() {
-                continue;
-            }
-            parts.sort_by_key(|p| p.sms.concat.map_or(0, |c| c.seq));
-            let missing: Vec<u8> = expired.missing().collect();
-            info!(
-                from = %expired.key.1,
-                to = %expired.key.2,
-                reason = ?expired.reason,
-                ?missing,
-                "inbound message forwarded without all its parts"
-            );
-            if expired.reason == ExpiryReason::Flushed {
-                continue;
-            }
-            let remove = parts.iter().map(|p| p.key).collect();
-            let smses: Vec<&InboundSms> = parts.iter().map(|p| &p.sms).collect();
-            self.emit_with(&expired.key.0, &smses, true, remove, None)?;
+            self.forward_expired(expired)?;
         }
         Ok(())
+    }
+
+    /// Forwards a message whose parts stopped waiting (timeout or memory
+    /// bound), with what did arrive.
+    fn forward_expired(&mut self, expired: Expired<Conversation>) -> Result<(), StoreError> {
+        let ident = (expired.key.clone(), expired.reference, expired.total);
+        let mut parts = self.held.remove(&ident).unwrap_or_default();
+        if parts.is_empty() || expired.reason == ExpiryReason::Flushed {
+            return Ok(());
+        }
+        parts.sort_by_key(|p| p.sms.concat.map_or(0, |c| c.seq));
+        let missing: Vec<u8> = expired.missing().collect();
+        info!(
+            from = %expired.key.1,
+            to = %expired.key.2,
+            reason = ?expired.reason,
+            ?missing,
+            "inbound message forwarded without all its parts"
+        );
+        let remove = parts.iter().filter_map(|p| p.key).collect();
+        let smses: Vec<&InboundSms> = parts.iter().map(|p| &p.sms).collect();
+        self.emit_with(&expired.key.0, &smses, true, remove, None)
     }
 
     /// The seam for the channel logic: a whole inbound message, decoded,
@@ -580,4 +577,184 @@ fn received_event(
         map.insert("user_data_hex".into(), Value::String(hex.clone()));
     }
     data
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use carrier_protocol::text::Encoding;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::core_link::StatusFilter;
+    use crate::transport::InboundConcat;
+
+    struct Harness {
+        _dir: tempfile::TempDir,
+        store: Store,
+        log: EventLog,
+        depth: Arc<AtomicU64>,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = Store::open(dir.path()).expect("store");
+            let log = EventLog::open(store.events.clone(), StatusFilter::all()).expect("log");
+            Harness {
+                _dir: dir,
+                store,
+                log,
+                depth: Arc::new(AtomicU64::new(0)),
+            }
+        }
+
+        /// Starts the inbound path over the same store (a restart).
+        fn start(
+            &self,
+            timeout: Duration,
+        ) -> (mpsc::Sender<InboundDelivery>, tokio::task::JoinHandle<()>) {
+            let (tx, rx) = mpsc::channel(16);
+            let settings = InboundSettings {
+                reassembly_timeout: timeout,
+                ..InboundSettings::default()
+            };
+            let path = InboundPath::new(
+                self.store.clone(),
+                self.log.clone(),
+                self.depth.clone(),
+                settings,
+                rx,
+            )
+            .expect("inbound path");
+            (tx, tokio::spawn(path.run()))
+        }
+
+        /// The `data` of every `message.received` in the log.
+        fn received(&self) -> Vec<Value> {
+            let mut out = Vec::new();
+            let _ = self.log.read(0, usize::MAX, |_, kind, _, json| {
+                if kind == EventType::MessageReceived {
+                    let event: Value = serde_json::from_slice(json).expect("json");
+                    out.push(event["data"].clone());
+                }
+            });
+            out
+        }
+    }
+
+    fn part(text: &'static [u8], seq: u8, total: u8) -> InboundSms {
+        InboundSms {
+            from: "+15557654321".into(),
+            to: "+15551230001".into(),
+            encoding: Encoding::Gsm7,
+            national: (None, None),
+            user_data: Bytes::from_static(text),
+            concat: Some(InboundConcat {
+                reference: 7,
+                total,
+                seq,
+            }),
+            carrier_ids: Vec::new(),
+            received_at: now_ms(),
+        }
+    }
+
+    async fn deliver(tx: &mpsc::Sender<InboundDelivery>, sms: InboundSms) {
+        let (ack, acked) = oneshot::channel();
+        tx.send(InboundDelivery {
+            carrier: Arc::from("acme"),
+            sms,
+            ack,
+        })
+        .await
+        .expect("send");
+        tokio::time::timeout(Duration::from_secs(5), acked)
+            .await
+            .expect("acknowledged in time")
+            .expect("acknowledged, not refused");
+    }
+
+    #[tokio::test]
+    async fn parts_survive_a_restart_and_complete_once() {
+        let h = Harness::new();
+        let (tx, task) = h.start(Duration::from_secs(60));
+        deliver(&tx, part(b"Hello, ", 1, 2)).await;
+        // A duplicate of the first part changes nothing.
+        deliver(&tx, part(b"Hello, ", 1, 2)).await;
+        drop(tx);
+        task.await.expect("stopped");
+        assert!(h.received().is_empty());
+        assert_eq!(h.store.inbox_parts.len(), 1);
+
+        let (tx, task) = h.start(Duration::from_secs(60));
+        deliver(&tx, part(b"world", 2, 2)).await;
+        drop(tx);
+        task.await.expect("stopped");
+        let received = h.received();
+        assert_eq!(received.len(), 1, "{received:?}");
+        assert_eq!(received[0]["text"], "Hello, world");
+        assert_eq!(received[0]["segments"], 2);
+        assert_eq!(received[0]["incomplete"], false);
+        assert_eq!(
+            h.store.inbox_parts.len(),
+            0,
+            "parts retired with the message"
+        );
+        assert_eq!(h.store.inbox.len(), 1);
+        assert_eq!(h.depth.load(Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn a_message_missing_parts_is_forwarded_incomplete_after_the_timeout() {
+        let h = Harness::new();
+        let (tx, task) = h.start(Duration::from_millis(200));
+        deliver(&tx, part(b"first ", 1, 3)).await;
+        deliver(&tx, part(b"third", 3, 3)).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        drop(tx);
+        task.await.expect("stopped");
+        let received = h.received();
+        assert_eq!(received.len(), 1, "{received:?}");
+        assert_eq!(received[0]["text"], "first third");
+        assert_eq!(received[0]["incomplete"], true);
+        assert_eq!(received[0]["segments"], 3);
+        assert_eq!(h.store.inbox_parts.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_resend_after_an_unclean_stop_is_not_processed_twice() {
+        let h = Harness::new();
+        let single = || InboundSms {
+            concat: None,
+            ..part(b"STOP", 1, 1)
+        };
+        let (tx, task) = h.start(Duration::from_secs(60));
+        deliver(&tx, single()).await;
+        // An unclean stop: the task is gone without its clean end.
+        task.abort();
+        let _ = task.await;
+        drop(tx);
+        assert_eq!(h.received().len(), 1);
+
+        let (tx, task) = h.start(Duration::from_secs(60));
+        // The carrier resends it (its acknowledgement was lost) ...
+        deliver(&tx, single()).await;
+        assert_eq!(
+            h.received().len(),
+            1,
+            "the resend is acknowledged, not processed"
+        );
+        // ... and a genuine second STOP later is processed.
+        deliver(&tx, single()).await;
+        drop(tx);
+        task.await.expect("stopped");
+        assert_eq!(h.received().len(), 2);
+        // A clean stop leaves no suspects: the same text again is new.
+        let (tx, task) = h.start(Duration::from_secs(60));
+        deliver(&tx, single()).await;
+        drop(tx);
+        task.await.expect("stopped");
+        assert_eq!(h.received().len(), 3);
+    }
 }

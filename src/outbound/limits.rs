@@ -1,6 +1,6 @@
 //! 10DLC throughput limits: per second, per minute and per day, on a
 //! number, its campaign and its brand, all checked together for every
-//! segment (DESIGN §4.2, §4.6).
+//! segment (docs/configuration.md; docs/architecture.md, "Fixed details").
 //!
 //! Sans-IO: callers pass the time in (a monotonic `Instant` for the rate
 //! windows, Unix milliseconds for the daily window), so every rule is

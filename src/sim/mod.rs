@@ -1,7 +1,7 @@
 //! Simulators of the gateway's peers: the carriers' ends of its links and the
 //! contact-center core's webhook receiver, run
 //! in-process by integration tests, the load benchmark and `demo`, or
-//! stand-alone through `carrier-gateway sim …` (DESIGN §4.1).
+//! stand-alone through `carrier-gateway sim …` (the command line, README.md).
 //!
 //! They live in the daemon crate rather than in tests because users test
 //! their own deployments against them too (as with SMPPSim), so they are

@@ -1,6 +1,6 @@
 //! An SMPP SMSC simulator: the carrier end of the link, for the gateway's
 //! integration tests, its load benchmark, `carrier-gateway demo` and
-//! `carrier-gateway sim smsc` (DESIGN §4.1).
+//! `carrier-gateway sim smsc` (the command line, README.md).
 //!
 //! It exists because the gateway's promises — nothing accepted is lost,
 //! receipts correlate, throttling is retried, unacknowledged messages are
@@ -12,7 +12,10 @@
 //! throttles every Nth submit, reports every Nth message undeliverable,
 //! sends receipts ahead of the submit responses they report on, drops
 //! connections mid-window, and records every accepted submit to a
-//! JSON-lines file.
+//! JSON-lines file. For the ESME's connection settings it records every bind
+//! (with its `interface_version`) to another, leaves binds unanswered
+//! (`bind_timeout`), and sends a PDU longer than the ESME accepts
+//! (`max_pdu_len`).
 //!
 //! The SMPP rules (bind states, sequence numbers, windows, enquire_link,
 //! generic_nack for malformed PDUs) are the protocol crate's sans-IO
@@ -111,6 +114,21 @@ pub struct SmscSimConfig {
     /// empty), `sar` and `udh_concat` (`[ref, total, seq]` or null), `conn`,
     /// `at_ms`. A line is written before its submit's response.
     pub record: Option<PathBuf>,
+    /// Append one JSON line per bind request to this file: `command`
+    /// (`"bind_transceiver"` …), `system_id`, `interface_version` (the
+    /// octet, e.g. 80 for 5.0), `outcome` (`"accepted"`, `"rejected"` or
+    /// `"stalled"`), `conn`, `at_ms`. Written when the bind is decided.
+    pub record_binds: Option<PathBuf>,
+    /// Never answer a bind: the connection stays open, unbound, until the
+    /// ESME gives up (its bind timeout) or the session's own 10 s
+    /// session-init timer closes it. For testing an ESME's bind timeout.
+    /// Default false.
+    pub stall_binds: bool,
+    /// After accepting a bind, send one `deliver_sm` of exactly this many
+    /// octets (a `message_payload` fills it), to test that the ESME closes
+    /// a connection whose peer sends a PDU above its maximum. The ESME's
+    /// response, if any, is ignored. `None`: never.
+    pub oversize_pdu: Option<usize>,
     /// Accounts that may bind; empty accepts any system_id and password.
     pub accounts: Vec<Account>,
     /// The most sessions bound at once; binds beyond it are refused with
@@ -137,6 +155,9 @@ impl SmscSimConfig {
             fail_every: None,
             drop_after: None,
             record: None,
+            record_binds: None,
+            stall_binds: false,
+            oversize_pdu: None,
             accounts: Vec::new(),
             max_connections: None,
             system_id: "SMSCSIM".to_owned(),
@@ -154,6 +175,8 @@ pub(crate) struct Shared {
     pub stats: Stats,
     pub registry: Mutex<Registry>,
     pub record: Option<RecordSink>,
+    /// Where bind requests are recorded (`record_binds`).
+    pub bind_record: Option<RecordSink>,
     /// Submits counted for `throttle_every`.
     pub throttle_count: AtomicU64,
     /// Receipts counted for `fail_every`.
@@ -235,6 +258,11 @@ impl Shared {
     }
 }
 
+/// Sizes `oversize_pdu` may take: from an empty `deliver_sm` with a
+/// `message_payload` to the largest one TLV can carry (its length is 16
+/// bits).
+pub const OVERSIZE_PDU_RANGE: std::ops::RangeInclusive<usize> = 64..=65_535;
+
 /// The next message id: unique for the life of the process, across
 /// simulators and connections, and — because the counter starts at the
 /// start time in seconds shifted left by 20 bits — practically unique
@@ -293,6 +321,27 @@ pub async fn spawn(config: SmscSimConfig) -> io::Result<SmscSim> {
         })?),
         None => None,
     };
+    let bind_record = match &config.record_binds {
+        Some(path) => Some(RecordSink::open(path).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot open bind record file {}: {e}", path.display()),
+            )
+        })?),
+        None => None,
+    };
+    if let Some(len) = config.oversize_pdu
+        && !OVERSIZE_PDU_RANGE.contains(&len)
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "oversize_pdu {len} must be {} to {} octets",
+                OVERSIZE_PDU_RANGE.start(),
+                OVERSIZE_PDU_RANGE.end()
+            ),
+        ));
+    }
     let listener = TcpListener::bind(config.listen).await?;
     let local_addr = listener.local_addr()?;
     let (receiver_bound, _) = watch::channel(false);
@@ -302,6 +351,7 @@ pub async fn spawn(config: SmscSimConfig) -> io::Result<SmscSim> {
         stats: Stats::default(),
         registry: Mutex::new(Registry::default()),
         record,
+        bind_record,
         throttle_count: AtomicU64::new(0),
         fail_count: AtomicU64::new(0),
         mo_reference: AtomicU8::new(1),
@@ -362,7 +412,8 @@ impl SmscSim {
     /// they arrive in order), as one `deliver_sm` or, when long, several with a
     /// concatenation UDH; GSM 03.38 when the text allows it, UCS-2
     /// otherwise. Addresses are given as in the API (`+E.164` or a short
-    /// code) and sent as DESIGN §4.6 says. With no receiving bind the
+    /// code) and sent as docs/architecture.md ("Fixed details") says. With
+    /// no receiving bind the
     /// message waits for one, as an SMSC stores and forwards. Returns the
     /// number of segments.
     ///

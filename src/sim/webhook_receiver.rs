@@ -1,6 +1,6 @@
 //! A small webhook receiver: the demo's console sink and the tests' "core".
 //!
-//! It does what a careful core would do with our events (DESIGN §4.4): verify
+//! It does what a careful core would do with our events (docs/api.md): verify
 //! `X-Gateway-Signature` over the raw body before parsing (401 otherwise),
 //! accept a single event or a `{"events": [...]}` batch, answer 200. It
 //! records what it received so tests can check ids, bytes and order, can

@@ -3,7 +3,7 @@
 //! it causes can be written in one atomic batch, and one group commit makes
 //! everything durable.
 //!
-//! "On disk" means fsync'd (DESIGN §3). sled 0.34's own `flush()` ends in
+//! "On disk" means fsync'd (docs/architecture.md). sled 0.34's own `flush()` ends in
 //! `sync_file_range`, which survives a process crash but not a power cut, so
 //! [`GroupCommit`] follows every flush with `fdatasync` on sled's data file,
 //! and callers await it before acknowledging anything to a carrier or an

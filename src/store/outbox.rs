@@ -10,48 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 
-/// A message's status, as in the API (DESIGN §4.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Accepted and durable; waiting for its turn.
-    Queued,
-    /// Handed to a carrier connection; no response yet.
-    Sending,
-    /// Every segment was accepted by the carrier.
-    Submitted,
-    /// Every segment was delivered.
-    Delivered,
-    /// The carrier refused or failed it permanently.
-    Failed,
-    /// Its validity ended before it could be delivered.
-    Expired,
-    /// Refused by the gateway before sending.
-    Rejected,
-}
-
-impl Status {
-    /// No further change will happen.
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Status::Delivered | Status::Failed | Status::Expired | Status::Rejected
-        )
-    }
-
-    /// The API's name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Queued => "queued",
-            Status::Sending => "sending",
-            Status::Submitted => "submitted",
-            Status::Delivered => "delivered",
-            Status::Failed => "failed",
-            Status::Expired => "expired",
-            Status::Rejected => "rejected",
-        }
-    }
-}
+pub use crate::message_status::MessageStatus;
 
 /// Why a message failed: a snake_case code and a human sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,7 +50,7 @@ pub struct MessageRecord {
     /// The concatenation reference shared by the segments.
     pub reference: u16,
     /// Where it stands.
-    pub status: Status,
+    pub status: MessageStatus,
     /// Submissions to a carrier (not API calls).
     pub attempts: u32,
     /// One entry per segment.

@@ -35,6 +35,16 @@ macro_rules! command_statuses {
                 }
             }
 
+            /// The status whose spec name is `name` (`"ESME_RTHROTTLED"`),
+            /// compared ASCII-case-insensitively, as operators write them
+            /// in configuration either way.
+            pub fn from_name(name: &str) -> Option<CommandStatus> {
+                CommandStatus::ALL
+                    .iter()
+                    .copied()
+                    .find(|status| status.name().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+            }
+
             /// The spec's one-line description.
             pub const fn description(self) -> &'static str {
                 match self {
@@ -153,6 +163,21 @@ mod tests {
         }
         assert_eq!(CommandStatus::from(0x58), CommandStatus::Throttled);
         assert_eq!(CommandStatus::from(0x400), CommandStatus::Other(0x400));
+        assert_eq!(
+            CommandStatus::from_name("ESME_RTHROTTLED"),
+            Some(CommandStatus::Throttled)
+        );
+        assert_eq!(
+            CommandStatus::from_name("esme_rx_t_appn"),
+            Some(CommandStatus::TemporaryAppError)
+        );
+        assert_eq!(CommandStatus::from_name("ESME_NOPE"), None);
+        for &status in CommandStatus::ALL {
+            assert_eq!(
+                status.name().and_then(CommandStatus::from_name),
+                Some(status)
+            );
+        }
         assert_eq!(
             CommandStatus::Throttled.to_string(),
             "ESME_RTHROTTLED (0x00000058)"

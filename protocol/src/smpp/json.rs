@@ -1,4 +1,4 @@
-//! The JSON form of PDUs, for `carrier-gateway pdu decode|encode` (DESIGN §4.1).
+//! The JSON form of PDUs, for `carrier-gateway pdu decode|encode` (the command line, README.md).
 //!
 //! One object per PDU: `command` (the spec's name), `command_status`,
 //! `sequence_number`, then the mandatory fields under their spec names in wire

@@ -44,6 +44,35 @@ macro_rules! u8_enum {
     };
 }
 
+/// Gives a [`u8_enum!`] type names for its named values, for configuration
+/// files and logs: `NAMED` (every named value, in the spec's order),
+/// `name()` and `from_name()`. The names are the spec's, in lower
+/// snake_case (`"network_specific"`), or its version numbers (`"3.4"`).
+macro_rules! u8_enum_names {
+    ($name:ident { $($variant:ident = $text:literal,)* }) => {
+        impl $name {
+            /// Every value the spec names, in the spec's order.
+            pub const NAMED: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The value's name, or `None` for `Other`.
+            pub const fn name(self) -> Option<&'static str> {
+                match self {
+                    $($name::$variant => Some($text),)*
+                    $name::Other(_) => None,
+                }
+            }
+
+            /// The value named `name` (exactly as [`Self::name`] writes it).
+            pub fn from_name(name: &str) -> Option<$name> {
+                match name {
+                    $($text => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
 u8_enum! {
     /// Type of Number (SMPP 3.4 §5.2.5).
     Ton {
@@ -54,6 +83,18 @@ u8_enum! {
         SubscriberNumber = 0x04,
         Alphanumeric = 0x05,
         Abbreviated = 0x06,
+    }
+}
+
+u8_enum_names! {
+    Ton {
+        Unknown = "unknown",
+        International = "international",
+        National = "national",
+        NetworkSpecific = "network_specific",
+        SubscriberNumber = "subscriber_number",
+        Alphanumeric = "alphanumeric",
+        Abbreviated = "abbreviated",
     }
 }
 
@@ -73,6 +114,21 @@ u8_enum! {
     }
 }
 
+u8_enum_names! {
+    Npi {
+        Unknown = "unknown",
+        Isdn = "isdn",
+        Data = "data",
+        Telex = "telex",
+        LandMobile = "land_mobile",
+        National = "national",
+        Private = "private",
+        Ermes = "ermes",
+        Internet = "internet",
+        WapClientId = "wap_client_id",
+    }
+}
+
 u8_enum! {
     /// `interface_version` of a bind (SMPP 3.4 §5.2.4): 0x34 for 3.4, 0x50 for 5.0;
     /// values up to 0x33 mean "3.3 or earlier".
@@ -80,6 +136,14 @@ u8_enum! {
         V33 = 0x33,
         V34 = 0x34,
         V50 = 0x50,
+    }
+}
+
+u8_enum_names! {
+    InterfaceVersion {
+        V33 = "3.3",
+        V34 = "3.4",
+        V50 = "5.0",
     }
 }
 
@@ -367,6 +431,31 @@ mod tests {
         }
         assert_eq!(Ton::from(1), Ton::International);
         assert_eq!(Npi::from(0x12), Npi::WapClientId);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for &ton in Ton::NAMED {
+            assert_eq!(ton.name().and_then(Ton::from_name), Some(ton));
+        }
+        for &npi in Npi::NAMED {
+            assert_eq!(npi.name().and_then(Npi::from_name), Some(npi));
+        }
+        for &version in InterfaceVersion::NAMED {
+            let name = version.name();
+            assert_eq!(name.and_then(InterfaceVersion::from_name), Some(version));
+        }
+        assert_eq!(
+            Ton::from_name("network_specific"),
+            Some(Ton::NetworkSpecific)
+        );
+        assert_eq!(Npi::from_name("isdn"), Some(Npi::Isdn));
+        assert_eq!(
+            InterfaceVersion::from_name("5.0"),
+            Some(InterfaceVersion::V50)
+        );
+        assert_eq!(Ton::from_name("International"), None);
+        assert_eq!(Ton::Other(9).name(), None);
     }
 
     #[test]

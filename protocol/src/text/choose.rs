@@ -45,6 +45,27 @@ pub enum Concatenation {
 }
 
 impl Concatenation {
+    /// Every form, the default first.
+    pub const ALL: [Concatenation; 4] = [Self::Udh8, Self::Udh16, Self::Sar, Self::Payload];
+
+    /// Lower-case name, stable for logs and configuration (`"udh8"`, `"udh16"`, `"sar"`,
+    /// `"payload"`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Udh8 => "udh8",
+            Self::Udh16 => "udh16",
+            Self::Sar => "sar",
+            Self::Payload => "payload",
+        }
+    }
+
+    /// The form named `name` (exactly as [`Self::as_str`] writes it).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     /// Octets of the concatenation IE in each part's UDH (UDHL excluded); 0 when the
     /// concatenation is not carried in the UDH.
     #[must_use]
@@ -610,6 +631,15 @@ fn choose_general(text: &str, opts: &EncodingOptions) -> EncodingPlan {
 mod tests {
     use super::*;
     use NationalLanguage as L;
+
+    #[test]
+    fn concatenation_names_round_trip() {
+        for c in Concatenation::ALL {
+            assert_eq!(Concatenation::from_name(c.as_str()), Some(c));
+        }
+        assert_eq!(Concatenation::from_name("udh"), None);
+        assert_eq!(Concatenation::ALL[0], Concatenation::default());
+    }
 
     fn opts(langs: &[NationalLanguage]) -> EncodingOptions {
         EncodingOptions {

@@ -1,4 +1,4 @@
-//! Tests of the whole loader: DESIGN's example, every kind of error with its
+//! Tests of the whole loader: the reference example, every kind of error with its
 //! line and key path, one-pass collection, secrets and durations.
 //!
 //! Lines are found by searching the test's own text (`line_of`) rather than
@@ -8,8 +8,14 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::time::Duration;
 
+use carrier_protocol::receipt::{IdFormat, MessageIdMapping};
+use carrier_protocol::smpp::{CommandStatus, DEFAULT_MAX_PDU_LEN, InterfaceVersion, Npi, Ton};
+use carrier_protocol::text::NationalLanguage;
+use carrier_protocol::text::choose::Concatenation;
+
 use crate::config::*;
 
+/// The reference configuration example (`tests/fixtures/design_example.toml`), verbatim.
 const DESIGN_EXAMPLE: &str = include_str!("design_example.toml");
 
 /// The environment the tests see.
@@ -159,7 +165,7 @@ start_message = "start"
 }
 
 // ---------------------------------------------------------------------------
-// DESIGN's example
+// the reference example
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -178,7 +184,7 @@ fn design_example_parses_with_every_value() {
     assert_eq!(core.webhook_url.as_str(), "http://127.0.0.1:8081/events");
     assert_eq!(core.webhook_secret.expose(), "change-me");
     assert_eq!(core.batch_max.get(), 1);
-    assert_eq!(core.status_events, StatusEvents::all());
+    assert_eq!(core.status_events, StatusSet::all());
 
     assert_eq!(config.carriers().len(), 3);
     let Some(Carrier::Smpp(acme)) = config.carrier("acme") else {
@@ -214,7 +220,7 @@ fn design_example_parses_with_every_value() {
     assert!(!acme.allow_latin1);
     assert!(acme.national_languages.is_empty());
     assert_eq!(acme.concatenation, Concatenation::Udh8);
-    assert_eq!(acme.message_id_format, MessageIdFormats::default());
+    assert_eq!(acme.message_id_format, MessageIdMapping::default());
     assert_eq!(acme.max_pdu_len, DEFAULT_MAX_PDU_LEN);
     assert!(acme.error_policy.is_empty());
 
@@ -1011,7 +1017,12 @@ permanent = ["esme_rthrottled", "255"]
     assert_eq!(c.reconnect_max_delay, Duration::from_secs(120));
     assert_eq!(
         (c.source_ton, c.source_npi, c.dest_ton, c.dest_npi),
-        (Some(5), Some(0), Some(1), Some(1))
+        (
+            Some(Ton::Alphanumeric),
+            Some(Npi::Unknown),
+            Some(Ton::International),
+            Some(Npi::Isdn)
+        )
     );
     assert!(c.gsm7_packed && c.allow_latin1);
     assert_eq!(
@@ -1022,43 +1033,58 @@ permanent = ["esme_rthrottled", "255"]
     assert_eq!(c.max_pdu_len, 4096);
     assert_eq!(
         c.message_id_format,
-        MessageIdFormats {
-            submit: MessageIdFormat::Hex,
-            receipt: MessageIdFormat::Decimal,
-            receipted_message_id: MessageIdFormat::Hex,
+        MessageIdMapping {
+            submit: IdFormat::Hex,
+            receipt: IdFormat::Decimal,
+            receipted_message_id: IdFormat::Hex,
         }
     );
     let policy = &c.error_policy;
-    assert_eq!(policy.classify(0x45), Some(ErrorClass::Transient));
-    assert_eq!(policy.classify(0x65), Some(ErrorClass::Transient));
-    assert_eq!(policy.classify(0x400), Some(ErrorClass::Transient));
-    assert_eq!(policy.classify(0x58), Some(ErrorClass::Permanent));
-    assert_eq!(policy.classify(0xFF), Some(ErrorClass::Permanent));
-    assert_eq!(policy.classify(0x14), None);
+    assert_eq!(
+        policy.classify(CommandStatus::from(0x45)),
+        Some(ErrorClass::Transient)
+    );
+    assert_eq!(
+        policy.classify(CommandStatus::from(0x65)),
+        Some(ErrorClass::Transient)
+    );
+    assert_eq!(
+        policy.classify(CommandStatus::from(0x400)),
+        Some(ErrorClass::Transient)
+    );
+    assert_eq!(
+        policy.classify(CommandStatus::from(0x58)),
+        Some(ErrorClass::Permanent)
+    );
+    assert_eq!(
+        policy.classify(CommandStatus::from(0xFF)),
+        Some(ErrorClass::Permanent)
+    );
+    assert_eq!(policy.classify(CommandStatus::from(0x14)), None);
 
     let short = PhoneNumber::parse("12345").expect("valid");
     let e164 = PhoneNumber::parse("+15551230001").expect("valid");
-    assert_eq!(c.source_ton_npi(&short), TonNpi { ton: 5, npi: 0 });
-    assert_eq!(c.dest_ton_npi(&e164), TonNpi { ton: 1, npi: 1 });
+    assert_eq!(c.source_ton_npi(&short), (Ton::Alphanumeric, Npi::Unknown));
+    assert_eq!(c.dest_ton_npi(&e164), (Ton::International, Npi::Isdn));
 
     // Automatic TON/NPI when nothing is configured.
     let plain = parse_ok(&smpp(""));
     let Some(Carrier::Smpp(p)) = plain.carrier("acme") else {
         panic!("smpp carrier");
     };
-    assert_eq!(p.source_ton_npi(&e164), E164_TON_NPI);
-    assert_eq!(p.source_ton_npi(&short), SHORT_CODE_TON_NPI);
-    assert_eq!(p.dest_ton_npi(&short), TonNpi { ton: 3, npi: 0 });
+    assert_eq!(p.source_ton_npi(&e164), (Ton::International, Npi::Isdn));
+    assert_eq!(
+        p.source_ton_npi(&short),
+        (Ton::NetworkSpecific, Npi::Unknown)
+    );
+    assert_eq!(p.dest_ton_npi(&short), (Ton::NetworkSpecific, Npi::Unknown));
 
     // One string sets every id format.
     let config = parse_ok(&smpp("message_id_format = \"decimal\"\n"));
     let Some(Carrier::Smpp(c)) = config.carrier("acme") else {
         panic!("smpp carrier");
     };
-    assert_eq!(
-        c.message_id_format.receipted_message_id,
-        MessageIdFormat::Decimal
-    );
+    assert_eq!(c.message_id_format.receipted_message_id, IdFormat::Decimal);
 }
 
 #[test]
@@ -1177,7 +1203,6 @@ fn numbers_resolve_their_references() {
         r#"[[numbers]]
 number = "+15551230001"
 carrier = "acme"
-mms_carrier = "acme-mms"
 campaign = "C1"
 line = "support"
 per_second = 3
@@ -1205,6 +1230,49 @@ line = "support"
             long.limits.per_day.map(|n| n.get())
         ),
         (Some(3), Some(60), Some(1000))
+    );
+}
+
+#[test]
+fn numbers_routed_to_carriers_without_a_link_are_refused() {
+    let sip = r#"
+[[carriers]]
+name = "trunk"
+protocol = "sip"
+host = "127.0.0.1"
+listen = "127.0.0.1:5060"
+domain = "sip.example.net"
+"#;
+    // Defining the carriers is fine while no number uses them.
+    let unused = routed(&format!(
+        "{sip}\n[[numbers]]\nnumber = \"+15551230001\"\ncarrier = \"acme\"\nline = \"support\"\n"
+    ));
+    parse_ok(&unused);
+
+    let text = routed(&format!(
+        "{sip}\n[[numbers]]\nnumber = \"+15551230001\"\ncarrier = \"trunk\"\nline = \"support\"\n"
+    ));
+    single_error(
+        &text,
+        line_of(&text, "carrier = \"trunk\""),
+        "numbers[0].carrier",
+        "carrier `trunk` is a sip carrier and the SIP link is not built yet",
+    );
+
+    // An MMS route to an mm7 carrier is the right kind of route: accepted
+    // (the API refuses media until the MM7 link exists).
+    parse_ok(&routed(
+        "[[numbers]]\nnumber = \"+15551230001\"\ncarrier = \"acme\"\n\
+         mms_carrier = \"acme-mms\"\nline = \"support\"\n",
+    ));
+    // An SMS route to it is not.
+    let text = routed(
+        "[[numbers]]\nnumber = \"+15551230001\"\ncarrier = \"acme-mms\"\nline = \"support\"\n",
+    );
+    assert!(
+        parse_err(&text)
+            .iter()
+            .any(|e| e.to_string().contains("numbers[0].carrier"))
     );
 }
 

@@ -54,16 +54,16 @@ impl Dispatcher {
     pub(super) fn prepare(
         &self,
         record: MessageRecord,
-    ) -> Result<(MessageRecord, Segments), (MessageRecord, Status, ErrorInfo)> {
+    ) -> Result<(MessageRecord, Segments), (MessageRecord, MessageStatus, ErrorInfo)> {
         if record.expires_at <= now_ms() {
-            return Err((record, Status::Expired, expired_error()));
+            return Err((record, MessageStatus::Expired, expired_error()));
         }
         let Some(route) = self.routes.get(&record.carrier) else {
             let err = error(
                 "unknown_carrier",
                 &format!("the carrier {:?} is not configured", record.carrier),
             );
-            return Err((record, Status::Failed, err));
+            return Err((record, MessageStatus::Failed, err));
         };
         match plan::segments(
             &record.text,
@@ -74,7 +74,7 @@ impl Dispatcher {
             Ok(segments) => Ok((record, segments)),
             Err(e) => {
                 let err = error("invalid_text", &e.to_string());
-                Err((record, Status::Rejected, err))
+                Err((record, MessageStatus::Rejected, err))
             }
         }
     }
@@ -161,7 +161,7 @@ impl Dispatcher {
     /// Ends an active message whose validity is over.
     pub(super) fn expire(&mut self, id: &Arc<str>) {
         if let Some(record) = self.deactivate(id) {
-            self.finish(record, Status::Expired, Some(expired_error()));
+            self.finish(record, MessageStatus::Expired, Some(expired_error()));
         }
     }
 }

@@ -14,7 +14,7 @@ impl Dispatcher {
         let Ok(Some(mut record)) = self.store.get_message(id) else {
             return;
         };
-        if record.status != Status::Submitted || record.receipt_timed_out {
+        if record.status != MessageStatus::Submitted || record.receipt_timed_out {
             return;
         }
         warn!(%id, carrier = %record.carrier, "no delivery receipt came within the message's validity");
@@ -69,9 +69,9 @@ impl Dispatcher {
         match outcome.state {
             OutcomeState::Expired | OutcomeState::Failed => {
                 let status = if outcome.state == OutcomeState::Expired {
-                    Status::Expired
+                    MessageStatus::Expired
                 } else {
-                    Status::Failed
+                    MessageStatus::Failed
                 };
                 if in_active {
                     self.deactivate(&id);
@@ -84,7 +84,7 @@ impl Dispatcher {
             }
             OutcomeState::Delivered => {
                 if record.segments.iter().all(|s| s.done) && !in_active {
-                    self.finish(record, Status::Delivered, None);
+                    self.finish(record, MessageStatus::Delivered, None);
                 } else if let Some(active) = self.active.get_mut(&id) {
                     active.record.segments = record.segments;
                 } else {

@@ -32,7 +32,6 @@ use std::time::Duration;
 use carrier_protocol::receipt::{MessageIdMapping, Receipt};
 use carrier_protocol::segment::split::Segments;
 use foldhash::HashMap;
-use rand::Rng;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
@@ -41,7 +40,7 @@ use super::lanes::Lanes;
 use super::limits::{Admission, DailyLease, EntityId, Limiter, NumberLimits};
 use super::plan::{self, PlanOptions};
 use super::receipts::{Outcome, OutcomeState, ReceiptBook};
-use crate::store::outbox::{ErrorInfo, MessageRecord, Status, now_ms};
+use crate::store::outbox::{ErrorInfo, MessageRecord, MessageStatus, now_ms};
 use crate::store::{Store, StoreError};
 use crate::transport::{LinkEvent, LinkStatus, LinkWork};
 
@@ -265,7 +264,7 @@ impl Dispatcher {
         let mut resend = Vec::new();
         for record in unfinished {
             match record.status {
-                Status::Submitted => self.index_submitted(&record),
+                MessageStatus::Submitted => self.index_submitted(&record),
                 _ => resend.push(record),
             }
         }
@@ -371,7 +370,7 @@ impl Dispatcher {
                 if let Some(record) = self.deactivate(&message_id) {
                     self.finish(
                         record,
-                        Status::Failed,
+                        MessageStatus::Failed,
                         Some(error("carrier_rejected", &status.message)),
                     );
                 }
@@ -395,7 +394,7 @@ impl Dispatcher {
         crate::metrics::outbox_depth(depth);
     }
 
-    fn finish(&mut self, mut record: MessageRecord, status: Status, err: Option<ErrorInfo>) {
+    fn finish(&mut self, mut record: MessageRecord, status: MessageStatus, err: Option<ErrorInfo>) {
         let depth = self.depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
         crate::metrics::outbox_depth(depth);
         record.status = status;

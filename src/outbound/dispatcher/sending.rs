@@ -110,7 +110,7 @@ impl Dispatcher {
                     {
                         self.finish(
                             record,
-                            Status::Failed,
+                            MessageStatus::Failed,
                             Some(error("over_daily_cap", &detail)),
                         );
                     }
@@ -149,7 +149,7 @@ impl Dispatcher {
             if !active.attempt_started {
                 active.attempt_started = true;
                 active.record.attempts += 1;
-                active.record.status = Status::Sending;
+                active.record.status = MessageStatus::Sending;
                 active.record.updated_at = wall;
                 // A first attempt is answered within milliseconds, so its
                 // "sending" is not written (one write per message less); a
@@ -219,9 +219,9 @@ impl Dispatcher {
         if all_accepted && let Some(mut record) = self.deactivate(id) {
             let all_receipted = record.segments.iter().all(|s| s.done);
             if !record.receipts || all_receipted {
-                self.finish(record, Status::Delivered, None);
+                self.finish(record, MessageStatus::Delivered, None);
             } else {
-                record.status = Status::Submitted;
+                record.status = MessageStatus::Submitted;
                 self.persist(&mut record);
             }
         }
@@ -236,11 +236,7 @@ impl Dispatcher {
         active.failures += 1;
         crate::metrics::retry(&active.record.carrier, &status);
         if active.backoff.is_none() {
-            let exp = RETRY_BASE.saturating_mul(1 << active.failures.min(10));
-            let cap = exp.min(RETRY_MAX);
-            let delay = Duration::from_millis(
-                rand::rng().random_range(cap.as_millis() as u64 / 2..=cap.as_millis() as u64),
-            );
+            let delay = crate::backoff::backoff_delay(RETRY_BASE, RETRY_MAX, active.failures + 1);
             let at = Instant::now() + delay;
             active.backoff = Some(at);
             self.retries.push(Reverse((at, id)));

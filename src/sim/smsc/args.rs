@@ -1,4 +1,4 @@
-//! The flags of `carrier-gateway sim smsc` (DESIGN §4.1 fixes `--listen`,
+//! The flags of `carrier-gateway sim smsc` (the command line, README.md fixes `--listen`,
 //! `--dlr-delay`, `--mo-file` and `--throttle-every`; the rest expose the
 //! simulator's other fault and checking knobs, `--receipt-first` and
 //! `--fail-every` for receipt-correlation tests), kept beside the simulator so
@@ -59,6 +59,20 @@ pub struct SmscArgs {
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
 
+    /// Append one JSON line per bind request to FILE (command, system_id,
+    /// interface_version, outcome, conn, at_ms).
+    #[arg(long, value_name = "FILE")]
+    pub record_binds: Option<PathBuf>,
+
+    /// Never answer a bind (tests an ESME's bind timeout).
+    #[arg(long)]
+    pub stall_binds: bool,
+
+    /// After each accepted bind, send one deliver_sm of exactly OCTETS
+    /// (64 to 65535), to test an ESME's maximum PDU length.
+    #[arg(long, value_name = "OCTETS", value_parser = parse_oversize)]
+    pub oversize_pdu: Option<usize>,
+
     /// Accept only binds with this system_id (default: any).
     #[arg(long, value_name = "ID")]
     pub system_id: Option<String>,
@@ -87,6 +101,15 @@ fn parse_window(text: &str) -> Result<usize, String> {
     }
 }
 
+/// A PDU size within [`super::OVERSIZE_PDU_RANGE`].
+fn parse_oversize(text: &str) -> Result<usize, String> {
+    let range = super::OVERSIZE_PDU_RANGE;
+    match text.parse::<usize>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(format!("expected {} to {}", range.start(), range.end())),
+    }
+}
+
 impl SmscArgs {
     /// The simulator's configuration.
     pub fn to_config(&self) -> SmscSimConfig {
@@ -98,6 +121,9 @@ impl SmscArgs {
         config.fail_every = self.fail_every;
         config.drop_after = self.drop_after;
         config.record = self.record.clone();
+        config.record_binds = self.record_binds.clone();
+        config.stall_binds = self.stall_binds;
+        config.oversize_pdu = self.oversize_pdu;
         config.accounts = self
             .system_id
             .iter()
@@ -220,6 +246,37 @@ mod tests {
         );
         assert_eq!(config.max_connections, Some(2));
         assert_eq!(config.window, 10);
+    }
+
+    #[test]
+    fn connection_setting_flags() {
+        let config = parse(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--record-binds",
+            "binds.jsonl",
+            "--stall-binds",
+            "--oversize-pdu",
+            "2048",
+        ])
+        .expect("valid")
+        .to_config();
+        assert_eq!(config.record_binds, Some(PathBuf::from("binds.jsonl")));
+        assert!(config.stall_binds);
+        assert_eq!(config.oversize_pdu, Some(2048));
+        let defaults = parse(&["--listen", "127.0.0.1:0"])
+            .expect("valid")
+            .to_config();
+        assert_eq!(
+            (
+                defaults.record_binds,
+                defaults.stall_binds,
+                defaults.oversize_pdu
+            ),
+            (None, false, None)
+        );
+        assert!(parse(&["--listen", "127.0.0.1:0", "--oversize-pdu", "10"]).is_err());
+        assert!(parse(&["--listen", "127.0.0.1:0", "--oversize-pdu", "70000"]).is_err());
     }
 
     #[test]

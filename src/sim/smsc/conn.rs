@@ -33,11 +33,11 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 use carrier_protocol::segment::parse_udh;
-use carrier_protocol::smpp::pdu::{Bind, Body, DataSmResp, SubmitSmResp};
+use carrier_protocol::smpp::pdu::{Bind, Body, DataSmResp, DeliverSm, SubmitSmResp};
 use carrier_protocol::smpp::session::{BindKind, Event, Session, SessionConfig, State};
 use carrier_protocol::smpp::{
     COctetString, CommandStatus, DataCoding, EsmClass, Framer, MessageState, Npi, Pdu,
-    RegisteredDelivery, SmscReceipt, Tlvs, Ton,
+    RegisteredDelivery, SmscReceipt, Tlv, TlvTag, Tlvs, Ton,
 };
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
@@ -48,7 +48,7 @@ use super::outgoing::{
     Address, DueQueue, Outgoing, ReceiptId, ReceiptJob, Scheduled, format_message_id, receipt_text,
     unix_now,
 };
-use super::record::SubmitRecord;
+use super::record::{BindRecord, SubmitRecord};
 use super::registry::{BindRefusal, ConnCommand, ConnId, SystemId};
 use super::stats::bump;
 use super::{Shared, next_message_id};
@@ -199,6 +199,9 @@ struct Connection {
     drop_now: bool,
     /// Dropped on command: close without writing.
     abrupt: bool,
+    /// `oversize_pdu`: the bind was accepted and the oversize PDU is due
+    /// (written after the bind response).
+    oversize_due: bool,
 }
 
 impl Connection {
@@ -225,6 +228,7 @@ impl Connection {
             submits_seen: 0,
             drop_now: false,
             abrupt: false,
+            oversize_due: false,
         }
     }
 
@@ -351,6 +355,19 @@ impl Connection {
     fn pump(&mut self, now: Instant) {
         self.deliver_due(now);
         self.session.poll_transmit(&mut self.wbuf);
+        if std::mem::take(&mut self.oversize_due)
+            && let Some(len) = self.shared.config.oversize_pdu
+        {
+            // Around the session, which would never send a PDU the peer
+            // cannot take: that is the point.
+            match oversize_deliver_sm(len) {
+                Some(pdu) => {
+                    info!(octets = len, "sending the oversize PDU");
+                    self.wbuf.extend_from_slice(&pdu);
+                }
+                None => warn!(octets = len, "cannot build an oversize PDU of this size"),
+            }
+        }
         self.flush_records();
         if !self.to_route.is_empty() {
             let items = std::mem::take(&mut self.to_route);
@@ -522,9 +539,33 @@ impl Connection {
         }
     }
 
+    /// Appends a line to the bind record file, when there is one.
+    fn record_bind(&self, kind: BindKind, bind: &Bind, outcome: &'static str) {
+        let Some(sink) = &self.shared.bind_record else {
+            return;
+        };
+        let line = BindRecord {
+            command: kind.request_id().name().unwrap_or("bind"),
+            system_id: bind.system_id.as_bytes(),
+            interface_version: bind.interface_version.value(),
+            outcome,
+            conn: self.id,
+            at_ms: unix_now().1,
+        }
+        .line();
+        if let Err(error) = sink.append(&line) {
+            warn!(%error, "cannot write the bind record file");
+        }
+    }
+
     fn on_bind(&mut self, seq: u32, kind: BindKind, bind: &Bind, now: Instant) {
         let shown = String::from_utf8_lossy(bind.system_id.as_bytes()).into_owned();
         tracing::Span::current().record("system_id", shown.as_str());
+        if self.shared.config.stall_binds {
+            info!(system_id = %shown, %kind, "stall_binds: leaving the bind unanswered");
+            self.record_bind(kind, bind, "stalled");
+            return;
+        }
         let refusal = self.check_credentials(bind).map(Err).unwrap_or(Ok(()));
         let system_id: SystemId = Bytes::copy_from_slice(bind.system_id.as_bytes());
         let registered = refusal.and_then(|()| {
@@ -543,6 +584,7 @@ impl Connection {
             Err(status) => {
                 info!(system_id = %shown, %kind, %status, "bind rejected");
                 bump(&self.shared.stats.bind_rejections);
+                self.record_bind(kind, bind, "rejected");
                 if let Err(error) = self.session.reject_bind(seq, status) {
                     debug!(%error, "cannot reject the bind");
                 }
@@ -561,6 +603,8 @@ impl Connection {
         }
         info!(system_id = %shown, %kind, handed_over = handed.len(), "bound");
         bump(&self.shared.stats.binds);
+        self.record_bind(kind, bind, "accepted");
+        self.oversize_due = self.shared.config.oversize_pdu.is_some();
         self.queue_all(handed);
         self.bound = Some((system_id, kind));
         if kind.esme_receives() {
@@ -717,7 +761,9 @@ impl Connection {
                 command: submit.command(),
                 system_id,
                 source_addr: submit.source,
+                source_ton_npi: (submit.source_ton.value(), submit.source_npi.value()),
                 destination_addr: submit.dest,
+                dest_ton_npi: (submit.dest_ton.value(), submit.dest_npi.value()),
                 data_coding: submit.data_coding,
                 esm_class: submit.esm_class,
                 registered_delivery: submit.registered_delivery,
@@ -874,6 +920,30 @@ impl Connection {
     }
 }
 
+/// A `deliver_sm` of exactly `len` octets, its `message_payload` filling what
+/// the empty PDU leaves; `None` when `len` is below the empty PDU or above
+/// what one TLV holds.
+fn oversize_deliver_sm(len: usize) -> Option<BytesMut> {
+    // Far from any sequence number the session allocates, so it cannot be
+    // mistaken for one of its requests.
+    const SEQUENCE: u32 = 0x7FFF_FFF0;
+    let empty = Pdu::request(SEQUENCE, Body::DeliverSm(DeliverSm::default())).encoded_len();
+    // The TLV's tag and length.
+    let payload_len = len.checked_sub(empty + 4)?;
+    let mut tlvs = Tlvs::new();
+    tlvs.push(Tlv::new(TlvTag::MessagePayload, vec![b'x'; payload_len]).ok()?);
+    let pdu = Pdu::request(
+        SEQUENCE,
+        Body::DeliverSm(DeliverSm {
+            tlvs,
+            ..DeliverSm::default()
+        }),
+    );
+    let mut out = BytesMut::with_capacity(len);
+    pdu.encode(&mut out);
+    (out.len() == len).then_some(out)
+}
+
 /// Writes as much of `wbuf` as the socket takes without blocking.
 fn write_ready(stream: &TcpStream, wbuf: &mut BytesMut) -> io::Result<()> {
     while !wbuf.is_empty() {
@@ -885,4 +955,23 @@ fn write_ready(stream: &TcpStream, wbuf: &mut BytesMut) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod oversize_tests {
+    use super::*;
+
+    #[test]
+    fn oversize_pdu_has_exactly_the_asked_length_and_decodes() {
+        for len in [*super::super::OVERSIZE_PDU_RANGE.start(), 2048, 65_535] {
+            let bytes = oversize_deliver_sm(len).expect("buildable");
+            assert_eq!(bytes.len(), len);
+            let claimed = bytes.first_chunk::<4>().map(|b| u32::from_be_bytes(*b));
+            assert_eq!(claimed, u32::try_from(len).ok());
+            assert_eq!(bytes.len(), len);
+            let pdu = Pdu::decode(&bytes.freeze()).expect("a valid deliver_sm");
+            assert!(matches!(pdu.body, Body::DeliverSm(_)));
+        }
+        assert!(oversize_deliver_sm(20).is_none());
+    }
 }

@@ -379,7 +379,8 @@ pub enum MoError {
 }
 
 /// The SMPP form of an address given as the API gives it: `+E.164` goes out
-/// as digits with TON 1 / NPI 1 (DESIGN §4.6); bare digits of at most 8
+/// as digits with TON 1 / NPI 1 (docs/architecture.md, "Fixed details");
+/// bare digits of at most 8
 /// characters are a short code (TON 3 network specific, NPI 0); other bare
 /// digits are taken as international too; anything else is alphanumeric
 /// (TON 5, NPI 0).

@@ -1,6 +1,8 @@
 //! The `--record` file: one JSON line per accepted submit, so a test can
 //! check exactly what reached the "carrier" (encoding, UDH, SAR, addresses)
-//! after the gateway under test has finished.
+//! after the gateway under test has finished; and the `--record-binds`
+//! file: one line per bind request, so a test can check how the ESME binds
+//! (its `interface_version`) and how often it tries.
 //!
 //! Each connection formats its lines into a private buffer while it
 //! processes an inbound batch and appends the buffer to the file in one
@@ -52,7 +54,11 @@ pub(crate) struct SubmitRecord<'a> {
     pub command: &'static str,
     pub system_id: &'a [u8],
     pub source_addr: &'a COctetString,
+    /// (TON, NPI) of `source_addr`.
+    pub source_ton_npi: (u8, u8),
     pub destination_addr: &'a COctetString,
+    /// (TON, NPI) of `destination_addr`.
+    pub dest_ton_npi: (u8, u8),
     pub data_coding: DataCoding,
     pub esm_class: EsmClass,
     pub registered_delivery: RegisteredDelivery,
@@ -106,6 +112,16 @@ impl SubmitRecord<'_> {
         push_json_str(out, self.destination_addr.as_bytes());
         out.extend_from_slice(
             format!(
+                ",\"source_addr_ton\":{},\"source_addr_npi\":{},\"dest_addr_ton\":{},\"dest_addr_npi\":{}",
+                self.source_ton_npi.0,
+                self.source_ton_npi.1,
+                self.dest_ton_npi.0,
+                self.dest_ton_npi.1,
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(
+            format!(
                 ",\"data_coding\":{},\"esm_class\":{},\"registered_delivery\":{},\"short_message_hex\":\"{}\",\"sar\":",
                 self.data_coding.value(),
                 self.esm_class.0,
@@ -120,6 +136,38 @@ impl SubmitRecord<'_> {
         out.extend_from_slice(
             format!(",\"conn\":{},\"at_ms\":{}}}\n", self.conn, self.at_ms).as_bytes(),
         );
+    }
+}
+
+/// What a bind record line says about one bind request.
+#[derive(Debug)]
+pub(crate) struct BindRecord<'a> {
+    /// `"bind_transceiver"`, `"bind_receiver"` or `"bind_transmitter"`.
+    pub command: &'static str,
+    pub system_id: &'a [u8],
+    pub interface_version: u8,
+    /// `"accepted"`, `"rejected"` or `"stalled"`.
+    pub outcome: &'static str,
+    pub conn: u64,
+    pub at_ms: u64,
+}
+
+impl BindRecord<'_> {
+    /// The JSON line, with its newline.
+    pub(crate) fn line(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128);
+        out.extend_from_slice(b"{\"command\":");
+        push_json_str(&mut out, self.command.as_bytes());
+        out.extend_from_slice(b",\"system_id\":");
+        push_json_str(&mut out, self.system_id);
+        out.extend_from_slice(
+            format!(
+                ",\"interface_version\":{},\"outcome\":\"{}\",\"conn\":{},\"at_ms\":{}}}\n",
+                self.interface_version, self.outcome, self.conn, self.at_ms
+            )
+            .as_bytes(),
+        );
+        out
     }
 }
 
@@ -143,7 +191,9 @@ mod tests {
             command: "submit_sm",
             system_id: b"gw\"1",
             source_addr: &src,
+            source_ton_npi: (1, 1),
             destination_addr: &dst,
+            dest_ton_npi: (3, 0),
             data_coding: DataCoding::Ucs2,
             esm_class: EsmClass(0x40),
             registered_delivery: RegisteredDelivery(1),
@@ -160,6 +210,10 @@ mod tests {
         assert_eq!(v["system_id"], "gw\"1");
         assert_eq!(v["source_addr"], "15551230001");
         assert_eq!(v["destination_addr"], "15557654321");
+        assert_eq!(v["source_addr_ton"], 1);
+        assert_eq!(v["source_addr_npi"], 1);
+        assert_eq!(v["dest_addr_ton"], 3);
+        assert_eq!(v["dest_addr_npi"], 0);
         assert_eq!(v["data_coding"], 8);
         assert_eq!(v["esm_class"], 64);
         assert_eq!(v["short_message_hex"], "0500032a03026869");
@@ -167,6 +221,28 @@ mod tests {
         assert_eq!(v["udh_concat"], serde_json::json!([42, 3, 2]));
         assert_eq!(v["conn"], 7);
         assert_eq!(v["at_ms"], 1234);
+    }
+
+    #[test]
+    fn bind_line_is_json() {
+        let line = BindRecord {
+            command: "bind_transceiver",
+            system_id: b"gw",
+            interface_version: 0x50,
+            outcome: "stalled",
+            conn: 3,
+            at_ms: 99,
+        }
+        .line();
+        let v: serde_json::Value = serde_json::from_slice(&line).expect("valid JSON");
+        assert_eq!(v["command"], "bind_transceiver");
+        assert_eq!(v["system_id"], "gw");
+        assert_eq!(v["interface_version"], 80);
+        assert_eq!(v["outcome"], "stalled");
+        assert_eq!(
+            (v["conn"].as_u64(), v["at_ms"].as_u64()),
+            (Some(3), Some(99))
+        );
     }
 
     #[test]

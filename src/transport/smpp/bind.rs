@@ -19,6 +19,15 @@
 //! Delivery receipts arrive as deliver_sm or data_sm with the receipt
 //! esm_class (`classify_request`); both are answered only once the receipt
 //! is durable, like inbound messages.
+//!
+//! `bind_timeout` bounds the whole way to a bound link — TCP connect, TLS
+//! handshake and bind_resp — as one deadline, not three: an operator sets
+//! "how long may connecting take", and an SMSC that accepts TCP but stalls
+//! in TLS or never answers the bind must cost no more than that before the
+//! next attempt. Connect and handshake run under the deadline here; what is
+//! left of it becomes the session's own bind timer (the sans-IO session
+//! closes with `BindTimeout` when it fires). Every expiry drops the
+//! connection, is logged, and reconnects with the usual backoff.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,9 +37,8 @@ use std::time::Duration;
 use bytes::BytesMut;
 use carrier_protocol::receipt::{Receipt, ReceiptError, ReceiptTlvs};
 use carrier_protocol::smpp::pdu::{Bind, SubmitSmResp};
-use carrier_protocol::smpp::session::{BindKind, Event, Session, SessionConfig};
+use carrier_protocol::smpp::session::{BindKind, CloseReason, Event, Session, SessionConfig};
 use carrier_protocol::smpp::{Body, COctetString, CommandStatus, Framer, Pdu, Tlvs};
-use rand::Rng;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{oneshot, watch};
@@ -52,30 +60,43 @@ pub(super) async fn run(
     bound: Arc<AtomicUsize>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut delay = carrier.reconnect_delay;
+    // Failed attempts since the link was last bound.
+    let mut failures = 0u32;
     loop {
         if *shutdown.borrow() {
             return;
         }
         let addr = format!("{}:{}", carrier.host, carrier.port);
-        let outcome = match TcpStream::connect(&addr).await {
-            Ok(tcp) => {
+        let bind_deadline = Instant::now() + carrier.bind_timeout;
+        let late = |what: &str| {
+            format!(
+                "{what} {addr} took longer than bind_timeout ({}); dropped",
+                humantime::format_duration(carrier.bind_timeout)
+            )
+        };
+        let outcome = match tokio::time::timeout_at(bind_deadline, TcpStream::connect(&addr)).await
+        {
+            Ok(Ok(tcp)) => {
                 let _ = tcp.set_nodelay(true);
-                let mut link = Link::new(&carrier, index, &outputs, &bound);
+                let mut link = Link::new(&carrier, index, &outputs, &bound, bind_deadline);
                 if carrier.tls {
-                    match super::tls::connect(&carrier, tcp).await {
-                        Ok(stream) => link.serve(stream, &jobs, &mut shutdown).await,
-                        Err(e) => Err(format!("TLS handshake with {addr}: {e}")),
+                    match tokio::time::timeout_at(bind_deadline, super::tls::connect(&carrier, tcp))
+                        .await
+                    {
+                        Ok(Ok(stream)) => link.serve(stream, &jobs, &mut shutdown).await,
+                        Ok(Err(e)) => Err(format!("TLS handshake with {addr}: {e}")),
+                        Err(_) => Err(late("TLS handshake with")),
                     }
                 } else {
                     link.serve(tcp, &jobs, &mut shutdown).await
                 }
             }
-            Err(e) => Err(format!("connect to {addr}: {e}")),
+            Ok(Err(e)) => Err(format!("connect to {addr}: {e}")),
+            Err(_) => Err(late("connecting to")),
         };
         match outcome {
             Ok(Ended::Shutdown) => return,
-            Ok(Ended::WasBound) => delay = carrier.reconnect_delay,
+            Ok(Ended::WasBound) => failures = 0,
             Ok(Ended::NeverBound) => {}
             Err(reason) => warn!(%reason, "SMPP link down"),
         }
@@ -83,12 +104,14 @@ pub(super) async fn run(
             // Stopping (the change was already seen inside the link).
             return;
         }
-        // Full jitter: a random delay up to the current backoff, so binds of
-        // many gateways (or many binds of one) do not reconnect in lockstep.
-        let wait = Duration::from_millis(
-            rand::rng().random_range(delay.as_millis() as u64 / 2..=delay.as_millis() as u64),
+        // Jittered, so binds of many gateways (or many binds of one) do not
+        // reconnect in lockstep.
+        failures = failures.saturating_add(1);
+        let wait = crate::backoff::backoff_delay(
+            carrier.reconnect_delay,
+            carrier.reconnect_max_delay,
+            failures,
         );
-        delay = (delay * 2).min(carrier.reconnect_max_delay);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => return,
@@ -139,16 +162,20 @@ struct Link<'a> {
 }
 
 impl<'a> Link<'a> {
+    /// A link on a fresh connection whose bind must complete by
+    /// `bind_deadline` (what connecting left of `bind_timeout`).
     fn new(
         carrier: &'a SmppLinkConfig,
         index: usize,
         outputs: &'a LinkOutputs,
         bound_count: &'a AtomicUsize,
+        bind_deadline: Instant,
     ) -> Self {
         let config = SessionConfig {
             window: carrier.window,
             response_timeout: carrier.response_timeout,
             enquire_link_interval: carrier.enquire_link_interval,
+            bind_timeout: bind_deadline.saturating_duration_since(Instant::now()),
             ..SessionConfig::esme()
         };
         Link {
@@ -183,12 +210,16 @@ impl<'a> Link<'a> {
             system_id: cstr(&self.carrier.system_id),
             password: cstr(&self.carrier.password),
             system_type: cstr(&self.carrier.system_type),
+            interface_version: self.carrier.interface_version,
             ..Bind::default()
         };
         self.session
             .bind(BindKind::Transceiver, bind, Instant::now().into_std())
             .map_err(|e| format!("bind: {e}"))?;
-        let framer = Framer::default();
+        // A command_length above the carrier's max_pdu_len is a framing
+        // error: logged with the peer below, and fatal to this connection
+        // only (docs/architecture.md, "Bad input").
+        let framer = Framer::new(self.carrier.max_pdu_len);
         let mut rbuf = BytesMut::with_capacity(64 * 1024);
         let mut wbuf = BytesMut::with_capacity(64 * 1024);
         // Shutdown drains: no new submits, the outstanding ones get their
@@ -451,8 +482,21 @@ impl<'a> Link<'a> {
         }
         while let Some(event) = self.session.poll_event() {
             match event {
-                Event::Bound { system_id, .. } => {
-                    info!(smsc = ?system_id, "bound as transceiver");
+                Event::Bound {
+                    system_id,
+                    interface_version,
+                    ..
+                } => {
+                    // SMPP 3.4 §5.3.2.25: no sc_interface_version means the
+                    // SMSC does not do TLVs (3.3). Nothing here depends on
+                    // 5.0-only features, so an older answer to a 5.0 bind is
+                    // only worth knowing, not a reason to unbind.
+                    info!(
+                        smsc = ?system_id,
+                        interface_version = ?self.carrier.interface_version,
+                        sc_interface_version = ?interface_version,
+                        "bound as transceiver"
+                    );
                     self.set_bound(true).await;
                 }
                 Event::BindRejected { status } => {
@@ -498,6 +542,15 @@ impl<'a> Link<'a> {
                 }
                 Event::OutbindReceived { .. } | Event::BindRequest { .. } => {}
                 Event::LinkDead => warn!("no answer to enquire_link: link dead"),
+                Event::Closed {
+                    reason: CloseReason::BindTimeout,
+                } => {
+                    warn!(
+                        peer = %format_args!("{}:{}", self.carrier.host, self.carrier.port),
+                        bind_timeout = %humantime::format_duration(self.carrier.bind_timeout),
+                        "no bind_resp within bind_timeout; dropping the connection to reconnect"
+                    );
+                }
                 Event::Closed { reason } => {
                     info!(?reason, "session closed");
                     self.set_bound(false).await;

@@ -28,7 +28,7 @@ impl StatusTable {
 
     /// Whether a response with this status should be retried.
     pub fn is_transient(&self, status: CommandStatus) -> bool {
-        match self.overrides.classify(status.value()) {
+        match self.overrides.classify(status) {
             Some(ErrorClass::Transient) => true,
             Some(ErrorClass::Permanent) => false,
             None => default_is_transient(status),

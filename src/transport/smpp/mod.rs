@@ -17,6 +17,7 @@ use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use carrier_protocol::receipt::MessageIdMapping;
+use carrier_protocol::smpp::InterfaceVersion;
 use tokio::sync::watch;
 use tracing::Instrument;
 
@@ -43,6 +44,14 @@ pub struct SmppLinkConfig {
     pub password: String,
     /// bind system_type.
     pub system_type: String,
+    /// The bind's `interface_version` (3.4 or 5.0).
+    pub interface_version: InterfaceVersion,
+    /// The longest TCP connect, TLS handshake and bind response may take
+    /// together before the connection is dropped and retried with backoff.
+    pub bind_timeout: Duration,
+    /// The largest PDU accepted from the SMSC; a longer `command_length`
+    /// closes the connection.
+    pub max_pdu_len: usize,
     /// Transceiver connections to keep.
     pub binds: usize,
     /// Outstanding requests per connection.

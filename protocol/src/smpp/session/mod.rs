@@ -75,7 +75,7 @@ pub struct SessionConfig {
     /// Which end we are.
     pub role: Role,
     /// The most requests we have sent and not yet seen answered. Default 64:
-    /// the gateway's default `window` per bind (DESIGN §4.2); carriers
+    /// the gateway's default `window` per bind (docs/configuration.md); carriers
     /// commonly allow 10–100 and answer excess with `ESME_RTHROTTLED` or
     /// `ESME_RMSGQFUL`. Capped at [`MAX_WINDOW`].
     pub window: usize,
