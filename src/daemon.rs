@@ -218,6 +218,7 @@ pub async fn run(
         default_validity: settings.default_validity,
         binds_up,
         max_outbox: 1_000_000,
+        claims: Default::default(),
     });
     let reload_task = tokio::spawn(apply_reloads(settings.clone(), reloads, state.clone()));
     let listener = tokio::net::TcpListener::bind(settings.api_listen).await?;

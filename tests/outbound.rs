@@ -319,3 +319,103 @@ async fn evil_smsc() -> (
     });
     (addr, hits)
 }
+
+/// A client that closes its connection while its batch is being committed
+/// used to cancel the hand-over to the dispatcher: the messages were on disk
+/// but not sent until the next restart replayed them. Now every message
+/// that was written goes out without a restart: what the simulator accepts
+/// after a clean restart is what it had before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_gone_during_the_commit_leaves_nothing_unsent() {
+    use tokio::io::AsyncWriteExt;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &[]);
+    let (sink, _events) = start_sink().await;
+    let (config, api) = write_config(dir.path(), sim.addr, sink, "");
+    let mut gateway = Gateway::start(&config, &api);
+    let addr = api.trim_start_matches("http://").to_owned();
+
+    for round in 0..60u64 {
+        let messages: Vec<Value> = (0..20)
+            .map(|i| json!({"from": FROM, "to": "+15557654321", "text": format!("gone {round} {i}")}))
+            .collect();
+        let body = json!({ "messages": messages }).to_string();
+        let request = format!(
+            "POST /v1/messages/batch HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        // Gone 3 to 30 ms later, before (most of the time) the answer.
+        tokio::time::sleep(Duration::from_millis(3 + round % 28)).await;
+        drop(stream);
+    }
+    // Whatever was written is sent now, not at the next start.
+    let settled = |sim: &Sim| {
+        let before = sim_records(sim).len();
+        std::thread::sleep(Duration::from_secs(3));
+        (before, sim_records(sim).len())
+    };
+    let mut sent = 0;
+    for _ in 0..10 {
+        let (before, after) = settled(&sim);
+        sent = after;
+        if before == after {
+            break;
+        }
+    }
+    assert!(
+        sent > 0,
+        "some batches were committed before their client left"
+    );
+    assert!(
+        gateway
+            .process
+            .as_mut()
+            .and_then(|p| p.terminate())
+            .is_some()
+    );
+    gateway.restart();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        sim_records(&sim).len(),
+        sent,
+        "a restart sent messages that had been written but never handed over"
+    );
+}
+
+/// A `client_ref` claim left without its message (the write or its commit
+/// failed, or the process died between the two) used to answer "being
+/// processed" to every retry, forever. A claim without its message is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_ref_claim_without_its_message_is_free() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &[]);
+    let (sink, _events) = start_sink().await;
+    let (config, api) = write_config(dir.path(), sim.addr, sink, "");
+    {
+        // What a crash between the claim and the message leaves.
+        let store = carrier_gateway::store::Store::open(&dir.path().join("state")).expect("store");
+        let orphan = json!({"id": "msg_00000000000fffff", "request": "{}"}).to_string();
+        store
+            .client_refs
+            .insert("order-42", orphan.as_bytes())
+            .expect("insert");
+        store.group_commit().sync().await.expect("sync");
+    }
+    // The group-commit thread lets the database go once it sees the store
+    // dropped.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _gateway = Gateway::start(&config, &api);
+    let body =
+        json!({"from": FROM, "to": "+15557654321", "text": "retry", "client_ref": "order-42"});
+    let first = post_message(&api, body.clone()).await;
+    assert_eq!(first["status"], "queued", "{first}");
+    // And the key now works as an idempotency key again.
+    let again = post_message(&api, body).await;
+    assert_eq!(again["id"], first["id"], "{again}");
+}

@@ -189,3 +189,32 @@ async fn a_conversation_goes_on_after_messages_that_can_no_longer_be_sent() {
     let next = send_one(&api, FROM, customer, "via beta").await;
     wait_for_status(&api, &[next], "delivered", Duration::from_secs(10)).await;
 }
+
+/// Issue 15's worst defect: under `--throttle-every 3`, 3-segment messages
+/// on one bind stopped after 510 submits (340 accepted, 170 throttled) and
+/// the throttled segments were never retried. Segments accepted for a
+/// message still in flight were never written, so no group commit was
+/// asked for, the count of accepted-but-unsynced segments reached its
+/// bound, and the dispatcher stopped handing out work for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_segment_messages_under_throttling_all_get_through() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &["--throttle-every", "3"]);
+    let (sink, _events) = start_sink().await;
+    let (config, api) = write_config(dir.path(), sim.addr, sink, "");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replacen("binds = 2", "binds = 1", 1)).expect("config");
+    let _gateway = Gateway::start(&config, &api);
+
+    let long = "three segments of GSM text ".repeat(15);
+    assert!(long.len() > 306 && long.len() <= 459, "3 GSM segments");
+    let client = client();
+    let messages: Vec<Value> = (0..200)
+        .map(|i| json!({"from": FROM, "to": format!("+1555765{i:04}"), "text": long}))
+        .collect();
+    let ids = post_batch(&client, &api, messages).await;
+    assert_eq!(ids.len(), 200);
+    wait_for_status(&api, &ids, "delivered", Duration::from_secs(60)).await;
+    let records = sim_records(&sim);
+    assert_eq!(records.len(), 600, "every segment accepted once");
+}

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::claims::ClaimGuard;
 use super::{ApiError, ApiState};
 use crate::outbound::plan;
 use crate::store::outbox::{MessageRecord, MessageStatus, SegmentState, message_id, now_ms};
@@ -167,43 +168,55 @@ enum Claim {
     Repeat(MessageRecord),
 }
 
-fn claim(state: &ApiState, prepared: Prepared) -> Result<Claim, ApiError> {
+fn claim(state: &ApiState, prepared: Prepared, guard: &mut ClaimGuard) -> Result<Claim, ApiError> {
     let Some(key) = prepared.record.client_ref.clone() else {
         return Ok(Claim::New(prepared));
     };
+    let being_processed = || {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "duplicate_client_ref",
+            format!("client_ref {key:?} is being processed; retry"),
+        )
+    };
+    if !guard.hold(&key) {
+        return Err(being_processed());
+    }
     let value = json!({"id": prepared.record.id, "request": prepared.canonical}).to_string();
-    match state
-        .store
-        .client_refs
-        .compare_and_swap(key.as_bytes(), None::<&[u8]>, Some(value.as_bytes()))
-        .map_err(crate::store::StoreError::from)?
-    {
-        Ok(()) => Ok(Claim::New(prepared)),
-        Err(current) => {
-            let existing: Value = current
-                .current
-                .and_then(|v| serde_json::from_slice(&v).ok())
-                .unwrap_or(Value::Null);
-            if existing["request"].as_str() != Some(prepared.canonical.as_str()) {
+    let refs = &state.store.client_refs;
+    let mut expected = None;
+    // At most two rounds: a free claim found in the first is taken over in
+    // the second, unless something else changed it meanwhile.
+    for _ in 0..2 {
+        let swapped = refs
+            .compare_and_swap(key.as_bytes(), expected.as_deref(), Some(value.as_bytes()))
+            .map_err(crate::store::StoreError::from)?;
+        let current = match swapped {
+            Ok(()) => return Ok(Claim::New(prepared)),
+            Err(e) => e.current,
+        };
+        let existing: Value = current
+            .as_deref()
+            .and_then(|v| serde_json::from_slice(v).ok())
+            .unwrap_or(Value::Null);
+        let id = existing["id"].as_str().unwrap_or_default();
+        match state.store.get_message(id)? {
+            Some(record) if existing["request"].as_str() == Some(prepared.canonical.as_str()) => {
+                return Ok(Claim::Repeat(record));
+            }
+            Some(_) => {
                 return Err(ApiError::new(
                     StatusCode::CONFLICT,
                     "duplicate_client_ref",
                     format!("client_ref {key:?} was used before with a different request"),
                 ));
             }
-            let id = existing["id"].as_str().unwrap_or_default();
-            match state.store.get_message(id)? {
-                Some(record) => Ok(Claim::Repeat(record)),
-                // Claimed by a request still being written: same answer as
-                // it will get, minus the wait.
-                None => Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "duplicate_client_ref",
-                    format!("client_ref {key:?} is being processed; retry"),
-                )),
-            }
+            // No message and no request of ours holding it: the claim of a
+            // write that failed or of a process that died. It is free.
+            None => expected = current.map(|v| v.to_vec()),
         }
     }
+    Err(being_processed())
 }
 
 /// `503 outbox_full` when the outbox holds `max_outbox` unfinished messages
@@ -239,18 +252,37 @@ pub(super) async fn send(State(state): State<Arc<ApiState>>, body: Bytes) -> Res
 async fn send_one(state: &Arc<ApiState>, body: &Bytes) -> Result<Response, ApiError> {
     check_room(state)?;
     let prepared = prepare(state, parse_body(body)?)?;
-    let record = match claim(state, prepared)? {
+    let mut guard = state.claims.guard();
+    let record = match claim(state, prepared, &mut guard)? {
         Claim::Repeat(record) => {
             return Ok((StatusCode::ACCEPTED, axum::Json(accepted_body(&record))).into_response());
         }
         Claim::New(prepared) => prepared.record,
     };
     state.store.put_message(&record)?;
-    state.store.group_commit().sync().await?;
-    crate::metrics::accepted(&record.from, record.segments.len());
     let response = accepted_body(&record);
-    state.dispatcher.accepted(vec![record]).await;
+    commit_and_hand_over(state, vec![record]).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(response)).into_response())
+}
+
+/// Waits for the group commit that makes `records` durable, then hands them
+/// to the dispatcher, in a task of its own: a client that goes away during
+/// the commit cancels its request, and must not leave messages written but
+/// never sent (until the next restart's replay).
+async fn commit_and_hand_over(
+    state: &Arc<ApiState>,
+    records: Vec<MessageRecord>,
+) -> Result<(), crate::store::StoreError> {
+    let state = state.clone();
+    let task = tokio::spawn(async move {
+        state.store.group_commit().sync().await?;
+        for record in &records {
+            crate::metrics::accepted(&record.from, record.segments.len());
+        }
+        state.dispatcher.accepted(records).await;
+        Ok(())
+    });
+    task.await.unwrap_or(Err(crate::store::StoreError::Closed))
 }
 
 pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) -> Response {
@@ -267,8 +299,9 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
     let mut results: Vec<Value> = Vec::with_capacity(items.len());
     let mut records = Vec::new();
     let mut batch = sled::Batch::default();
+    let mut guard = state.claims.guard();
     for item in items {
-        let outcome = prepare(&state, item.clone()).and_then(|p| claim(&state, p));
+        let outcome = prepare(&state, item.clone()).and_then(|p| claim(&state, p, &mut guard));
         match outcome {
             Ok(Claim::New(prepared)) => {
                 if let Err(e) = state.store.stage_message(&mut batch, &prepared.record) {
@@ -291,13 +324,9 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
         if let Err(e) = written {
             return ApiError::from(e).into_response();
         }
-        if let Err(e) = state.store.group_commit().sync().await {
+        if let Err(e) = commit_and_hand_over(&state, records).await {
             return ApiError::from(e).into_response();
         }
-        for record in &records {
-            crate::metrics::accepted(&record.from, record.segments.len());
-        }
-        state.dispatcher.accepted(records).await;
     }
     (StatusCode::OK, axum::Json(json!({"results": results}))).into_response()
 }

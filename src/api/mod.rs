@@ -1,6 +1,7 @@
 //! The HTTP API of docs/api.md: authentication, routing and shared state.
 //! Handlers live in one module per resource.
 
+mod claims;
 pub mod error;
 mod messages;
 
@@ -23,6 +24,7 @@ pub use error::ApiError;
 use crate::outbound::DispatcherHandle;
 use crate::outbound::plan::PlanOptions;
 use crate::store::Store;
+use claims::ClaimsInFlight;
 
 /// A configured business number, as the API needs it.
 #[derive(Debug, Clone)]
@@ -49,6 +51,8 @@ pub struct ApiState {
     pub binds_up: Vec<Arc<AtomicUsize>>,
     /// Refuse new messages beyond this many unfinished ones.
     pub max_outbox: usize,
+    /// `client_ref`s being written by requests in flight.
+    pub claims: Arc<ClaimsInFlight>,
 }
 
 /// The router.

@@ -86,7 +86,14 @@ impl Dispatcher {
                 if record.segments.iter().all(|s| s.done) && !in_active {
                     self.finish(record, MessageStatus::Delivered, None);
                 } else if let Some(active) = self.active.get_mut(&id) {
+                    // Written before the receipt is acknowledged (the ack
+                    // waits for a group commit after this write): a receipt
+                    // the carrier will not send again must not be lost.
                     active.record.segments = record.segments;
+                    self.unsynced = true;
+                    if let Err(e) = self.store.put_message(&active.record) {
+                        warn!(error = %e, %id, "could not record a part's receipt");
+                    }
                 } else {
                     self.persist(&mut record);
                 }

@@ -201,6 +201,18 @@ impl Dispatcher {
             self.queue_in_lane(&id);
         }
         self.check_all_accepted(&id);
+        // A message that stays active (parts still to send or to retry)
+        // records the part the carrier took, so the next group commit
+        // covers it: a crash then resends only what was not accepted, and
+        // the bound on accepted-but-unsynced parts always gets a commit to
+        // wait for (without one, multi-part messages under throttling
+        // reached the bound and stopped the dispatcher for good).
+        if let Some(active) = self.active.get_mut(&id) {
+            self.unsynced = true;
+            if let Err(e) = self.store.put_message(&active.record) {
+                warn!(error = %e, id = %active.record.id, "could not record an accepted part");
+            }
+        }
     }
 
     /// Once every segment of an active message was accepted, it leaves the
