@@ -115,8 +115,11 @@ async fn apply_reloads(
                 }
             })
             .collect();
-        api.numbers.store(Arc::new(routes));
+        // Limits first: the dispatcher takes commands in order, so once the
+        // new limits are queued, no message of a new number (accepted only
+        // after the numbers below go live) can reach it before them.
         api.dispatcher.reload_limits(next.limits.clone()).await;
+        api.numbers.store(Arc::new(routes));
         info!(
             numbers = next.numbers.len(),
             "configuration reloaded: numbers and limits applied"

@@ -54,6 +54,13 @@ pub fn retry(carrier: &str, status: &LinkStatus) {
     }
 }
 
+/// A carrier's id that cannot be matched to receipts: `unusable` (empty or
+/// not in the configured format) or `duplicate` (given to two parts).
+pub fn carrier_id_unusable(carrier: &str, reason: &'static str) {
+    counter!("carrier_gateway_carrier_id_unusable_total", "carrier" => carrier.to_owned(), "reason" => reason)
+        .increment(1);
+}
+
 /// A receipt marked as such but unreadable was acknowledged and dropped.
 pub fn receipt_unreadable(carrier: &str) {
     counter!("carrier_gateway_receipts_unreadable_total", "carrier" => carrier.to_owned())

@@ -154,3 +154,75 @@ async fn a_multipart_message_is_delivered_when_every_part_is_and_failed_when_one
     assert!(!status_events(&events, &failing).contains(&"delivered".to_owned()));
     assert_eq!(sim_records(&sim).len(), 5, "each part submitted once");
 }
+
+/// Send `n` messages in one batch and let the receipts come back.
+async fn send_and_settle(api: &str, config: &std::path::Path, n: usize) -> (Vec<String>, String) {
+    let client = client();
+    let messages: Vec<serde_json::Value> = (0..n)
+        .map(|i| serde_json::json!({"from": FROM, "to": format!("+1555765{i:04}"), "text": format!("id test {i}")}))
+        .collect();
+    let ids = post_batch(&client, api, messages).await;
+    assert_eq!(ids.len(), n);
+    // Every message leaves the outbox depth: delivered, or submitted with
+    // receipts that can never be matched.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let body = metrics_text(config).await;
+        let depth = metric_sum(&body, "carrier_gateway_outbox_depth", &[]);
+        if depth == 0.0 && body.contains("carrier_gateway_outbox_depth") {
+            return (ids, body);
+        }
+        assert!(std::time::Instant::now() < deadline, "outbox depth stuck at {depth}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// An empty message id in a submit_sm_resp used to leave its message
+/// `submitted` for good, counted in the depth and replayed at every start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_carrier_id_leaves_the_depth_and_is_counted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &["--empty-message-id-every", "4", "--dlr-delay", "300"]);
+    let (sink, _events) = start_sink().await;
+    let (config, api) = write_config(dir.path(), sim.addr, sink, "");
+    let _gateway = Gateway::start(&config, &api);
+    let (ids, body) = send_and_settle(&api, &config, 20).await;
+    let unusable = metric_sum(&body, "carrier_gateway_carrier_id_unusable_total", &["reason=\"unusable\""]);
+    assert_eq!(unusable, 5.0, "{body}");
+    let mut delivered = 0;
+    for id in &ids {
+        let status = get_message(&api, id).await["status"].as_str().unwrap_or_default().to_owned();
+        assert!(status == "delivered" || status == "submitted", "{id}: {status}");
+        delivered += usize::from(status == "delivered");
+    }
+    assert_eq!(delivered, 15);
+}
+
+/// A carrier id given to two waiting segments used to overwrite the first
+/// one's receipt entry, so the receipt meant for one message was applied to
+/// the other. Now neither is matched, and the collision is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_carrier_id_is_never_mis_correlated() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &["--repeat-message-id-every", "5", "--dlr-delay", "500"]);
+    let (sink, _events) = start_sink().await;
+    let (config, api) = write_config(dir.path(), sim.addr, sink, "");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replacen("binds = 2", "binds = 1", 1)).expect("config");
+    let _gateway = Gateway::start(&config, &api);
+    let (ids, body) = send_and_settle(&api, &config, 20).await;
+    let duplicates = metric_sum(&body, "carrier_gateway_carrier_id_unusable_total", &["reason=\"duplicate\""]);
+    assert_eq!(duplicates, 4.0, "{body}");
+    let mut submitted = Vec::new();
+    for id in &ids {
+        let message = get_message(&api, id).await;
+        match message["status"].as_str() {
+            Some("delivered") => {}
+            Some("submitted") => submitted.push(message["carrier_message_ids"][0].clone()),
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+    // The four pairs that share an id: eight messages, none delivered by
+    // another's receipt.
+    assert_eq!(submitted.len(), 8, "{submitted:?}");
+}

@@ -54,6 +54,15 @@ struct SendRequest {
     client_ref: Option<String>,
 }
 
+/// Longest `client_ref`, in bytes.
+const MAX_CLIENT_REF: usize = 256;
+
+/// Largest request (its fields as stored for idempotency), in bytes. Every
+/// stored record stays far below sled's blob threshold (about 128 KiB):
+/// larger values go to blob files that sled never fsyncs, so they would not
+/// be durable when the 202 goes out.
+const MAX_STORED_REQUEST: usize = 16 * 1024;
+
 /// A validated request, ready to be written.
 struct Prepared {
     record: MessageRecord,
@@ -124,9 +133,23 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
             e.to_string(),
         )
     })?;
+    if let Some(client_ref) = &request.client_ref
+        && client_ref.len() > MAX_CLIENT_REF
+    {
+        return Err(ApiError::invalid_json(format!(
+            "`client_ref` is {} bytes long; at most {MAX_CLIENT_REF} are allowed",
+            client_ref.len()
+        )));
+    }
+    let canonical = serde_json::to_string(&request).unwrap_or_default();
+    if canonical.len() > MAX_STORED_REQUEST {
+        return Err(ApiError::invalid_json(format!(
+            "the message's fields take {} bytes; at most {MAX_STORED_REQUEST} are stored",
+            canonical.len()
+        )));
+    }
     let n = state.store.generate_id()?;
     let now = now_ms();
-    let canonical = serde_json::to_string(&request).unwrap_or_default();
     Ok(Prepared {
         record: MessageRecord {
             id: message_id(n),

@@ -79,6 +79,23 @@ impl Outcome {
     }
 }
 
+/// What became of a segment's wait for its receipt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expectation {
+    /// The receipt will be matched when it comes.
+    Waiting,
+    /// It already came (it overtook the response).
+    Early(Outcome),
+    /// Another waiting segment has the same carrier id: neither can be
+    /// matched; this is the other one.
+    Collision {
+        /// The other segment's message.
+        message_id: Arc<str>,
+        /// The other segment.
+        segment: u16,
+    },
+}
+
 /// A submitted segment waiting for its receipt.
 struct Expected {
     message_id: Arc<str>,
@@ -185,23 +202,36 @@ impl ReceiptBook {
         message_id: Arc<str>,
         segment: u16,
         forget_at: u64,
-    ) -> Option<Outcome> {
+    ) -> Expectation {
         let index = (Box::from(carrier), key);
         if let Some(early) = self.early.remove(&index) {
             if let Err(e) = self.tree.remove(&early.stored) {
                 warn!(error = %e, "could not remove a matched early receipt");
             }
-            return Some(early.outcome);
+            return Expectation::Early(early.outcome);
         }
-        self.expected.insert(
-            index,
-            Expected {
-                message_id,
-                segment,
-                forget_at,
-            },
-        );
-        None
+        match self.expected.remove(&index) {
+            // The carrier gave the same id to two segments still waiting:
+            // a receipt could be applied to the wrong one, so neither is
+            // correlated any more.
+            Some(other) if (&*other.message_id, other.segment) != (&*message_id, segment) => {
+                Expectation::Collision {
+                    message_id: other.message_id,
+                    segment: other.segment,
+                }
+            }
+            _ => {
+                self.expected.insert(
+                    index,
+                    Expected {
+                        message_id,
+                        segment,
+                        forget_at,
+                    },
+                );
+                Expectation::Waiting
+            }
+        }
     }
 
     /// A final receipt arrived: the segment it is about, or `None` when no
@@ -348,8 +378,7 @@ mod tests {
                 Arc::from("m1"),
                 1,
                 u64::MAX
-            )
-            .is_none()
+            ) == Expectation::Waiting
         );
         let (id, segment, _) = book
             .arrived(carrier, MessageIdKey::Numeric(7), delivered(), WAIT)
@@ -360,6 +389,25 @@ mod tests {
             book.arrived(carrier, MessageIdKey::Numeric(7), delivered(), WAIT)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_carrier_id_given_twice_correlates_neither_segment() {
+        let mut book = book();
+        let key = || MessageIdKey::Numeric(42);
+        assert_eq!(
+            book.expect("acme", key(), Arc::from("m1"), 0, u64::MAX),
+            Expectation::Waiting
+        );
+        assert_eq!(
+            book.expect("acme", key(), Arc::from("m2"), 0, u64::MAX),
+            Expectation::Collision {
+                message_id: Arc::from("m1"),
+                segment: 0
+            }
+        );
+        // Neither waits: the receipt for 42 matches no segment.
+        assert!(book.arrived("acme", key(), delivered(), WAIT).is_none());
     }
 
     #[test]
@@ -377,7 +425,7 @@ mod tests {
         let mut book = ReceiptBook::new(tree);
         assert_eq!(book.restore(WAIT).expect("restore"), 1);
         let outcome = book.expect(carrier, key, Arc::from("m1"), 0, u64::MAX);
-        assert_eq!(outcome, Some(delivered()));
+        assert_eq!(outcome, Expectation::Early(delivered()));
         assert_eq!(book.tree.len(), 0);
         // Another carrier's id space is separate.
         assert!(
@@ -396,15 +444,13 @@ mod tests {
         let mut again = ReceiptBook::new(book.tree.clone());
         assert_eq!(again.restore(WAIT).expect("restore"), 0);
         assert!(
-            again
-                .expect(
-                    carrier,
-                    MessageIdKey::Numeric(9),
-                    Arc::from("m"),
-                    0,
-                    u64::MAX
-                )
-                .is_none()
+            again.expect(
+                carrier,
+                MessageIdKey::Numeric(9),
+                Arc::from("m"),
+                0,
+                u64::MAX
+            ) == Expectation::Waiting
         );
     }
 

@@ -103,6 +103,13 @@ pub struct SmscSimConfig {
     /// connections; a submit that asks for no receipt still counts) reports `stat:UNDELIV err:001` (message_state
     /// 5) instead of `DELIVRD`. `None` or 0: never.
     pub fail_every: Option<u64>,
+    /// The response to every Nth accepted submit (counted across all
+    /// connections) carries an empty `message_id`. `None` or 0: never.
+    pub empty_message_id_every: Option<u64>,
+    /// The response to every Nth accepted submit carries the id of the
+    /// accepted submit before it (its own receipt still names its own id).
+    /// `None` or 0: never.
+    pub repeat_message_id_every: Option<u64>,
     /// Close a connection abruptly (no unbind) when it sends its Nth submit,
     /// leaving that submit unanswered; the responses to the earlier ones are
     /// written first. Counts restart on every connection. `None` or 0: never.
@@ -153,6 +160,8 @@ impl SmscSimConfig {
             throttle_every: None,
             receipt_first: false,
             fail_every: None,
+            empty_message_id_every: None,
+            repeat_message_id_every: None,
             drop_after: None,
             record: None,
             record_binds: None,
@@ -181,6 +190,8 @@ pub(crate) struct Shared {
     pub throttle_count: AtomicU64,
     /// Receipts counted for `fail_every`.
     pub fail_count: AtomicU64,
+    /// Accepted submits counted for the message-id knobs.
+    pub id_count: AtomicU64,
     /// Concatenation reference of the next multi-part MO message.
     pub mo_reference: AtomicU8,
     /// Becomes true at the first bind that can receive (starts the MO script).
@@ -354,6 +365,7 @@ pub async fn spawn(config: SmscSimConfig) -> io::Result<SmscSim> {
         bind_record,
         throttle_count: AtomicU64::new(0),
         fail_count: AtomicU64::new(0),
+        id_count: AtomicU64::new(0),
         mo_reference: AtomicU8::new(1),
         receiver_bound,
         next_conn: AtomicU64::new(1),

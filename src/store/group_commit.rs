@@ -18,6 +18,40 @@ use super::StoreError;
 
 type Waiter = oneshot::Sender<Result<(), Arc<std::io::Error>>>;
 
+/// The process's exit status after a failed fsync (EX_IOERR): systemd's
+/// `Restart=on-failure` starts it again, and the start recovers from what
+/// is on disk.
+pub const EXIT_STORE_FAILED: i32 = 74;
+
+/// The group-commit loop: takes every waiter queued so far, syncs once, and
+/// answers the whole group. A failed sync is answered with the error (so
+/// nothing it covered is acknowledged) and then ends the loop through
+/// `on_failure`: after a failed `fdatasync` the kernel may have dropped
+/// dirty pages and marked them clean, so a later sync could "succeed"
+/// without the data — carrying on is unsafe.
+fn serve(
+    mut queue: mpsc::UnboundedReceiver<Waiter>,
+    mut sync: impl FnMut() -> std::io::Result<()>,
+    on_failure: impl FnOnce(&std::io::Error),
+) {
+    let mut group = Vec::new();
+    while let Some(first) = queue.blocking_recv() {
+        group.push(first);
+        while let Ok(more) = queue.try_recv() {
+            group.push(more);
+        }
+        let result = sync().map_err(Arc::new);
+        crate::metrics::group_commit(group.len());
+        for waiter in group.drain(..) {
+            let _ = waiter.send(result.clone());
+        }
+        if let Err(e) = result {
+            on_failure(&e);
+            return;
+        }
+    }
+}
+
 /// Handle to the group-commit thread.
 #[derive(Clone)]
 pub struct GroupCommit {
@@ -36,29 +70,23 @@ impl GroupCommit {
         if let Ok(dir) = File::open(db_dir) {
             let _ = dir.sync_all();
         }
-        let (requests, mut queue) = mpsc::unbounded_channel::<Waiter>();
+        let (requests, queue) = mpsc::unbounded_channel::<Waiter>();
         std::thread::Builder::new()
             .name("group-commit".into())
             .spawn(move || {
-                let mut group = Vec::new();
-                while let Some(first) = queue.blocking_recv() {
-                    group.push(first);
-                    while let Ok(more) = queue.try_recv() {
-                        group.push(more);
-                    }
-                    let result = db
-                        .flush()
+                let sync = || {
+                    db.flush()
                         .map_err(|e| std::io::Error::other(e.to_string()))
                         .and_then(|_| data.sync_data())
-                        .map_err(Arc::new);
-                    if let Err(e) = &result {
-                        tracing::error!(error = %e, "group commit failed; the writers are told");
-                    }
-                    crate::metrics::group_commit(group.len());
-                    for waiter in group.drain(..) {
-                        let _ = waiter.send(result.clone());
-                    }
-                }
+                };
+                serve(queue, sync, |e| {
+                    tracing::error!(
+                        error = %e,
+                        "fdatasync failed: the kernel may have dropped what it did not write, so \
+                         nothing more is trusted to this process; exiting for a restart and recovery"
+                    );
+                    std::process::exit(EXIT_STORE_FAILED);
+                });
             })
             .map_err(|source| StoreError::Io {
                 path: data_path,
@@ -79,5 +107,50 @@ impl GroupCommit {
             }),
             Err(_) => Err(StoreError::Closed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn a_failed_sync_is_reported_to_its_group_and_ends_the_loop() {
+        let (requests, queue) = mpsc::unbounded_channel::<Waiter>();
+        let syncs = Arc::new(AtomicUsize::new(0));
+        let failures = Arc::new(AtomicUsize::new(0));
+        let (s, f) = (syncs.clone(), failures.clone());
+        let thread = std::thread::spawn(move || {
+            serve(
+                queue,
+                || {
+                    // The first sync works, the second fails.
+                    if s.fetch_add(1, Ordering::SeqCst) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::other("EIO"))
+                    }
+                },
+                |_| {
+                    f.fetch_add(1, Ordering::SeqCst);
+                },
+            )
+        });
+        let ask = || {
+            let (tx, rx) = oneshot::channel();
+            requests.send(tx).map(|_| rx)
+        };
+        let first = ask().expect("queued");
+        assert!(first.blocking_recv().expect("answered").is_ok());
+        let second = ask().expect("queued");
+        assert!(second.blocking_recv().expect("answered").is_err());
+        thread.join().expect("the loop ended");
+        assert_eq!(failures.load(Ordering::SeqCst), 1);
+        // Nobody is answered after a failure: a later sync cannot be trusted.
+        let third = ask();
+        assert!(third.is_err() || third.is_ok_and(|rx| rx.blocking_recv().is_err()));
+        assert_eq!(syncs.load(Ordering::SeqCst), 2);
     }
 }

@@ -30,6 +30,10 @@ pub struct SegmentState {
     /// A final receipt arrived for this segment.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub done: bool,
+    /// Its receipt cannot be matched: the carrier gave no usable id, or
+    /// gave the same id to another segment still waiting.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_receipt: bool,
 }
 
 /// One outbound message.

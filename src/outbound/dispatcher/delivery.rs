@@ -2,6 +2,7 @@
 //! its segments are, failed (or expired) as soon as one is.
 
 use super::*;
+use crate::outbound::receipts::Expectation;
 
 impl Dispatcher {
     /// A submitted message's receipts did not come within its validity and
@@ -95,6 +96,7 @@ impl Dispatcher {
                         warn!(error = %e, %id, "could not record a part's receipt");
                     }
                 } else {
+                    self.stop_waiting_if_unmatchable(&mut record);
                     self.persist(&mut record);
                 }
             }
@@ -123,14 +125,27 @@ impl Dispatcher {
         };
         let forget_at = record.expires_at.saturating_add(RECEIPT_GRACE_MS);
         let mut early = Vec::new();
+        let mut collided = Vec::new();
         for (i, state) in record.segments.iter().enumerate() {
-            if let (Some(carrier_id), false) = (&state.carrier_id, state.done)
+            if let (Some(carrier_id), false, false) =
+                (&state.carrier_id, state.done, state.no_receipt)
                 && let Ok(key) = route.id_mapping.submit_key(carrier_id)
-                && let Some(outcome) =
-                    self.receipts
-                        .expect(&record.carrier, key, id.clone(), i as u16, forget_at)
             {
-                early.push((i as u16, outcome));
+                match self
+                    .receipts
+                    .expect(&record.carrier, key, id.clone(), i as u16, forget_at)
+                {
+                    Expectation::Waiting => {}
+                    Expectation::Early(outcome) => early.push((i as u16, outcome)),
+                    Expectation::Collision {
+                        message_id,
+                        segment,
+                    } => {
+                        crate::metrics::carrier_id_unusable(&record.carrier, "duplicate");
+                        collided.push((message_id, segment));
+                        collided.push((id.clone(), i as u16));
+                    }
+                }
             }
         }
         early

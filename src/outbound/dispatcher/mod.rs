@@ -395,8 +395,11 @@ impl Dispatcher {
     }
 
     fn finish(&mut self, mut record: MessageRecord, status: MessageStatus, err: Option<ErrorInfo>) {
-        let depth = self.depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
-        crate::metrics::outbox_depth(depth);
+        // One that stopped waiting for its receipts has left the depth.
+        if !record.receipt_timed_out {
+            let depth = self.depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
+            crate::metrics::outbox_depth(depth);
+        }
         record.status = status;
         record.error = err;
         crate::metrics::message_final(&record);

@@ -2,6 +2,7 @@
 //! each segment, the carrier's queue takes it; accepted segments move their
 //! message towards `submitted`, transient failures back off.
 
+use super::super::receipts::Expectation;
 use super::*;
 use crate::transport::{SmsPart, WorkContent};
 
@@ -183,14 +184,34 @@ impl Dispatcher {
         if let Some(state) = active.record.segments.get_mut(usize::from(segment)) {
             state.carrier_id = Some(carrier_id.clone());
         }
-        if let Some(route) = self.routes.get(&carrier)
-            && let Ok(key) = route.id_mapping.submit_key(&carrier_id)
-            && let Some(outcome) =
-                self.receipts
-                    .expect(&carrier, key, id.clone(), segment, forget_at)
-        {
-            // Its receipt overtook this response.
-            self.apply_receipt(id.clone(), segment, outcome);
+        let key = self
+            .routes
+            .get(&carrier)
+            .filter(|_| !carrier_id.is_empty())
+            .and_then(|route| route.id_mapping.submit_key(&carrier_id).ok());
+        match key {
+            None => {
+                warn!(%id, segment, %carrier, carrier_id, "the carrier's id cannot be matched to a receipt");
+                crate::metrics::carrier_id_unusable(&carrier, "unusable");
+                self.mark_no_receipt(&id, segment);
+            }
+            Some(key) => match self
+                .receipts
+                .expect(&carrier, key, id.clone(), segment, forget_at)
+            {
+                Expectation::Waiting => {}
+                // Its receipt overtook this response.
+                Expectation::Early(outcome) => self.apply_receipt(id.clone(), segment, outcome),
+                Expectation::Collision {
+                    message_id: other,
+                    segment: other_segment,
+                } => {
+                    warn!(%id, %other, %carrier, carrier_id, "the carrier gave one id to two parts: neither is matched to receipts");
+                    crate::metrics::carrier_id_unusable(&carrier, "duplicate");
+                    self.mark_no_receipt(&id, segment);
+                    self.mark_no_receipt(&other, other_segment);
+                }
+            },
         }
         if self
             .active
@@ -234,8 +255,48 @@ impl Dispatcher {
                 self.finish(record, MessageStatus::Delivered, None);
             } else {
                 record.status = MessageStatus::Submitted;
+                self.stop_waiting_if_unmatchable(&mut record);
                 self.persist(&mut record);
             }
+        }
+    }
+
+    /// A part whose receipt cannot be matched: it is not waited for.
+    pub(super) fn mark_no_receipt(&mut self, id: &Arc<str>, segment: u16) {
+        if let Some(active) = self.active.get_mut(id) {
+            if let Some(state) = active.record.segments.get_mut(usize::from(segment)) {
+                state.no_receipt = true;
+            }
+            return;
+        }
+        let Ok(Some(mut record)) = self.store.get_message(id) else {
+            return;
+        };
+        if record.status.is_final() {
+            return;
+        }
+        if let Some(state) = record.segments.get_mut(usize::from(segment)) {
+            state.no_receipt = true;
+        }
+        self.stop_waiting_if_unmatchable(&mut record);
+        self.unsynced = true;
+        if let Err(e) = self.store.put_message(&record) {
+            warn!(error = %e, %id, "could not record an unmatchable part");
+        }
+    }
+
+    /// A submitted message whose missing receipts can never be matched
+    /// stays `submitted` (the carrier took it; nobody can say more), but
+    /// leaves the outbox depth and the replay, like one whose receipts
+    /// never came.
+    pub(super) fn stop_waiting_if_unmatchable(&mut self, record: &mut MessageRecord) {
+        if record.status == MessageStatus::Submitted
+            && !record.receipt_timed_out
+            && record.segments.iter().all(|s| s.done || s.no_receipt)
+        {
+            record.receipt_timed_out = true;
+            let depth = self.depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
+            crate::metrics::outbox_depth(depth);
         }
     }
 

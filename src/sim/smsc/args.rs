@@ -50,6 +50,16 @@ pub struct SmscArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub fail_every: Option<u64>,
 
+    /// The submit_sm_resp of every Nth accepted submit carries an empty
+    /// message_id (a carrier bug the gateway must survive).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub empty_message_id_every: Option<u64>,
+
+    /// The submit_sm_resp of every Nth accepted submit repeats the id of
+    /// the submit accepted before it; its receipt names its own id.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub repeat_message_id_every: Option<u64>,
+
     /// Close each connection abruptly at its Nth submit, leaving that submit
     /// unanswered (tests resending of unacknowledged messages).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -119,6 +129,8 @@ impl SmscArgs {
         config.throttle_every = self.throttle_every;
         config.receipt_first = self.receipt_first;
         config.fail_every = self.fail_every;
+        config.empty_message_id_every = self.empty_message_id_every;
+        config.repeat_message_id_every = self.repeat_message_id_every;
         config.drop_after = self.drop_after;
         config.record = self.record.clone();
         config.record_binds = self.record_binds.clone();

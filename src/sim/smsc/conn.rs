@@ -713,7 +713,17 @@ impl Connection {
         }
         let number = next_message_id();
         let id = format_message_id(number);
-        let Ok(message_id) = COctetString::new(Bytes::copy_from_slice(&id)) else {
+        let nth = shared.id_count.fetch_add(1, Ordering::Relaxed) + 1;
+        let every = |n: Option<u64>| n.is_some_and(|n| n > 0 && nth.is_multiple_of(n));
+        // What the response says (the receipt always names the real id).
+        let told: Bytes = if every(config.empty_message_id_every) {
+            Bytes::new()
+        } else if every(config.repeat_message_id_every) && number > 0 {
+            Bytes::copy_from_slice(&format_message_id(number - 1))
+        } else {
+            Bytes::copy_from_slice(&id)
+        };
+        let Ok(message_id) = COctetString::new(told) else {
             // Hex digits never contain NUL.
             return;
         };
