@@ -15,7 +15,8 @@
 # GATEWAY_BIN (a gateway binary to measure instead of building this tree's,
 # e.g. an older commit's, for a before/after pair in one run) and SIM_BIN
 # (the simulator binary, by default the gateway binary; give both runs of a
-# pair the same one).
+# pair the same one) and LOAD_BIN (an already built load client, so a pair
+# needs no rebuild between its runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-200000}
@@ -32,13 +33,17 @@ cleanup() {
 trap cleanup EXIT
 
 if [ -z "${GATEWAY_BIN:-}" ]; then cargo build --release --quiet; fi
-cargo bench --bench load --no-run --quiet 2>/dev/null
-load=$(cargo bench --bench load --no-run --message-format=json 2>/dev/null \
-  | python3 -c 'import json,sys
+if [ -n "${LOAD_BIN:-}" ]; then
+  load=$LOAD_BIN
+else
+  cargo bench --bench load --no-run --quiet 2>/dev/null
+  load=$(cargo bench --bench load --no-run --message-format=json 2>/dev/null \
+    | python3 -c 'import json,sys
 for l in sys.stdin:
     m=json.loads(l)
     if m.get("reason")=="compiler-artifact" and m["target"]["name"]=="load" and m.get("executable"):
         print(m["executable"])')
+fi
 bin=${GATEWAY_BIN:-target/release/carrier-gateway}
 sim_bin=${SIM_BIN:-$bin}
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }

@@ -1,6 +1,6 @@
 //! The README's first command works: `carrier-gateway demo --once` starts the
-//! gateway, the simulator and the console sink, and the sample message is
-//! delivered.
+//! gateway, the simulator and the console sink, the sample message is
+//! delivered, and the customer's long reply reaches the core in one piece.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -29,6 +29,14 @@ fn demo_delivers_its_sample_message() {
     assert!(status.success(), "demo failed:\n{stdout}");
     assert!(stdout.contains("202 Accepted"), "{stdout}");
     assert!(stdout.contains("\"status\":\"delivered\""), "{stdout}");
+    assert!(
+        stdout.contains("message.received"),
+        "the customer's reply reaches the core:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("tracking link? 📦"),
+        "reassembled and decoded:\n{stdout}"
+    );
     assert!(
         stdout.contains("curl"),
         "it shows how to send a message:\n{stdout}"

@@ -172,7 +172,10 @@ async fn send_and_settle(api: &str, config: &std::path::Path, n: usize) -> (Vec<
         if depth == 0.0 && body.contains("carrier_gateway_outbox_depth") {
             return (ids, body);
         }
-        assert!(std::time::Instant::now() < deadline, "outbox depth stuck at {depth}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "outbox depth stuck at {depth}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -182,17 +185,30 @@ async fn send_and_settle(api: &str, config: &std::path::Path, n: usize) -> (Vec<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_carrier_id_leaves_the_depth_and_is_counted() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sim = start_sim(dir.path(), &["--empty-message-id-every", "4", "--dlr-delay", "300"]);
+    let sim = start_sim(
+        dir.path(),
+        &["--empty-message-id-every", "4", "--dlr-delay", "300"],
+    );
     let (sink, _events) = start_sink().await;
     let (config, api) = write_config(dir.path(), sim.addr, sink, "");
     let _gateway = Gateway::start(&config, &api);
     let (ids, body) = send_and_settle(&api, &config, 20).await;
-    let unusable = metric_sum(&body, "carrier_gateway_carrier_id_unusable_total", &["reason=\"unusable\""]);
+    let unusable = metric_sum(
+        &body,
+        "carrier_gateway_carrier_id_unusable_total",
+        &["reason=\"unusable\""],
+    );
     assert_eq!(unusable, 5.0, "{body}");
     let mut delivered = 0;
     for id in &ids {
-        let status = get_message(&api, id).await["status"].as_str().unwrap_or_default().to_owned();
-        assert!(status == "delivered" || status == "submitted", "{id}: {status}");
+        let status = get_message(&api, id).await["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            status == "delivered" || status == "submitted",
+            "{id}: {status}"
+        );
         delivered += usize::from(status == "delivered");
     }
     assert_eq!(delivered, 15);
@@ -204,14 +220,21 @@ async fn an_empty_carrier_id_leaves_the_depth_and_is_counted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repeated_carrier_id_is_never_mis_correlated() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sim = start_sim(dir.path(), &["--repeat-message-id-every", "5", "--dlr-delay", "500"]);
+    let sim = start_sim(
+        dir.path(),
+        &["--repeat-message-id-every", "5", "--dlr-delay", "500"],
+    );
     let (sink, _events) = start_sink().await;
     let (config, api) = write_config(dir.path(), sim.addr, sink, "");
     let text = std::fs::read_to_string(&config).expect("config");
     std::fs::write(&config, text.replacen("binds = 2", "binds = 1", 1)).expect("config");
     let _gateway = Gateway::start(&config, &api);
     let (ids, body) = send_and_settle(&api, &config, 20).await;
-    let duplicates = metric_sum(&body, "carrier_gateway_carrier_id_unusable_total", &["reason=\"duplicate\""]);
+    let duplicates = metric_sum(
+        &body,
+        "carrier_gateway_carrier_id_unusable_total",
+        &["reason=\"duplicate\""],
+    );
     assert_eq!(duplicates, 4.0, "{body}");
     let mut submitted = Vec::new();
     for id in &ids {

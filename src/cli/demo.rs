@@ -23,6 +23,8 @@ use crate::transport::smpp::{SmppLinkConfig, StatusTable};
 const TOKEN: &str = "demo-token";
 const SECRET: &str = "demo-secret";
 const NUMBER: &str = "+15551230001";
+/// The demo's customer.
+const CUSTOMER: &str = "+15557654321";
 
 /// Runs the demo.
 pub fn run(once: bool) -> Result<(), CliError> {
@@ -123,26 +125,30 @@ async fn demo(once: bool) -> anyhow::Result<()> {
         sink.addr(),
     );
     let body = format!(
-        r#"{{"from": "{NUMBER}", "to": "+15557654321", "text": "Hello from the carrier-gateway demo"}}"#
+        r#"{{"from": "{NUMBER}", "to": "{CUSTOMER}", "text": "Hello from the carrier-gateway demo"}}"#
     );
     let answer = post(api, "/v1/messages", &body).await?;
     println!("  POST /v1/messages -> {answer}");
+    let seen = |what: &dyn Fn(&crate::sim::ReceivedEvent) -> bool| sink.events().iter().any(what);
+    wait_for(
+        || seen(&|e| e.event_type == "message.status" && e.data["status"] == "delivered"),
+        "the sample message was not delivered within 30 s",
+    )
+    .await?;
+    // The customer answers at length, with an emoji: the simulator sends it
+    // as a concatenated UCS-2 MO, and the core gets one message.received.
+    let reply = "Thanks! The parcel still shows as pending on my side, and the shop says it \
+                 left days ago. Could you send the tracking link? 📦";
+    println!("\nThe customer replies (a long MO, sent in parts by the simulator):");
+    sim.inject_mo(CUSTOMER, NUMBER, reply)
+        .map_err(|e| anyhow::anyhow!("cannot inject the reply: {e}"))?;
+    wait_for(
+        || seen(&|e| e.event_type == "message.received"),
+        "the customer's reply did not reach the core within 30 s",
+    )
+    .await?;
     if once {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let delivered = sink
-                .events()
-                .iter()
-                .any(|e| e.event_type == "message.status" && e.data["status"] == "delivered");
-            if delivered {
-                println!("sample message delivered; stopping (--once)");
-                break;
-            }
-            if tokio::time::Instant::now() > deadline {
-                anyhow::bail!("the sample message was not delivered within 30 s");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        println!("sample message delivered and reply received; stopping (--once)");
         let _ = done_tx.send(());
     } else {
         println!("(Ctrl-C to stop)\n");
@@ -151,6 +157,18 @@ async fn demo(once: bool) -> anyhow::Result<()> {
     let stats = sim.shutdown().await;
     println!("simulator: {stats}");
     let _ = std::fs::remove_dir_all(&state_dir);
+    Ok(())
+}
+
+/// Waits (at most 30 s) until `done` says so.
+async fn wait_for(done: impl Fn() -> bool, timeout_message: &str) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !done() {
+        if tokio::time::Instant::now() > deadline {
+            anyhow::bail!("{timeout_message}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     Ok(())
 }
 
