@@ -49,6 +49,11 @@ pub struct Settings {
     pub limits: HashMap<String, NumberLimits>,
     /// Default validity of outbound messages.
     pub default_validity: Duration,
+    /// `[store] retention`: final records are removed this long after
+    /// their last change.
+    pub retention: Duration,
+    /// `[store] max_outbox`: queued and sending messages before `503`.
+    pub max_outbox: usize,
     /// The core's webhook.
     pub core: crate::core_link::CoreLinkSettings,
     /// What the inbound path knows of numbers, and its timeouts.
@@ -91,6 +96,9 @@ async fn apply_reloads(
         }
         if next.state_dir != current.state_dir {
             needs_restart.push("state_dir");
+        }
+        if next.retention != current.retention || next.max_outbox != current.max_outbox {
+            needs_restart.push("[store]");
         }
         if next.tokens != current.tokens {
             needs_restart.push("API tokens");
@@ -209,6 +217,11 @@ pub async fn run(
     );
     dispatcher.replay()?;
     let dispatcher_task = tokio::spawn(dispatcher.run());
+    let retention_task = tokio::spawn(crate::store::retention::run(
+        store.clone(),
+        settings.retention,
+        stop_rx.clone(),
+    ));
 
     let numbers = ArcSwap::from_pointee(number_routes(&settings));
     let binds_total: usize = settings.smpp.iter().map(|c| c.binds).sum();
@@ -220,7 +233,7 @@ pub async fn run(
         numbers,
         default_validity: settings.default_validity,
         binds_up,
-        max_outbox: 1_000_000,
+        max_outbox: settings.max_outbox,
         claims: Default::default(),
     });
     let reload_task = tokio::spawn(apply_reloads(settings.clone(), reloads, state.clone()));
@@ -255,6 +268,7 @@ pub async fn run(
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), dispatcher_task).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), inbound_task).await;
+    retention_task.abort();
     core_link.stop().await;
     store.group_commit().sync().await?;
     info!("stopped");

@@ -61,6 +61,11 @@ pub fn carrier_id_unusable(carrier: &str, reason: &'static str) {
         .increment(1);
 }
 
+/// Final outbox records removed by retention.
+pub fn retention_removed(records: usize) {
+    counter!("carrier_gateway_retention_removed_total").increment(records as u64);
+}
+
 /// A receipt marked as such but unreadable was acknowledged and dropped.
 pub fn receipt_unreadable(carrier: &str) {
     counter!("carrier_gateway_receipts_unreadable_total", "carrier" => carrier.to_owned())

@@ -78,6 +78,8 @@ impl Settings {
             numbers,
             limits,
             default_validity: DEFAULT_VALIDITY,
+            retention: config.store().retention,
+            max_outbox: config.store().max_outbox as usize,
             core: CoreLinkSettings {
                 webhook_url: core.webhook_url.to_string(),
                 webhook_secret: core.webhook_secret.expose().to_owned(),

@@ -242,16 +242,16 @@ fn claim(state: &ApiState, prepared: Prepared, guard: &mut ClaimGuard) -> Result
     Err(being_processed())
 }
 
-/// `503 outbox_full` when the outbox holds `max_outbox` unfinished messages
+/// `503 outbox_full` when `max_outbox` messages are queued or sending
 /// (carriers down or far slower than intake): back-pressure instead of an
-/// unbounded backlog.
+/// unbounded backlog. Messages waiting only for receipts do not count.
 fn check_room(state: &ApiState) -> Result<(), ApiError> {
-    if state.dispatcher.depth() >= state.max_outbox {
+    if state.dispatcher.in_progress() >= state.max_outbox {
         let mut e = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "outbox_full",
             format!(
-                "the outbox holds {} unfinished messages; retry later",
+                "{} messages are waiting to be sent; retry later",
                 state.max_outbox
             ),
         );

@@ -89,6 +89,8 @@ async fn demo(once: bool) -> anyhow::Result<()> {
         numbers: HashMap::from([(NUMBER.to_owned(), "demo-smsc".to_owned())]),
         limits: HashMap::new(),
         default_validity: crate::settings::DEFAULT_VALIDITY,
+        retention: Duration::from_secs(7 * 24 * 3600),
+        max_outbox: 1_000_000,
         core: CoreLinkSettings {
             webhook_url: format!("http://{}/events", sink.addr()),
             webhook_secret: SECRET.into(),

@@ -62,7 +62,7 @@ use reader::{Ctx, KeyPath, Node, TableReader};
 use routing::{Names, References};
 use values::{
     parse_choice, parse_http_url, parse_int, parse_list, parse_listen, parse_non_empty_secret,
-    parse_path,
+    parse_path, parse_positive_duration,
 };
 
 /// Default `state_dir`.
@@ -123,11 +123,34 @@ pub struct CoreConfig {
     pub status_events: StatusSet,
 }
 
+/// `[store]`: how long finished messages are kept, and how many unfinished
+/// ones the API takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// Final outbox records (with their `client_ref` keys) are removed this
+    /// long after their last change. Default `"7d"`.
+    pub retention: std::time::Duration,
+    /// `queued` and `sending` messages (not `submitted` ones waiting for
+    /// receipts) beyond which the API answers `503 outbox_full`. Default
+    /// 1,000,000; 1 to 100,000,000.
+    pub max_outbox: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            retention: std::time::Duration::from_secs(7 * 24 * 3600),
+            max_outbox: 1_000_000,
+        }
+    }
+}
+
 /// The whole configuration, validated. Built only by [`Config::load`] and
 /// friends, so its indexes always agree with its lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     state_dir: PathBuf,
+    store: StoreConfig,
     api: ApiConfig,
     metrics: MetricsConfig,
     core: CoreConfig,
@@ -230,6 +253,11 @@ impl Config {
     /// `"/var/lib/carrier-gateway"`.
     pub fn state_dir(&self) -> &Path {
         &self.state_dir
+    }
+
+    /// `[store]`.
+    pub fn store(&self) -> &StoreConfig {
+        &self.store
     }
 
     pub fn api(&self) -> &ApiConfig {
@@ -569,6 +597,19 @@ fn parse_status_events(node: &Node<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<Stat
     Some(parse_list(node, cx, &status)?.into_iter().collect())
 }
 
+fn decode_store(mut table: TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<StoreConfig> {
+    let defaults = StoreConfig::default();
+    let retention = table.or_default(cx, "retention", defaults.retention, parse_positive_duration);
+    let max_outbox = table.or_default(cx, "max_outbox", defaults.max_outbox, |node, cx| {
+        parse_int(1, 100_000_000)(node, cx)
+    });
+    table.finish(cx);
+    Some(StoreConfig {
+        retention: retention?,
+        max_outbox: max_outbox?,
+    })
+}
+
 fn decode_core(mut table: TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<CoreConfig> {
     let webhook_url = table.required(cx, "webhook_url", parse_http_url);
     let webhook_secret = table.required(cx, "webhook_secret", parse_non_empty_secret);
@@ -621,6 +662,11 @@ fn decode(root: &toml::Spanned<DeTable<'_>>, cx: &mut Ctx<'_, '_>) -> Option<Con
             .table(cx)
             .and_then(|t| decode_metrics(Some(t), cx, &mut listeners)),
         None => decode_metrics(None, cx, &mut listeners),
+    };
+
+    let store = match table.take("store") {
+        Some(node) => node.table(cx).and_then(|t| decode_store(t, cx)),
+        None => Some(StoreConfig::default()),
     };
 
     let core = match table.take("core") {
@@ -719,6 +765,7 @@ fn decode(root: &toml::Spanned<DeTable<'_>>, cx: &mut Ctx<'_, '_>) -> Option<Con
     };
     Some(Config {
         state_dir: state_dir?,
+        store: store?,
         api: api?,
         metrics: metrics?,
         core: core?,

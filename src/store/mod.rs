@@ -11,6 +11,7 @@
 
 mod group_commit;
 pub mod outbox;
+pub mod retention;
 
 use std::path::{Path, PathBuf};
 

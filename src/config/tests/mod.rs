@@ -1891,3 +1891,22 @@ fn process_environment_is_the_default_source() {
         &SecretSource::Env("PATH".into())
     );
 }
+
+#[test]
+fn store_section_defaults_values_and_errors() {
+    let config = parse_ok(&smpp(""));
+    assert_eq!(config.store().retention, Duration::from_secs(7 * 24 * 3600));
+    assert_eq!(config.store().max_outbox, 1_000_000);
+
+    let text = format!("[store]\nretention = \"36h\"\nmax_outbox = 5000\n{}", smpp(""));
+    let config = parse_ok(&text);
+    assert_eq!(config.store().retention, Duration::from_secs(36 * 3600));
+    assert_eq!(config.store().max_outbox, 5000);
+
+    let text = format!("[store]\nretention = \"0s\"\nmax_outbox = 0\nkeep = 1\n{}", smpp(""));
+    let errors = parse_err(&text);
+    let keys: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    for key in ["store.retention", "store.max_outbox", "store.keep"] {
+        assert!(keys.iter().any(|k| k.contains(key)), "{key} in {keys:?}");
+    }
+}

@@ -26,8 +26,7 @@ impl Dispatcher {
         if let Err(e) = self.store.put_message(&record) {
             warn!(error = %e, %id, "could not record the end of the receipt wait");
         }
-        let depth = self.depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
-        crate::metrics::outbox_depth(depth);
+        self.leave_depth(MessageStatus::Submitted);
     }
 
     pub(super) fn on_receipt(&mut self, carrier: &str, receipt: Receipt<'static>) {

@@ -78,12 +78,21 @@ pub enum Command {
 pub struct DispatcherHandle {
     tx: mpsc::Sender<Command>,
     depth: Arc<AtomicUsize>,
+    submitted: Arc<AtomicUsize>,
 }
 
 impl DispatcherHandle {
     /// Messages accepted and not yet final (the outbox depth).
     pub fn depth(&self) -> usize {
         self.depth.load(Ordering::Relaxed)
+    }
+
+    /// Messages `queued` or `sending`: the depth less the `submitted` ones
+    /// waiting for receipts (what `[store] max_outbox` bounds; a carrier
+    /// that sends no receipts must not fill it).
+    pub fn in_progress(&self) -> usize {
+        self.depth()
+            .saturating_sub(self.submitted.load(Ordering::Relaxed))
     }
 
     /// Hands newly accepted (durable) messages over.
@@ -152,6 +161,8 @@ pub struct Dispatcher {
     acks: Vec<oneshot::Sender<()>>,
     /// Messages accepted and not final, shared with the API.
     depth: Arc<AtomicUsize>,
+    /// Of those, the `submitted` ones still counted in the depth.
+    submitted: Arc<AtomicUsize>,
     /// State changes written since the last sync request.
     unsynced: bool,
     last_sync_request: Instant,
@@ -205,6 +216,7 @@ impl Dispatcher {
         let (syncs_tx, syncs) = mpsc::unbounded_channel();
         let receipts = ReceiptBook::new(store.receipts.clone());
         let depth = Arc::new(AtomicUsize::new(0));
+        let submitted = Arc::new(AtomicUsize::new(0));
         (
             Dispatcher {
                 store,
@@ -225,6 +237,7 @@ impl Dispatcher {
                 receipts,
                 acks: Vec::new(),
                 depth: depth.clone(),
+                submitted: submitted.clone(),
                 unsynced: false,
                 last_sync_request: Instant::now(),
                 accepted_total: 0,
@@ -232,7 +245,11 @@ impl Dispatcher {
                 syncs_tx,
                 syncs,
             },
-            DispatcherHandle { tx, depth },
+            DispatcherHandle {
+                tx,
+                depth,
+                submitted,
+            },
         )
     }
 
@@ -264,7 +281,10 @@ impl Dispatcher {
         let mut resend = Vec::new();
         for record in unfinished {
             match record.status {
-                MessageStatus::Submitted => self.index_submitted(&record),
+                MessageStatus::Submitted => {
+                    self.submitted.fetch_add(1, Ordering::Relaxed);
+                    self.index_submitted(&record);
+                }
                 _ => resend.push(record),
             }
         }
@@ -389,6 +409,16 @@ impl Dispatcher {
         }
     }
 
+    /// A message counted in the depth leaves it (final, or no longer waiting
+    /// for receipts); `status` is the one it had until now.
+    pub(super) fn leave_depth(&self, status: MessageStatus) {
+        if status == MessageStatus::Submitted {
+            self.submitted.fetch_sub(1, Ordering::Relaxed);
+        }
+        let depth = self.depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
+        crate::metrics::outbox_depth(depth);
+    }
+
     fn add_depth(&self, n: usize) {
         let depth = self.depth.fetch_add(n, Ordering::Relaxed) + n;
         crate::metrics::outbox_depth(depth);
@@ -397,8 +427,7 @@ impl Dispatcher {
     fn finish(&mut self, mut record: MessageRecord, status: MessageStatus, err: Option<ErrorInfo>) {
         // One that stopped waiting for its receipts has left the depth.
         if !record.receipt_timed_out {
-            let depth = self.depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
-            crate::metrics::outbox_depth(depth);
+            self.leave_depth(record.status);
         }
         record.status = status;
         record.error = err;

@@ -255,6 +255,7 @@ impl Dispatcher {
                 self.finish(record, MessageStatus::Delivered, None);
             } else {
                 record.status = MessageStatus::Submitted;
+                self.submitted.fetch_add(1, Ordering::Relaxed);
                 self.stop_waiting_if_unmatchable(&mut record);
                 self.persist(&mut record);
             }
@@ -295,8 +296,7 @@ impl Dispatcher {
             && record.segments.iter().all(|s| s.done || s.no_receipt)
         {
             record.receipt_timed_out = true;
-            let depth = self.depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
-            crate::metrics::outbox_depth(depth);
+            self.leave_depth(MessageStatus::Submitted);
         }
     }
 
