@@ -1898,12 +1898,18 @@ fn store_section_defaults_values_and_errors() {
     assert_eq!(config.store().retention, Duration::from_secs(7 * 24 * 3600));
     assert_eq!(config.store().max_outbox, 1_000_000);
 
-    let text = format!("[store]\nretention = \"36h\"\nmax_outbox = 5000\n{}", smpp(""));
+    let text = format!(
+        "[store]\nretention = \"36h\"\nmax_outbox = 5000\n{}",
+        smpp("")
+    );
     let config = parse_ok(&text);
     assert_eq!(config.store().retention, Duration::from_secs(36 * 3600));
     assert_eq!(config.store().max_outbox, 5000);
 
-    let text = format!("[store]\nretention = \"0s\"\nmax_outbox = 0\nkeep = 1\n{}", smpp(""));
+    let text = format!(
+        "[store]\nretention = \"0s\"\nmax_outbox = 0\nkeep = 1\n{}",
+        smpp("")
+    );
     let errors = parse_err(&text);
     let keys: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
     for key in ["store.retention", "store.max_outbox", "store.keep"] {
