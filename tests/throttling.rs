@@ -218,3 +218,68 @@ async fn three_segment_messages_under_throttling_all_get_through() {
     let records = sim_records(&sim);
     assert_eq!(records.len(), 600, "every segment accepted once");
 }
+
+/// A carrier that throttles beyond a rate (`--max-rate`, as carriers do):
+/// the bind's adaptive rate settles just under it. Over a minute after a
+/// 10 s start: within 20 % of the carrier's rate, and throttled submits
+/// under 5 % of all submits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_adaptive_rate_converges_to_a_carriers_max_rate() {
+    const MAX_RATE: f64 = 100.0;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &["--max-rate", "100", "--no-receipts"]);
+    let (sink, _events) = start_sink().await;
+    let (config, api) = write_config(dir.path(), sim.addr, sink, "");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, text.replacen("binds = 2", "binds = 1", 1)).expect("config");
+    let _gateway = Gateway::start(&config, &api);
+    let client = client();
+    for batch in 0..80 {
+        let messages: Vec<Value> = (0..100)
+            .map(|i| json!({"from": FROM, "to": format!("+1555765{:04}", i), "text": format!("rate {batch} {i}")}))
+            .collect();
+        assert_eq!(post_batch(&client, &api, messages).await.len(), 100);
+    }
+    let start = Instant::now();
+    let throttled = |body: &str| {
+        metric_sum(
+            body,
+            "carrier_gateway_retries_total",
+            &["reason=\"throttled\""],
+        )
+    };
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let from_ms = sim_records(&sim)
+        .iter()
+        .filter_map(|r| r["at_ms"].as_u64())
+        .max()
+        .unwrap_or(0);
+    let throttled_before = throttled(&metrics_text(&config).await);
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let records = sim_records(&sim);
+    let to_ms = records
+        .iter()
+        .filter_map(|r| r["at_ms"].as_u64())
+        .max()
+        .unwrap_or(0);
+    let throttled_in = throttled(&metrics_text(&config).await) - throttled_before;
+    let accepted_in = records
+        .iter()
+        .filter_map(|r| r["at_ms"].as_u64())
+        .filter(|&at| at > from_ms && at <= to_ms)
+        .count() as f64;
+    let rate = accepted_in / ((to_ms - from_ms) as f64 / 1000.0);
+    let share = throttled_in / (accepted_in + throttled_in);
+    eprintln!(
+        "max-rate {MAX_RATE}: {rate:.1} msg/s accepted, {throttled_in} throttled of {} submits ({:.2} %) over {:.1} s",
+        accepted_in + throttled_in,
+        share * 100.0,
+        (to_ms - from_ms) as f64 / 1000.0
+    );
+    assert!(start.elapsed() >= Duration::from_secs(70));
+    assert!(
+        (0.8 * MAX_RATE..=1.05 * MAX_RATE).contains(&rate),
+        "{rate} msg/s against a carrier's {MAX_RATE}"
+    );
+    assert!(share < 0.05, "{:.2} % of submits throttled", share * 100.0);
+}

@@ -94,6 +94,10 @@ pub struct SmscSimConfig {
     /// Answer every Nth submit (counted across all connections) with
     /// `ESME_RTHROTTLED`, and do not accept it. `None` or 0: never.
     pub throttle_every: Option<u64>,
+    /// Answer `ESME_RTHROTTLED` to submits beyond this many per second on
+    /// one connection (a sliding one-second window), as carriers throttle:
+    /// by rate. `None`: no limit.
+    pub max_rate: Option<u32>,
     /// Write the receipt of an accepted submit (at once, whatever
     /// `dlr_delay` says) before that submit's response, on the same
     /// connection when it can receive: the ESME sees a receipt for an id it
@@ -158,6 +162,7 @@ impl SmscSimConfig {
             dlr_delay: Some(Duration::ZERO),
             mo_file: None,
             throttle_every: None,
+            max_rate: None,
             receipt_first: false,
             fail_every: None,
             empty_message_id_every: None,

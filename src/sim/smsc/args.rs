@@ -38,6 +38,11 @@ pub struct SmscArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub throttle_every: Option<u64>,
 
+    /// Answer ESME_RTHROTTLED to submits beyond N per second on each
+    /// connection (sliding one-second window), as carriers throttle.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rate: Option<u32>,
+
     /// Send the delivery receipt of an accepted submit before its
     /// submit_sm_resp, on the same connection (ignores --dlr-delay): the
     /// ESME sees a receipt for an id it has not been told yet.
@@ -127,6 +132,7 @@ impl SmscArgs {
         config.dlr_delay = (!self.no_receipts).then(|| Duration::from_millis(self.dlr_delay));
         config.mo_file = self.mo_file.clone();
         config.throttle_every = self.throttle_every;
+        config.max_rate = self.max_rate;
         config.receipt_first = self.receipt_first;
         config.fail_every = self.fail_every;
         config.empty_message_id_every = self.empty_message_id_every;

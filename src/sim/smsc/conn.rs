@@ -24,7 +24,7 @@
 //! receipts and MO segments it still holds — queued, in flight, or sent
 //! unanswered — back to the registry for another bind.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -195,6 +195,9 @@ struct Connection {
     record_buf: Vec<u8>,
     /// Submits seen on this connection (for `drop_after`).
     submits_seen: u64,
+    /// When the submits accepted in the last second were accepted, oldest
+    /// first (for `max_rate`).
+    recent_accepts: VecDeque<Instant>,
     /// `drop_after` fired: stop reading, write what is due, close.
     drop_now: bool,
     /// Dropped on command: close without writing.
@@ -226,6 +229,7 @@ impl Connection {
             orphans: Vec::new(),
             record_buf: Vec::new(),
             submits_seen: 0,
+            recent_accepts: VecDeque::new(),
             drop_now: false,
             abrupt: false,
             oversize_due: false,
@@ -679,8 +683,27 @@ impl Connection {
         }
     }
 
+    /// Whether accepting one more submit now would go beyond `max_rate`
+    /// in the last second; counts it as accepted when it would not.
+    fn over_rate(&mut self, max_rate: u32, now: Instant) -> bool {
+        let window = Duration::from_secs(1);
+        while self
+            .recent_accepts
+            .front()
+            .is_some_and(|at| now.duration_since(*at) >= window)
+        {
+            self.recent_accepts.pop_front();
+        }
+        if max_rate == 0 || self.recent_accepts.len() >= max_rate as usize {
+            return true;
+        }
+        self.recent_accepts.push_back(now);
+        false
+    }
+
     fn on_submit(&mut self, seq: u32, submit: &Submit<'_>, now: Instant) {
-        let shared = &*self.shared;
+        let shared = self.shared.clone();
+        let shared = &*shared;
         let config = &shared.config;
         bump(&shared.stats.submits_received);
         self.submits_seen += 1;
@@ -699,11 +722,13 @@ impl Connection {
         // While we unbind (shutting down) nothing new is accepted: its
         // receipt could never be delivered.
         let unbinding = matches!(self.session.state(), State::Unbinding(_));
+        let max_rate = config.max_rate;
         let throttle = unbinding
             || config.throttle_every.is_some_and(|n| {
                 let count = shared.throttle_count.fetch_add(1, Ordering::Relaxed) + 1;
                 n > 0 && count.is_multiple_of(n)
-            });
+            })
+            || max_rate.is_some_and(|n| self.over_rate(n, now));
         if throttle {
             bump(&shared.stats.submits_throttled);
             if let Err(error) = self.session.respond_error(seq, CommandStatus::Throttled) {
