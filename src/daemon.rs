@@ -199,14 +199,6 @@ pub async fn run(
         gauge: Some(crate::metrics::INBOX_DEPTH),
     };
     let core_link = crate::core_link::start(&store, &settings.core, vec![inbox], stop_rx.clone())?;
-    let inbound = InboundPath::new(
-        store.clone(),
-        core_link.log().clone(),
-        inbox_depth,
-        settings.inbound.clone(),
-        inbound_rx,
-    )?;
-    let inbound_task = tokio::spawn(inbound.run());
     let status_events: Arc<dyn StatusEvents> = core_link.status_events();
     let (mut dispatcher, handle) = Dispatcher::new(
         store.clone(),
@@ -217,6 +209,17 @@ pub async fn run(
     );
     dispatcher.replay()?;
     let dispatcher_task = tokio::spawn(dispatcher.run());
+    // After the replay: the inbound path's system replies (STOP, HELP) are
+    // handed to the dispatcher as new messages, never replayed as well.
+    let inbound = InboundPath::new(
+        store.clone(),
+        core_link.log().clone(),
+        inbox_depth,
+        settings.inbound.clone(),
+        inbound_rx,
+        Some(handle.clone()),
+    )?;
+    let inbound_task = tokio::spawn(inbound.run());
     let retention_task = tokio::spawn(crate::store::retention::run(
         store.clone(),
         settings.retention,

@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod backoff;
+pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod core_link;

@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use carrier_protocol::text::choose::EncodingOptions;
 
+use crate::config::MessageKey;
 use crate::config::{self, Carrier, Config};
 use crate::core_link::CoreLinkSettings;
 use crate::daemon::Settings;
-use crate::inbound::{InboundSettings, NumberInfo};
+use crate::inbound::{InboundSettings, KeywordReplies, NumberInfo};
 use crate::outbound::limits::NumberLimits;
 use crate::outbound::plan::PlanOptions;
 use crate::transport::smpp::address::AddressPlan;
@@ -52,11 +53,22 @@ impl Settings {
                 .iter()
                 .map(|n| {
                     let line = config.line_of(n);
+                    let replies = line.and_then(|l| {
+                        let text = |key| l.message(key, &l.language).map(str::to_owned);
+                        Some(KeywordReplies {
+                            carrier: n.carrier.clone(),
+                            plan: plans.get(&n.carrier).cloned().unwrap_or_default(),
+                            stop: text(MessageKey::Stop)?,
+                            start: text(MessageKey::Start)?,
+                            help: text(MessageKey::Help)?,
+                        })
+                    });
                     (
                         n.number.as_str().to_owned(),
                         NumberInfo {
                             line: line.map(|l| l.name.clone()),
                             language: line.map(|l| l.language.as_str().to_owned()),
+                            replies,
                         },
                     )
                 })

@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 
 use super::claims::ClaimGuard;
 use super::{ApiError, ApiState};
+use crate::channel::OptOutRegistry;
 use crate::outbound::plan;
-use crate::store::outbox::{MessageRecord, MessageStatus, SegmentState, message_id, now_ms};
+use crate::store::outbox::MessageRecord;
 
 /// The request body of a send (docs/api.md). Every field of the contract is
 /// accepted; the ones for services not built yet are refused explicitly.
@@ -93,6 +94,19 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
             format!("{} is not a configured business number", request.from),
         ));
     };
+    if OptOutRegistry::new(state.store.opt_outs.clone())
+        .is_opted_out(&request.from, &request.to)
+        .map_err(crate::store::StoreError::from)?
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "opted_out",
+            format!(
+                "{} opted out of messages from {} (they can text START to opt back in)",
+                request.to, request.from
+            ),
+        ));
+    }
     if request.media.as_ref().is_some_and(|m| !m.is_empty()) || request.template.is_some() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -149,29 +163,18 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
         )));
     }
     let n = state.store.generate_id()?;
-    let now = now_ms();
-    Ok(Prepared {
-        record: MessageRecord {
-            id: message_id(n),
-            from: request.from,
-            to: request.to,
-            text,
-            encoding: plan.encoding().as_str().to_owned(),
-            carrier: route.carrier.clone(),
-            reference: n as u16,
-            status: MessageStatus::Queued,
-            attempts: 0,
-            segments: vec![SegmentState::default(); plan.segments()],
-            error: None,
-            created_at: now,
-            updated_at: now,
-            expires_at: now + validity.as_millis() as u64,
-            client_ref: request.client_ref,
-            receipts: true,
-            receipt_timed_out: false,
-        },
-        canonical,
-    })
+    let mut record = MessageRecord::queued(
+        n,
+        request.from,
+        request.to,
+        text,
+        plan.encoding().as_str(),
+        plan.segments(),
+        route.carrier.clone(),
+        validity.as_millis() as u64,
+    );
+    record.client_ref = request.client_ref;
+    Ok(Prepared { record, canonical })
 }
 
 fn accepted_body(record: &MessageRecord) -> Value {

@@ -55,12 +55,37 @@ pub struct ApiState {
     pub claims: Arc<ClaimsInFlight>,
 }
 
+/// `?from=` of `GET /v1/opt-outs/{customer}`.
+#[derive(serde::Deserialize)]
+struct OptOutQuery {
+    from: Option<String>,
+}
+
+/// `GET /v1/opt-outs/{customer}?from={number}`: whether the customer opted
+/// out of that business number (of any, without `from`).
+async fn opt_outs(
+    State(state): State<Arc<ApiState>>,
+    axum::extract::Path(customer): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<OptOutQuery>,
+) -> Response {
+    let registry = crate::channel::OptOutRegistry::new(state.store.opt_outs.clone());
+    let opted_out = match &query.from {
+        Some(number) => registry.is_opted_out(number, &customer),
+        None => registry.is_opted_out_anywhere(&customer),
+    };
+    match opted_out {
+        Ok(opted_out) => axum::Json(serde_json::json!({ "opted_out": opted_out })).into_response(),
+        Err(e) => ApiError::from(crate::store::StoreError::from(e)).into_response(),
+    }
+}
+
 /// The router.
 pub fn router(state: Arc<ApiState>) -> Router {
     let authed = Router::new()
         .route("/v1/messages", post(messages::send))
         .route("/v1/messages/batch", post(messages::send_batch))
         .route("/v1/messages/{id}", get(messages::get))
+        .route("/v1/opt-outs/{customer}", get(opt_outs))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .merge(authed)

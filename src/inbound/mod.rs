@@ -42,5 +42,5 @@ mod record;
 mod text;
 
 pub use guard::RetransmissionGuard;
-pub use path::{InboundPath, InboundSettings, NumberInfo};
+pub use path::{InboundPath, InboundSettings, KeywordReplies, NumberInfo};
 pub use record::{InboxRecord, StoredPart};

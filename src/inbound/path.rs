@@ -19,27 +19,51 @@ use tracing::{debug, error, info, warn};
 use super::guard::{self, RetransmissionGuard, fingerprint, recent_key};
 use super::record::{InboxRecord, StoredPart};
 use super::text::{self, Content};
+use crate::channel::{Keyword, OptOutRegistry, OptOutState, match_keyword};
 use crate::core_link::{EventLog, EventType, NewEvent, PreparedEvent};
+use crate::outbound::DispatcherHandle;
+use crate::outbound::plan::{self, PlanOptions};
+use crate::store::outbox::MessageRecord;
 use crate::store::outbox::{message_id, now_ms, rfc3339};
 use crate::store::{Store, StoreError};
 use crate::transport::{InboundDelivery, InboundSms};
 
 /// What the inbound path knows of a business number.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NumberInfo {
     /// Its line of business.
     pub line: Option<String>,
     /// The line's language.
     pub language: Option<String>,
+    /// How it answers compliance keywords, when it has a line.
+    pub replies: Option<KeywordReplies>,
+}
+
+/// The replies of a business number's line to STOP, START and HELP, and
+/// how they are sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeywordReplies {
+    /// The number's SMS carrier.
+    pub carrier: String,
+    /// How that carrier encodes text.
+    pub plan: PlanOptions,
+    /// `stop_message`.
+    pub stop: String,
+    /// `start_message`.
+    pub start: String,
+    /// `help_message`.
+    pub help: String,
 }
 
 /// The inbound path's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InboundSettings {
     /// Business numbers, by number.
     pub numbers: HashMap<String, NumberInfo>,
     /// How long the parts of a message wait for the rest.
     pub reassembly_timeout: Duration,
+    /// Validity of system replies.
+    pub reply_validity: Duration,
 }
 
 impl Default for InboundSettings {
@@ -47,6 +71,7 @@ impl Default for InboundSettings {
         InboundSettings {
             numbers: HashMap::new(),
             reassembly_timeout: reassembly::Config::default().timeout,
+            reply_validity: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -72,6 +97,12 @@ struct Write<'a> {
     add_part: Option<([u8; 8], Vec<u8>)>,
     remove_parts: Vec<[u8; 8]>,
     message: Option<(&'a PreparedEvent, Vec<u8>)>,
+    /// More events after the message's (`optout.changed`).
+    events: Vec<&'a PreparedEvent>,
+    /// The opt-out registry's new entry.
+    opt_out: Option<(Vec<u8>, Vec<u8>)>,
+    /// A system reply, written to the outbox.
+    reply: Option<(String, Vec<u8>)>,
     recent: Option<[u8; 16]>,
 }
 
@@ -89,6 +120,11 @@ pub struct InboundPath {
     /// Inbox records (messages whose event the core has not acknowledged);
     /// the event log decrements it as it retires them.
     depth: Arc<AtomicU64>,
+    /// Where system replies go once durable (`None`: not sent, in tests).
+    dispatcher: Option<DispatcherHandle>,
+    /// Replies written since the last group commit.
+    replies: Vec<MessageRecord>,
+    registry: OptOutRegistry,
     last_prune: Instant,
 }
 
@@ -105,6 +141,7 @@ impl InboundPath {
         depth: Arc<AtomicU64>,
         settings: InboundSettings,
         deliveries: mpsc::Receiver<InboundDelivery>,
+        dispatcher: Option<DispatcherHandle>,
     ) -> Result<InboundPath, StoreError> {
         let guard = RetransmissionGuard::load(&store.inbox_recent, now_ms())?;
         if guard.suspects() > 0 {
@@ -113,6 +150,7 @@ impl InboundPath {
                 "inbound messages stored just before an unclean stop: a carrier's resend of one is acknowledged, not processed again"
             );
         }
+        let registry = OptOutRegistry::new(store.opt_outs.clone());
         let mut path = InboundPath {
             reassembler: Reassembler::new(reassembly::Config {
                 timeout: settings.reassembly_timeout,
@@ -126,6 +164,9 @@ impl InboundPath {
             guard,
             acks: Vec::new(),
             depth,
+            dispatcher,
+            replies: Vec::new(),
+            registry,
             last_prune: Instant::now(),
         };
         path.restore_parts()?;
@@ -258,16 +299,23 @@ impl InboundPath {
     /// Acknowledges to the links what the writes so far made durable, after
     /// one group commit for all of them.
     fn acknowledge(&mut self) {
-        if self.acks.is_empty() {
+        if self.acks.is_empty() && self.replies.is_empty() {
             return;
         }
         let acks = std::mem::take(&mut self.acks);
+        let replies = std::mem::take(&mut self.replies);
+        let dispatcher = self.dispatcher.clone();
         let commit = self.store.group_commit().clone();
         tokio::spawn(async move {
             match commit.sync().await {
                 Ok(()) => {
                     for ack in acks {
                         let _ = ack.send(());
+                    }
+                    if let Some(dispatcher) = dispatcher
+                        && !replies.is_empty()
+                    {
+                        dispatcher.accepted(replies).await;
                     }
                 }
                 Err(e) => {
@@ -458,15 +506,30 @@ impl InboundPath {
             .get(&first.to)
             .cloned()
             .unwrap_or_default();
-        let data = received_event(&id, carrier, first, &content, segments, incomplete, &info);
+        let keyword = if incomplete {
+            None
+        } else {
+            content.text.as_deref().and_then(match_keyword)
+        };
+        let data = received_event(
+            &id, carrier, first, &content, segments, incomplete, &info, keyword,
+        );
         // Order per conversation: the customer and the business number.
         let order_key = format!("{}|{}", first.to, first.from);
         let prepared = self
             .log
-            .prepare(NewEvent::new(EventType::MessageReceived, order_key, data))
+            .prepare(NewEvent::new(
+                EventType::MessageReceived,
+                order_key.clone(),
+                data,
+            ))
             .map_err(|e| corrupt(e.to_string()))?;
         let Some(prepared) = prepared else {
             return Ok(());
+        };
+        let compliance = match keyword {
+            Some(keyword) => self.compliance(keyword, first, &info, &order_key)?,
+            None => Compliance::default(),
         };
         let record = InboxRecord {
             id,
@@ -481,14 +544,29 @@ impl InboundPath {
             received_at: first.received_at,
         };
         let value = serde_json::to_vec(&record).map_err(|e| corrupt(e.to_string()))?;
+        let reply = match &compliance.reply {
+            Some(reply) => Some((
+                reply.id.clone(),
+                serde_json::to_vec(reply).map_err(|e| corrupt(e.to_string()))?,
+            )),
+            None => None,
+        };
         self.apply(Write {
             remove_parts,
             message: Some((&prepared, value)),
+            events: compliance.event.iter().collect(),
+            opt_out: compliance.opt_out.clone(),
+            reply,
             recent,
             ..Write::default()
         })?;
         debug!(id = %record.id, event = %record.event_id, seq = prepared.seq(), "inbound message stored");
         drop(prepared);
+        drop(compliance.event);
+        if let Some(reply) = compliance.reply {
+            crate::metrics::accepted(&reply.from, reply.segments.len());
+            self.replies.push(reply);
+        }
         self.depth.fetch_add(1, Ordering::Relaxed);
         crate::metrics::inbound_received(&record.to, carrier, !incomplete);
         Ok(())
@@ -503,8 +581,10 @@ impl InboundPath {
             &store.inbox,
             &store.events,
             &store.inbox_recent,
+            &store.opt_outs,
+            &store.outbox,
         )
-            .transaction(|(parts, inbox, events, recent)| {
+            .transaction(|(parts, inbox, events, recent, opt_outs, outbox)| {
                 if let Some((key, value)) = &write.add_part {
                     parts.insert(&key[..], value.as_slice())?;
                 }
@@ -514,6 +594,15 @@ impl InboundPath {
                 if let Some((event, value)) = &write.message {
                     inbox.insert(&event.seq().to_be_bytes()[..], value.as_slice())?;
                     event.write_to_tx(events)?;
+                }
+                for event in &write.events {
+                    event.write_to_tx(events)?;
+                }
+                if let Some((key, value)) = &write.opt_out {
+                    opt_outs.insert(key.as_slice(), value.as_slice())?;
+                }
+                if let Some((key, value)) = &write.reply {
+                    outbox.insert(key.as_bytes(), value.as_slice())?;
                 }
                 if let Some(key) = &write.recent {
                     recent.insert(&key[..], &[][..])?;
@@ -526,12 +615,93 @@ impl InboundPath {
             })
     }
 
+    /// What a compliance keyword changes: the registry (STOP, START), an
+    /// `optout.changed` event when the state changes, and the line's reply
+    /// (STOP's is the one final message an opted-out customer gets; HELP is
+    /// answered opted out or not).
+    fn compliance(
+        &self,
+        keyword: Keyword,
+        sms: &InboundSms,
+        info: &NumberInfo,
+        order_key: &str,
+    ) -> Result<Compliance, StoreError> {
+        let (number, customer) = (sms.to.as_str(), sms.from.as_str());
+        let was_out = self.registry.is_opted_out(number, customer)?;
+        let mut out = Compliance::default();
+        let opted_out = match keyword {
+            Keyword::Stop => Some(true),
+            Keyword::Start => Some(false),
+            Keyword::Help => None,
+        };
+        if let Some(opted_out) = opted_out {
+            let state = OptOutState {
+                opted_out,
+                keyword: keyword.as_str().to_owned(),
+                at: now_ms(),
+            };
+            out.opt_out = Some((
+                OptOutRegistry::key(number, customer),
+                serde_json::to_vec(&state).map_err(|e| corrupt(e.to_string()))?,
+            ));
+            if opted_out != was_out {
+                info!(%number, %customer, keyword = keyword.as_str(), opted_out, "opt-out changed");
+                let data = serde_json::json!({
+                    "customer": customer,
+                    "number": number,
+                    "opted_out": opted_out,
+                    "keyword": keyword.as_str(),
+                });
+                out.event = self
+                    .log
+                    .prepare(NewEvent::new(EventType::OptoutChanged, order_key, data))
+                    .map_err(|e| corrupt(e.to_string()))?;
+            }
+        }
+        if let Some(replies) = &info.replies {
+            let text = match keyword {
+                Keyword::Stop => &replies.stop,
+                Keyword::Start => &replies.start,
+                Keyword::Help => &replies.help,
+            };
+            match plan::choose_encoding(text, &replies.plan) {
+                Ok(chosen) => {
+                    let mut record = MessageRecord::queued(
+                        self.store.generate_id()?,
+                        number.to_owned(),
+                        customer.to_owned(),
+                        text.clone(),
+                        chosen.encoding().as_str(),
+                        chosen.segments(),
+                        replies.carrier.clone(),
+                        self.settings.reply_validity.as_millis() as u64,
+                    );
+                    record.system = Some(keyword.as_str().to_ascii_lowercase());
+                    out.reply = Some(record);
+                }
+                Err(e) => warn!(error = %e, %number, "the line's reply cannot be sent"),
+            }
+        }
+        Ok(out)
+    }
+
     fn report_depth(&self) {
         crate::metrics::inbox_depth(
             self.depth.load(Ordering::Relaxed) as usize,
             self.reassembler.pending_messages(),
         );
     }
+}
+
+/// What a compliance keyword adds to the write of its message.
+#[derive(Default)]
+struct Compliance {
+    /// `optout.changed`, when the state changed.
+    event: Option<PreparedEvent>,
+    /// The registry's new entry.
+    opt_out: Option<(Vec<u8>, Vec<u8>)>,
+    /// The line's reply.
+    reply: Option<MessageRecord>,
 }
 
 fn corrupt(detail: String) -> StoreError {
@@ -543,6 +713,7 @@ fn corrupt(detail: String) -> StoreError {
 
 /// The `data` of `message.received` (the session fields stay empty until
 /// the channel logic opens sessions).
+#[allow(clippy::too_many_arguments)]
 fn received_event(
     id: &str,
     carrier: &str,
@@ -551,6 +722,7 @@ fn received_event(
     segments: u8,
     incomplete: bool,
     info: &NumberInfo,
+    keyword: Option<Keyword>,
 ) -> Value {
     let mut data = json!({
         "id": id,
@@ -563,7 +735,7 @@ fn received_event(
         "carrier": carrier,
         "received_at": rfc3339(first.received_at),
         "language": info.language,
-        "keyword": null,
+        "keyword": keyword.map(Keyword::as_str),
         "call_id": null,
         "session": {
             "id": null,
@@ -625,6 +797,7 @@ mod tests {
                 self.depth.clone(),
                 settings,
                 rx,
+                None,
             )
             .expect("inbound path");
             (tx, tokio::spawn(path.run()))

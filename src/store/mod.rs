@@ -29,6 +29,7 @@ mod trees {
     pub const LEGACY_INBOX: &str = "inbox";
     pub const INBOX_PARTS: &str = "inbox_parts";
     pub const INBOX_RECENT: &str = "inbox_recent";
+    pub const OPT_OUTS: &str = "opt_outs";
     pub const LIMITS: &str = "limits";
     pub const RECEIPTS: &str = "receipts";
 }
@@ -79,6 +80,8 @@ pub struct Store {
     pub inbox_recent: sled::Tree,
     /// Inbound PDUs stored by earlier versions, not yet forwarded.
     pub legacy_inbox: sled::Tree,
+    /// The opt-out registry (`channel::optouts`).
+    pub opt_outs: sled::Tree,
     /// Daily limit counts (leases), by limited entity.
     pub limits: sled::Tree,
     /// Receipts not matched to a submitted segment (yet).
@@ -109,6 +112,7 @@ impl Store {
             inbox_parts: db.open_tree(trees::INBOX_PARTS)?,
             inbox_recent: db.open_tree(trees::INBOX_RECENT)?,
             legacy_inbox: db.open_tree(trees::LEGACY_INBOX)?,
+            opt_outs: db.open_tree(trees::OPT_OUTS)?,
             limits: db.open_tree(trees::LIMITS)?,
             receipts: db.open_tree(trees::RECEIPTS)?,
             db,

@@ -77,9 +77,53 @@ pub struct MessageRecord {
     /// the grace after it): no longer waited for, nor replayed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub receipt_timed_out: bool,
+    /// A system reply of the channel (`stop`, `start`, `help`), not a
+    /// message from the core: the STOP confirmation and HELP replies go to
+    /// opted-out customers too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
 }
 
 impl MessageRecord {
+    /// A newly accepted message: `queued`, planned as `encoding` in
+    /// `segments` parts, valid for `validity_ms` from now. `n` is the
+    /// store's fresh id.
+    #[allow(clippy::too_many_arguments)]
+    pub fn queued(
+        n: u64,
+        from: String,
+        to: String,
+        text: String,
+        encoding: &str,
+        segments: usize,
+        carrier: String,
+        validity_ms: u64,
+    ) -> MessageRecord {
+        let now = now_ms();
+        MessageRecord {
+            id: message_id(n),
+            from,
+            to,
+            text,
+            encoding: encoding.to_owned(),
+            carrier,
+            // The concatenation reference: fixed by the id, so a restart
+            // rebuilds the same parts.
+            reference: n as u16,
+            status: MessageStatus::Queued,
+            attempts: 0,
+            segments: vec![SegmentState::default(); segments],
+            error: None,
+            created_at: now,
+            updated_at: now,
+            expires_at: now + validity_ms,
+            client_ref: None,
+            receipts: true,
+            receipt_timed_out: false,
+            system: None,
+        }
+    }
+
     /// The carrier ids known so far, in segment order.
     pub fn carrier_message_ids(&self) -> Vec<String> {
         self.segments

@@ -127,6 +127,7 @@ mod tests {
             client_ref: client_ref.map(str::to_owned),
             receipts: true,
             receipt_timed_out: false,
+            system: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //! finished and the next one tried.
 
 use super::*;
+use crate::channel::OptOutRegistry;
 
 impl Dispatcher {
     pub(super) fn enqueue(&mut self, records: Vec<MessageRecord>) {
@@ -57,6 +58,20 @@ impl Dispatcher {
     ) -> Result<(MessageRecord, Segments), (MessageRecord, MessageStatus, ErrorInfo)> {
         if record.expires_at <= now_ms() {
             return Err((record, MessageStatus::Expired, expired_error()));
+        }
+        // A STOP that came after the message was accepted: it is not sent.
+        // The channel's own STOP confirmation and HELP replies still go.
+        let exempt = matches!(record.system.as_deref(), Some("stop" | "help"));
+        if !exempt
+            && OptOutRegistry::new(self.store.opt_outs.clone())
+                .is_opted_out(&record.from, &record.to)
+                .unwrap_or(false)
+        {
+            let err = error(
+                "opted_out",
+                "the customer opted out of this number before the message was sent",
+            );
+            return Err((record, MessageStatus::Rejected, err));
         }
         let Some(route) = self.routes.get(&record.carrier) else {
             let err = error(

@@ -4,6 +4,7 @@
 
 use super::super::receipts::Expectation;
 use super::*;
+use crate::channel::OptOutRegistry;
 use crate::transport::{SmsPart, WorkContent};
 
 impl Dispatcher {
@@ -117,6 +118,35 @@ impl Dispatcher {
                     }
                     continue;
                 }
+            }
+            // A STOP may have come while the message waited for its turn
+            // (a cap, a retry): nothing of it has gone yet, so it goes not.
+            let untouched = !active.attempt_started
+                && active.outstanding == 0
+                && active
+                    .record
+                    .segments
+                    .iter()
+                    .all(|s| s.carrier_id.is_none());
+            if untouched
+                && !matches!(active.record.system.as_deref(), Some("stop" | "help"))
+                && OptOutRegistry::new(self.store.opt_outs.clone())
+                    .is_opted_out(&active.record.from, &active.record.to)
+                    .unwrap_or(false)
+            {
+                active.in_lane = false;
+                self.lanes.pop_front(&number);
+                if let Some(record) = self.deactivate(&id) {
+                    self.finish(
+                        record,
+                        MessageStatus::Rejected,
+                        Some(error(
+                            "opted_out",
+                            "the customer opted out of this number before the message was sent",
+                        )),
+                    );
+                }
+                continue;
             }
             active.daily_reserved = true;
             let Some(segment) = active.to_send.pop_front() else {
