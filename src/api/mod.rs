@@ -92,7 +92,70 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
+        .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(json_bodies_only))
         .with_state(state)
+}
+
+/// Every error is the JSON error object, including those axum answers on
+/// its own (an oversized body's 413 is plain text there).
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "the request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "the body must be application/json",
+        ),
+        StatusCode::NOT_FOUND => ("not_found", "no such route"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "this route does not take that method")
+        }
+        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long"),
+        s if s.is_server_error() => ("internal_error", "the gateway failed to answer"),
+        _ => ("bad_request", "the request cannot be processed"),
+    };
+    ApiError::new(status, code, message).into_response()
+}
+
+/// A `POST` must carry JSON (`Content-Type: application/json`): a browser
+/// page cannot send one across origins without a CORS preflight, which this
+/// API never grants, so a page on the same host cannot send SMS through a
+/// token-less loopback API with a plain form post.
+async fn json_bodies_only(request: Request, next: Next) -> Response {
+    if request.method() == axum::http::Method::POST {
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
 }
 
 async fn authenticate(
@@ -107,8 +170,7 @@ async fn authenticate(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(bearer_token);
     match presented {
         Some(token)
             if state
@@ -125,6 +187,16 @@ async fn authenticate(
         )
         .into_response(),
     }
+}
+
+/// The token of an `Authorization: Bearer TOKEN` header; the scheme is
+/// case-insensitive (RFC 7235).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// Compares without an early exit, so response timing does not reveal how
