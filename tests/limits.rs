@@ -4,10 +4,10 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const SLOW: &str = "+15551230002";
 
@@ -297,4 +297,59 @@ async fn a_per_minute_cap_holds_across_a_clean_restart_and_a_crash() {
     send_one(&api, FROM, "+16660000021", "after a crash").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(sim_records(&sim).len(), 3, "the cap forgot a crash");
+}
+
+/// SIGHUP adds a number with its own limit: its first messages, sent the
+/// moment the API knows the number, are already limited (the limits reach
+/// the dispatcher before the number goes live).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_added_by_sighup_is_limited_from_its_first_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &[]);
+    let (sink, _events) = start_sink().await;
+    let (config, api) = write_config(dir.path(), sim.addr, sink, "");
+    let gateway = Gateway::start(&config, &api);
+    let text = std::fs::read_to_string(&config).expect("config")
+        + &format!("\n[[numbers]]\nnumber = \"{SLOW}\"\ncarrier = \"acme\"\nper_second = 1\n");
+    std::fs::write(&config, text).expect("rewrite the config");
+    let pid = gateway
+        .process
+        .as_ref()
+        .map(|p| p.child.id())
+        .expect("running");
+    let _ = std::process::Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status();
+    // Send from the new number as soon as the API takes it.
+    let client = client();
+    let body = json!({"from": SLOW, "to": "+16660000001", "text": "first"});
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = client
+            .post(format!("{api}/v1/messages"))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        if response.status().as_u16() == 202 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the new number never went live");
+    }
+    let ids = send_many(&api, SLOW, 4, "burst").await;
+    wait_for_status(&api, &ids, "delivered", Duration::from_secs(15)).await;
+    let mut times: Vec<u64> = sim_records(&sim)
+        .iter()
+        .filter(|r| r["source_addr"].as_str() == SLOW.strip_prefix('+'))
+        .filter_map(|r| r["at_ms"].as_u64())
+        .collect();
+    times.sort_unstable();
+    assert_eq!(times.len(), 5);
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= 950,
+            "per_second = 1 not held: {times:?}"
+        );
+    }
 }
