@@ -252,8 +252,7 @@ pub async fn run(
         }
         crate::systemd::notify_stopping();
     };
-    let api = axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown);
-    api.await?;
+    api::serve::serve(listener, api::router(state), shutdown).await?;
     reload_task.abort();
 
     info!("stopping: unbinding carriers");

@@ -92,3 +92,59 @@ async fn errors_are_json_and_bearer_is_case_insensitive() {
         .expect("send");
     assert_eq!(wrong.status().as_u16(), 401);
 }
+
+/// A client that sends half a request header and waits neither holds up a
+/// SIGTERM drain nor keeps its connection: it is closed after the header
+/// read timeout (10 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_sent_header_is_dropped_and_does_not_hold_up_a_stop() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &[]);
+    let (sink, _events) = start_sink().await;
+    let (config, api) = write_config(dir.path(), sim.addr, sink, "");
+    let mut gateway = Gateway::start(&config, &api);
+    let addr = api.trim_start_matches("http://").to_owned();
+
+    // Closed by the server after the header timeout.
+    let mut slow = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    slow.write_all(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(20), slow.read(&mut buf))
+        .await
+        .expect("closed within 20 s");
+    assert!(matches!(read, Ok(0) | Err(_)) || read.as_ref().is_ok_and(|&n| n > 0));
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(9) && waited < Duration::from_secs(15),
+        "{waited:?}"
+    );
+
+    // And a stop does not wait for such a client.
+    let mut stuck = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    stuck
+        .write_all(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let started = Instant::now();
+    let status = gateway
+        .process
+        .as_mut()
+        .and_then(|p| p.terminate())
+        .expect("stopped");
+    assert!(status.success(), "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the stop waited {:?} for a half-sent header",
+        started.elapsed()
+    );
+}

@@ -4,6 +4,7 @@
 mod claims;
 pub mod error;
 mod messages;
+pub mod serve;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -99,8 +100,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
                 "this route does not take that method",
             )
         })
-        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(json_bodies_only))
+        .layer(middleware::from_fn(serve::request_timeout))
+        .layer(middleware::from_fn(json_errors))
         .with_state(state)
 }
 

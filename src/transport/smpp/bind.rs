@@ -229,6 +229,14 @@ impl<'a> Link<'a> {
         let mut unbinding = false;
         let result = loop {
             let drained = self.in_flight.is_empty() && self.pending_acks.is_empty();
+            if stopping && !unbinding {
+                debug!(
+                    in_flight = self.in_flight.len(),
+                    pending_acks = self.pending_acks.len(),
+                    handed_back = self.handed_back.len(),
+                    "draining"
+                );
+            }
             if stopping
                 && !unbinding
                 && (drained || drain_until.is_some_and(|d| Instant::now() >= d))
