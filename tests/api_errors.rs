@@ -148,3 +148,74 @@ async fn a_half_sent_header_is_dropped_and_does_not_hold_up_a_stop() {
         started.elapsed()
     );
 }
+
+/// A client whose body is too large, or who is refused before its body is
+/// read (401, 415), still gets the JSON answer: the server reads the body
+/// it refuses (up to a bound) before it answers and closes, so the close
+/// does not reset the connection under the client's feet while it is still
+/// sending, which would lose the answer (seen as `IncompleteMessage`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_body_is_read_before_the_answer() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &[]);
+    let (sink, _events) = start_sink().await;
+    let (config, api) = write_config(dir.path(), sim.addr, sink, "");
+    let _gateway = Gateway::start(&config, &api);
+    let addr = api.trim_start_matches("http://").to_owned();
+
+    let cases: [(usize, &str, &str, &str); 3] = [
+        (3 * 1024 * 1024, "application/json", TOKEN, "413"),
+        (64 * 1024, "text/plain", TOKEN, "415"),
+        (64 * 1024, "application/json", "wrong", "401"),
+    ];
+    for (size, content_type, token, status) in cases {
+        let mut stream = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connect");
+        let head = format!(
+            "POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: {content_type}\r\nContent-Length: {size}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.expect("head");
+        // Half the body, a pause long enough for a server that answers
+        // early to answer and close, then the rest.
+        let body = vec![b' '; size];
+        stream
+            .write_all(&body[..size / 2])
+            .await
+            .expect("first half");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stream
+            .write_all(&body[size / 2..])
+            .await
+            .unwrap_or_else(|e| panic!("{status}: the rest of the body: {e}"));
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut buf = [0u8; 4096];
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) => return Ok(()),
+                    Ok(n) => {
+                        answer.extend_from_slice(&buf[..n]);
+                        if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
+                            return Ok(());
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+        .await
+        .expect("answered within 10 s");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(read.is_ok(), "{status}: {read:?} after {answer:?}");
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{status}: {answer}"
+        );
+        assert!(answer.contains("\"error\""), "{status}: {answer}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The HTTP API of docs/api.md: authentication, routing and shared state.
 //! Handlers live in one module per resource.
 
+mod body;
 mod claims;
 pub mod error;
 mod messages;
@@ -101,6 +102,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
             )
         })
         .layer(middleware::from_fn(json_bodies_only))
+        .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY))
+        .layer(middleware::from_fn(body::read_whole_body))
         .layer(middleware::from_fn(serve::request_timeout))
         .layer(middleware::from_fn(json_errors))
         .with_state(state)
