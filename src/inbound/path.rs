@@ -102,7 +102,7 @@ struct Write<'a> {
     /// The opt-out registry's new entry.
     opt_out: Option<(Vec<u8>, Vec<u8>)>,
     /// A system reply, written to the outbox.
-    reply: Option<(String, Vec<u8>)>,
+    reply: Option<(&'a MessageRecord, Vec<u8>)>,
     recent: Option<[u8; 16]>,
 }
 
@@ -546,7 +546,7 @@ impl InboundPath {
         let value = serde_json::to_vec(&record).map_err(|e| corrupt(e.to_string()))?;
         let reply = match &compliance.reply {
             Some(reply) => Some((
-                reply.id.clone(),
+                reply,
                 serde_json::to_vec(reply).map_err(|e| corrupt(e.to_string()))?,
             )),
             None => None,
@@ -583,8 +583,9 @@ impl InboundPath {
             &store.inbox_recent,
             &store.opt_outs,
             &store.outbox,
+            &store.outbox_index,
         )
-            .transaction(|(parts, inbox, events, recent, opt_outs, outbox)| {
+            .transaction(|(parts, inbox, events, recent, opt_outs, outbox, index)| {
                 if let Some((key, value)) = &write.add_part {
                     parts.insert(&key[..], value.as_slice())?;
                 }
@@ -601,8 +602,11 @@ impl InboundPath {
                 if let Some((key, value)) = &write.opt_out {
                     opt_outs.insert(key.as_slice(), value.as_slice())?;
                 }
-                if let Some((key, value)) = &write.reply {
-                    outbox.insert(key.as_bytes(), value.as_slice())?;
+                if let Some((record, value)) = &write.reply {
+                    for (key, value) in Store::new_message_index_keys(record) {
+                        index.insert(key, value)?;
+                    }
+                    outbox.insert(record.id.as_bytes(), value.as_slice())?;
                 }
                 if let Some(key) = &write.recent {
                     recent.insert(&key[..], &[][..])?;

@@ -9,6 +9,7 @@
 //! and callers await it before acknowledging anything to a carrier or an
 //! API client.
 
+pub mod backlog;
 mod group_commit;
 pub mod outbox;
 pub mod retention;
@@ -20,6 +21,8 @@ pub use group_commit::GroupCommit;
 /// Names of the trees; part of the on-disk format.
 mod trees {
     pub const OUTBOX: &str = "outbox";
+    /// Unfinished outbound messages (`store::backlog`).
+    pub const OUTBOX_INDEX: &str = "outbox_index";
     pub const CLIENT_REFS: &str = "client_refs";
     pub const EVENTS: &str = "events";
     /// Whole inbound messages, keyed by their event's sequence number.
@@ -67,6 +70,8 @@ pub struct Store {
     db: sled::Db,
     /// Messages accepted for sending, by message id.
     pub outbox: sled::Tree,
+    /// The index of unfinished messages (`store::backlog`).
+    pub outbox_index: sled::Tree,
     /// `client_ref` → message id and request fingerprint (API idempotency).
     pub client_refs: sled::Tree,
     /// Events waiting for the core's acknowledgement.
@@ -106,6 +111,7 @@ impl Store {
         let durability = GroupCommit::start(db.clone(), &path)?;
         Ok(Store {
             outbox: db.open_tree(trees::OUTBOX)?,
+            outbox_index: db.open_tree(trees::OUTBOX_INDEX)?,
             client_refs: db.open_tree(trees::CLIENT_REFS)?,
             events: db.open_tree(trees::EVENTS)?,
             inbox: db.open_tree(trees::INBOX)?,

@@ -171,27 +171,17 @@ pub fn rfc3339(ms: u64) -> String {
 }
 
 impl Store {
-    /// Writes (inserts or replaces) a record. Not yet durable: await
-    /// [`Store::durability`] before acknowledging it.
-    pub fn put_message(&self, record: &MessageRecord) -> Result<(), StoreError> {
-        let value = serde_json::to_vec(record).map_err(|e| StoreError::Corrupt {
-            tree: "outbox",
-            detail: e.to_string(),
-        })?;
-        self.outbox.insert(record.id.as_bytes(), value)?;
-        Ok(())
-    }
-
-    /// Adds a record's write to a batch (for atomic multi-record writes).
+    /// Adds a newly accepted record's write to `batch` (for atomic
+    /// multi-record writes) and its index keys to `index`; apply `index`
+    /// first (see `store::backlog`).
     pub fn stage_message(
         &self,
         batch: &mut sled::Batch,
+        index: &mut sled::Batch,
         record: &MessageRecord,
     ) -> Result<(), StoreError> {
-        let value = serde_json::to_vec(record).map_err(|e| StoreError::Corrupt {
-            tree: "outbox",
-            detail: e.to_string(),
-        })?;
+        let value = encode(record)?;
+        self.stage_new_message_index(index, record);
         batch.insert(record.id.as_bytes(), value);
         Ok(())
     }
@@ -203,23 +193,17 @@ impl Store {
             None => Ok(None),
         }
     }
-
-    /// Every record not in a final status, in acceptance order: what a
-    /// restart must send.
-    pub fn unfinished_messages(&self) -> Result<Vec<MessageRecord>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.outbox.iter() {
-            let (_, v) = item?;
-            let record = decode(&v)?;
-            if !record.status.is_final() && !record.receipt_timed_out {
-                out.push(record);
-            }
-        }
-        Ok(out)
-    }
 }
 
-fn decode(v: &[u8]) -> Result<MessageRecord, StoreError> {
+/// A record's stored form.
+pub(super) fn encode(record: &MessageRecord) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(record).map_err(|e| StoreError::Corrupt {
+        tree: "outbox",
+        detail: e.to_string(),
+    })
+}
+
+pub(super) fn decode(v: &[u8]) -> Result<MessageRecord, StoreError> {
     serde_json::from_slice(v).map_err(|e| StoreError::Corrupt {
         tree: "outbox",
         detail: e.to_string(),

@@ -70,6 +70,11 @@ pub struct Sim {
 pub fn start_sim(dir: &Path, extra: &[&str]) -> Sim {
     let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("address");
+    start_sim_on(dir, addr, extra)
+}
+
+/// The simulator on a given address (a carrier that comes back).
+pub fn start_sim_on(dir: &Path, addr: SocketAddr, extra: &[&str]) -> Sim {
     let record = dir.join("sim-record.jsonl");
     let mut args = vec![
         "sim".to_owned(),

@@ -1,40 +1,237 @@
-//! Conversations: which message of each business number → customer pair is
-//! active. Only the head of a conversation is; the next one starts when the
+//! Conversations and the backlog: which message of each business number →
+//! customer pair is active, and which messages are in memory at all.
+//!
+//! Only the head of a conversation is active; the next one starts when the
 //! head is accepted by the carrier or finished, so neither a retry nor a
 //! restart can reorder a conversation. A head that can no longer be sent is
 //! finished and the next one tried.
+//!
+//! The backlog stays on disk (`store::backlog`). Each number reads its
+//! messages in acceptance order, at most [`LOADED_PER_NUMBER`] at a time,
+//! and a conversation keeps at most [`LOADED_PER_CONVERSATION`] in memory:
+//! past that it is *spilled*, and its later messages are read from its own
+//! index once the loaded ones are done. A number whose scan has reached the
+//! end of its backlog is *caught up*: newly accepted messages go straight
+//! into memory without being read back. So memory is bounded by the
+//! numbers and what is in flight, never by the backlog, and a restart reads
+//! only what it needs now.
 
 use super::*;
 use crate::channel::OptOutRegistry;
+use crate::store::backlog::Stage;
+
+/// Messages of one number in memory at most (active or waiting behind
+/// their conversation's head).
+pub(super) const LOADED_PER_NUMBER: usize = 1024;
+/// Messages of one conversation in memory at most.
+pub(super) const LOADED_PER_CONVERSATION: usize = 32;
+/// Index entries read at a time.
+const SCAN_CHUNK: usize = 256;
+
+/// A conversation's messages in memory.
+#[derive(Default)]
+pub(super) struct Conversation {
+    /// In order; the front one is active.
+    queue: VecDeque<Arc<str>>,
+    /// The last one read: a spilled conversation reads on after it.
+    last: Option<Arc<str>>,
+    /// Later messages are on disk only.
+    spilled: bool,
+}
+
+/// A number's reading of its backlog.
+pub(super) struct NumberBacklog {
+    /// The last message seen by the scan.
+    cursor: Option<Arc<str>>,
+    /// The scan reached the end: new messages come in directly.
+    caught_up: bool,
+    /// Its messages in memory.
+    loaded: usize,
+}
+
+impl Default for NumberBacklog {
+    /// A number with nothing on disk.
+    fn default() -> Self {
+        NumberBacklog {
+            cursor: None,
+            caught_up: true,
+            loaded: 0,
+        }
+    }
+}
 
 impl Dispatcher {
-    pub(super) fn enqueue(&mut self, records: Vec<MessageRecord>) {
+    /// A number with messages on disk, found at start.
+    pub(super) fn backlog_found(&mut self, number: &str) {
+        let number: Arc<str> = Arc::from(number);
+        self.numbers.insert(
+            number.clone(),
+            NumberBacklog {
+                cursor: None,
+                caught_up: false,
+                loaded: 0,
+            },
+        );
+        self.refill_due.push(number);
+    }
+
+    /// Newly accepted messages, already durable, in acceptance order.
+    pub(super) fn accepted(&mut self, records: Vec<MessageRecord>) {
         for record in records {
             let id: Arc<str> = Arc::from(record.id.as_str());
-            if self.active.contains_key(&id) || self.waiting.contains_key(&id) {
-                warn!(%id, "a message was handed over twice; sending it once");
+            if self.loaded.contains(&id) {
                 continue;
             }
-            let key = (record.from.clone(), record.to.clone());
-            let queue = self.conversations.entry(key).or_default();
-            queue.push_back(id.clone());
-            let is_head = queue.len() == 1;
-            self.waiting.insert(id.clone(), record);
-            if is_head {
-                self.activate(id);
-            }
+            let number = self.number_key(&record.from);
+            let backlog = self.numbers.entry(number.clone()).or_default();
+            let beyond = backlog.cursor.as_deref().is_none_or(|c| *id > *c);
+            let force = if beyond {
+                if !backlog.caught_up {
+                    // The scan reaches it.
+                    continue;
+                }
+                if backlog.loaded >= LOADED_PER_NUMBER {
+                    backlog.caught_up = false;
+                    continue;
+                }
+                backlog.cursor = Some(id.clone());
+                false
+            } else {
+                // Handed over after the scan passed its place (requests
+                // racing): taken directly, unless the scan found it and it
+                // is done already.
+                if !self
+                    .store
+                    .is_to_send(&record.from, &record.id)
+                    .unwrap_or(false)
+                {
+                    continue;
+                }
+                true
+            };
+            let to = record.to.clone();
+            self.offer(number, id, to, Some(record), force);
         }
     }
 
-    /// Makes a conversation's head message active. A head that cannot be
-    /// sent (expired, unknown carrier, text that cannot be encoded) is
-    /// finished and the next one tried, in a loop (not recursion: a long
-    /// conversation of such messages must not exhaust the stack).
-    pub(super) fn activate(&mut self, first: Arc<str>) {
-        let mut next = Some(first);
-        while let Some(id) = next.take() {
-            let Some(record) = self.waiting.remove(&id) else {
+    /// The shared name of a number (one allocation per number).
+    fn number_key(&self, from: &str) -> Arc<str> {
+        match self.numbers.get_key_value(from) {
+            Some((key, _)) => key.clone(),
+            None => Arc::from(from),
+        }
+    }
+
+    /// Takes a message into memory behind its conversation, unless the
+    /// conversation is spilled or full (then it is read later); `force`
+    /// takes it regardless (a message the scans have passed).
+    fn offer(
+        &mut self,
+        number: Arc<str>,
+        id: Arc<str>,
+        to: String,
+        record: Option<MessageRecord>,
+        force: bool,
+    ) {
+        let key = (number.to_string(), to);
+        let conversation = self.conversations.entry(key.clone()).or_default();
+        let after_last = conversation.last.as_deref().is_none_or(|l| *id > *l);
+        if force {
+            if conversation.spilled && after_last {
                 return;
+            }
+        } else if conversation.spilled {
+            return;
+        } else if conversation.queue.len() >= LOADED_PER_CONVERSATION {
+            conversation.spilled = true;
+            return;
+        }
+        conversation.queue.push_back(id.clone());
+        if after_last {
+            conversation.last = Some(id.clone());
+        }
+        let is_head = conversation.queue.len() == 1;
+        self.loaded.insert(id.clone());
+        if let Some(backlog) = self.numbers.get_mut(&number) {
+            backlog.loaded += 1;
+        }
+        if is_head {
+            self.activate(id, key, record);
+        }
+    }
+
+    /// Reads more of the numbers' backlogs, a chunk per number and call.
+    pub(super) fn refill_numbers(&mut self) {
+        for number in std::mem::take(&mut self.refill_due) {
+            let Some(backlog) = self.numbers.get(&number) else {
+                continue;
+            };
+            let room = LOADED_PER_NUMBER.saturating_sub(backlog.loaded);
+            if backlog.caught_up || room == 0 {
+                continue;
+            }
+            let wanted = room.min(SCAN_CHUNK);
+            let entries =
+                match self
+                    .store
+                    .backlog_of_number(&number, backlog.cursor.as_deref(), wanted)
+                {
+                    Ok(entries) => entries,
+                    Err(e) => {
+                        warn!(error = %e, %number, "could not read the backlog; trying again");
+                        self.refill_later.push(number);
+                        continue;
+                    }
+                };
+            let reached_end = entries.len() < wanted;
+            for entry in entries {
+                let id: Arc<str> = Arc::from(entry.id);
+                if let Some(backlog) = self.numbers.get_mut(&number) {
+                    backlog.cursor = Some(id.clone());
+                }
+                if !self.loaded.contains(&id) {
+                    self.offer(number.clone(), id, entry.to, None, false);
+                }
+            }
+            if let Some(backlog) = self.numbers.get_mut(&number) {
+                backlog.caught_up = reached_end;
+                if !reached_end && backlog.loaded < LOADED_PER_NUMBER {
+                    self.refill_later.push(number);
+                }
+            }
+        }
+        self.refill_due.append(&mut self.refill_later);
+    }
+
+    /// Makes a conversation's head message active, reading it from disk if
+    /// it is not at hand. A head that cannot be sent (expired, unknown
+    /// carrier, text that cannot be encoded) is finished and the next one
+    /// tried, in a loop (not recursion: a long conversation of such
+    /// messages must not exhaust the stack).
+    pub(super) fn activate(
+        &mut self,
+        first: Arc<str>,
+        key: ConversationKey,
+        record: Option<MessageRecord>,
+    ) {
+        let mut next = Some((first, record));
+        while let Some((id, record)) = next.take() {
+            let record = match record {
+                Some(record) => Some(record),
+                None => self.store.get_message(&id).unwrap_or_else(|e| {
+                    warn!(error = %e, %id, "could not read a queued message");
+                    None
+                }),
+            };
+            let Some(record) = record.filter(|r| Stage::of(r) == Stage::ToSend) else {
+                // The index named a message that moved on (a crash between
+                // the two writes): its keys go, and so does its count.
+                if let Err(e) = self.store.drop_stale_to_send(&key.0, &key.1, &id) {
+                    warn!(error = %e, %id, "could not drop a stale index entry");
+                }
+                self.leave_depth(MessageStatus::Queued);
+                next = self.unload(&key, &id).map(|id| (id, None));
+                continue;
             };
             match self.prepare(record) {
                 Ok((record, segments)) => {
@@ -42,9 +239,8 @@ impl Dispatcher {
                     return;
                 }
                 Err((record, status, err)) => {
-                    let key = (record.from.clone(), record.to.clone());
                     self.finish(record, status, Some(err));
-                    next = self.pop_conversation_head(&key, &id);
+                    next = self.unload(&key, &id).map(|id| (id, None));
                 }
             }
         }
@@ -143,32 +339,79 @@ impl Dispatcher {
         }
     }
 
-    /// Removes `id` from the head of its conversation; returns the next
-    /// head, if any.
-    pub(super) fn pop_conversation_head(
-        &mut self,
-        key: &ConversationKey,
-        id: &Arc<str>,
-    ) -> Option<Arc<str>> {
-        let queue = self.conversations.get_mut(key)?;
-        if queue.front() == Some(id) {
-            queue.pop_front();
-        } else {
-            queue.retain(|q| q != id);
+    /// Takes `id` out of memory and out of its conversation; returns the
+    /// conversation's next message, if any, reading on from disk when the
+    /// conversation was spilled.
+    pub(super) fn unload(&mut self, key: &ConversationKey, id: &Arc<str>) -> Option<Arc<str>> {
+        if self.loaded.remove(id)
+            && let Some(backlog) = self.numbers.get_mut(key.0.as_str())
+        {
+            backlog.loaded = backlog.loaded.saturating_sub(1);
+            if !backlog.caught_up && backlog.loaded == LOADED_PER_NUMBER / 2 {
+                let number = self.number_key(&key.0);
+                self.refill_due.push(number);
+            }
         }
-        let next = queue.front().cloned();
-        if next.is_none() {
+        let conversation = self.conversations.get_mut(key)?;
+        if conversation.queue.front() == Some(id) {
+            conversation.queue.pop_front();
+        } else {
+            conversation.queue.retain(|q| q != id);
+        }
+        if conversation.queue.is_empty() && conversation.spilled {
+            self.refill_conversation(key);
+        }
+        let conversation = self.conversations.get(key)?;
+        let next = conversation.queue.front().cloned();
+        if next.is_none() && !conversation.spilled {
             self.conversations.remove(key);
         }
         next
+    }
+
+    /// Reads a spilled conversation's next messages from disk.
+    fn refill_conversation(&mut self, key: &ConversationKey) {
+        let Some(conversation) = self.conversations.get(key) else {
+            return;
+        };
+        let ids = match self.store.backlog_of_conversation(
+            &key.0,
+            &key.1,
+            conversation.last.as_deref(),
+            LOADED_PER_CONVERSATION,
+        ) {
+            Ok(ids) => ids,
+            Err(e) => {
+                // Left spilled: the next message that finishes in this
+                // number, or the next restart, reads it again.
+                warn!(error = %e, "could not read a conversation's backlog");
+                return;
+            }
+        };
+        let reached_end = ids.len() < LOADED_PER_CONVERSATION;
+        let mut taken = 0;
+        if let Some(conversation) = self.conversations.get_mut(key) {
+            conversation.spilled = !reached_end;
+            for id in ids {
+                let id: Arc<str> = Arc::from(id);
+                conversation.last = Some(id.clone());
+                if self.loaded.insert(id.clone()) {
+                    conversation.queue.push_back(id);
+                    taken += 1;
+                }
+            }
+        }
+        if let Some(backlog) = self.numbers.get_mut(key.0.as_str()) {
+            backlog.loaded += taken;
+        }
     }
 
     /// Removes an active message and starts the next one of its conversation.
     pub(super) fn deactivate(&mut self, id: &Arc<str>) -> Option<MessageRecord> {
         let active = self.active.remove(id)?;
         let key = (active.record.from.clone(), active.record.to.clone());
-        if let Some(next) = self.pop_conversation_head(&key, id) {
-            self.activate(next);
+        if let Some(next) = self.unload(&key, id) {
+            self.activate(next, key, None);
         }
         Some(active.record)
     }

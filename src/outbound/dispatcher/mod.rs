@@ -26,12 +26,12 @@ mod sending;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use carrier_protocol::receipt::{MessageIdMapping, Receipt};
 use carrier_protocol::segment::split::Segments;
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
@@ -40,6 +40,7 @@ use super::lanes::Lanes;
 use super::limits::{Admission, DailyLease, EntityId, Limiter, NumberLimits};
 use super::plan::{self, PlanOptions};
 use super::receipts::{Outcome, OutcomeState, ReceiptBook};
+use crate::store::backlog::Stage;
 use crate::store::outbox::{ErrorInfo, MessageRecord, MessageStatus, now_ms};
 use crate::store::{Store, StoreError};
 use crate::transport::{LinkEvent, LinkStatus, LinkWork};
@@ -77,14 +78,16 @@ pub enum Command {
 #[derive(Clone)]
 pub struct DispatcherHandle {
     tx: mpsc::Sender<Command>,
-    depth: Arc<AtomicUsize>,
-    submitted: Arc<AtomicUsize>,
+    depth: Arc<AtomicI64>,
+    submitted: Arc<AtomicI64>,
 }
 
 impl DispatcherHandle {
     /// Messages accepted and not yet final (the outbox depth).
     pub fn depth(&self) -> usize {
-        self.depth.load(Ordering::Relaxed)
+        // Signed: a message the backlog scan found may finish before its
+        // hand-over from the API is counted.
+        self.depth.load(Ordering::Relaxed).max(0) as usize
     }
 
     /// Messages `queued` or `sending`: the depth less the `submitted` ones
@@ -92,7 +95,7 @@ impl DispatcherHandle {
     /// that sends no receipts must not fill it).
     pub fn in_progress(&self) -> usize {
         self.depth()
-            .saturating_sub(self.submitted.load(Ordering::Relaxed))
+            .saturating_sub(self.submitted.load(Ordering::Relaxed).max(0) as usize)
     }
 
     /// Hands newly accepted (durable) messages over.
@@ -140,9 +143,16 @@ pub struct Dispatcher {
     events: Arc<dyn StatusEvents>,
     commands: mpsc::Receiver<Command>,
     transport: mpsc::Receiver<LinkEvent>,
-    /// Waiting messages per conversation; the front one is active.
-    conversations: HashMap<ConversationKey, VecDeque<Arc<str>>>,
-    waiting: HashMap<Arc<str>, MessageRecord>,
+    /// Conversations with messages in memory (see [`conversations`]).
+    conversations: HashMap<ConversationKey, conversations::Conversation>,
+    /// Each number's reading of its backlog on disk.
+    numbers: HashMap<Arc<str>, conversations::NumberBacklog>,
+    /// Numbers whose backlog is to be read on (next pump), and those to
+    /// read on after that.
+    refill_due: Vec<Arc<str>>,
+    refill_later: Vec<Arc<str>>,
+    /// Every message in memory (active or waiting in its conversation).
+    loaded: HashSet<Arc<str>>,
     active: HashMap<Arc<str>, Active>,
     /// Active messages with segments to send, per sending number.
     lanes: Lanes,
@@ -160,9 +170,9 @@ pub struct Dispatcher {
     /// Carrier acknowledgements waiting for the next sync.
     acks: Vec<oneshot::Sender<()>>,
     /// Messages accepted and not final, shared with the API.
-    depth: Arc<AtomicUsize>,
+    depth: Arc<AtomicI64>,
     /// Of those, the `submitted` ones still counted in the depth.
-    submitted: Arc<AtomicUsize>,
+    submitted: Arc<AtomicI64>,
     /// State changes written since the last sync request.
     unsynced: bool,
     last_sync_request: Instant,
@@ -215,8 +225,8 @@ impl Dispatcher {
         let (leases_tx, leases) = mpsc::unbounded_channel();
         let (syncs_tx, syncs) = mpsc::unbounded_channel();
         let receipts = ReceiptBook::new(store.receipts.clone());
-        let depth = Arc::new(AtomicUsize::new(0));
-        let submitted = Arc::new(AtomicUsize::new(0));
+        let depth = Arc::new(AtomicI64::new(0));
+        let submitted = Arc::new(AtomicI64::new(0));
         (
             Dispatcher {
                 store,
@@ -225,7 +235,10 @@ impl Dispatcher {
                 commands,
                 transport,
                 conversations: HashMap::default(),
-                waiting: HashMap::default(),
+                numbers: HashMap::default(),
+                refill_due: Vec::new(),
+                refill_later: Vec::new(),
+                loaded: HashSet::default(),
                 active: HashMap::default(),
                 lanes: Lanes::default(),
                 limiter: Limiter::new(limits.iter().map(|(n, l)| (n.as_str(), l))),
@@ -254,9 +267,10 @@ impl Dispatcher {
     }
 
     /// Reloads what the last run left: daily counts, receipts waiting for
-    /// their responses, and every unfinished message in acceptance order.
-    /// Must run before the API accepts anything, so no message is both
-    /// replayed and handed over as newly accepted (it would be sent twice).
+    /// their responses and for their messages, and which numbers have
+    /// messages to send. The messages themselves are read as their turn
+    /// comes (`store::backlog`), so this takes a moment however large the
+    /// backlog. Must run before the API accepts anything.
     pub fn replay(&mut self) -> Result<(), StoreError> {
         self.restore_daily_counts()?;
         self.restore_rate_windows()?;
@@ -273,22 +287,38 @@ impl Dispatcher {
                 "receipts still waiting for their submit responses"
             );
         }
-        let unfinished = self.store.unfinished_messages()?;
-        if !unfinished.is_empty() {
-            info!(count = unfinished.len(), "replaying the outbox");
+        let built = self.store.build_outbox_index()?;
+        if built > 0 {
+            info!(
+                indexed = built,
+                "indexed the unfinished messages of an older outbox"
+            );
         }
-        self.add_depth(unfinished.len());
-        let mut resend = Vec::new();
-        for record in unfinished {
-            match record.status {
-                MessageStatus::Submitted => {
-                    self.submitted.fetch_add(1, Ordering::Relaxed);
+        let mut awaiting = 0;
+        let ids: Vec<String> = self.store.awaiting_receipts().collect::<Result<_, _>>()?;
+        for id in ids {
+            match self.store.get_message(&id)? {
+                Some(record) if Stage::of(&record) == Stage::AwaitingReceipts => {
+                    awaiting += 1;
                     self.index_submitted(&record);
                 }
-                _ => resend.push(record),
+                _ => self.store.drop_stale_awaiting(&id)?,
             }
         }
-        self.enqueue(resend);
+        let to_send = self.store.count_to_send()?;
+        let numbers = self.store.backlog_numbers()?;
+        if to_send > 0 {
+            info!(
+                to_send,
+                numbers = numbers.len(),
+                "messages to send from the last run"
+            );
+        }
+        for number in &numbers {
+            self.backlog_found(number);
+        }
+        self.submitted.fetch_add(awaiting as i64, Ordering::Relaxed);
+        self.add_depth(to_send + awaiting);
         Ok(())
     }
 
@@ -305,7 +335,7 @@ impl Dispatcher {
                 command = self.commands.recv(), if commands_open => match command {
                     Some(Command::Accepted(records)) => {
                         self.add_depth(records.len());
-                        self.enqueue(records);
+                        self.accepted(records);
                     }
                     Some(Command::ReloadLimits(limits)) => self.reload_limits(&limits),
                     None => commands_open = false,
@@ -415,13 +445,13 @@ impl Dispatcher {
         if status == MessageStatus::Submitted {
             self.submitted.fetch_sub(1, Ordering::Relaxed);
         }
-        let depth = self.depth.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
-        crate::metrics::outbox_depth(depth);
+        let depth = self.depth.fetch_sub(1, Ordering::Relaxed) - 1;
+        crate::metrics::outbox_depth(depth.max(0) as usize);
     }
 
     fn add_depth(&self, n: usize) {
-        let depth = self.depth.fetch_add(n, Ordering::Relaxed) + n;
-        crate::metrics::outbox_depth(depth);
+        let depth = self.depth.fetch_add(n as i64, Ordering::Relaxed) + n as i64;
+        crate::metrics::outbox_depth(depth.max(0) as usize);
     }
 
     fn finish(&mut self, mut record: MessageRecord, status: MessageStatus, err: Option<ErrorInfo>) {

@@ -15,6 +15,7 @@ impl Dispatcher {
             // The disk is behind: wait for the group commit under way.
             return;
         }
+        self.refill_numbers();
         let now = Instant::now();
         let wall = now_ms();
         let routes = &self.routes;

@@ -1,0 +1,411 @@
+//! The index of unfinished outbound messages, so the backlog can live on
+//! disk: the dispatcher reads messages as their turn comes instead of
+//! holding every waiting record in memory, and a restart reads what is
+//! unfinished instead of the whole history.
+//!
+//! One tree, `outbox_index`, three kinds of key:
+//! - `n` number `\0` id → customer: a message to send (`queued` or
+//!   `sending`), per business number in acceptance order (ids increase);
+//! - `c` number `\0` customer `\0` id → (): the same, per conversation, so
+//!   a conversation whose later messages were left on disk can read them
+//!   in order without scanning its number's backlog;
+//! - `r` id → (): a `submitted` message whose receipts are still waited
+//!   for.
+//!
+//! [`Stage::of`] says which keys a record needs, and [`Store::put_message`]
+//! keeps them in step with every record write: keys a record gains are
+//! written before it, keys it loses after it. sled's log is replayed as a
+//! prefix after a crash, so a record is never on disk without the keys
+//! that make it found; a key left behind by a crash between the two writes
+//! names a record that moved on, and the reader drops it when it meets it.
+
+use std::ops::Bound;
+
+use super::outbox::{MessageRecord, MessageStatus};
+use super::{Store, StoreError};
+
+const TO_SEND: u8 = b'n';
+const CONVERSATION: u8 = b'c';
+const AWAITING: u8 = b'r';
+/// Set once the index covers the whole outbox (built from it on the first
+/// start of a version that has it).
+const BUILT: &[u8] = b"m:built";
+
+/// Where a record stands, as the index sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// `queued` or `sending`: to be sent.
+    ToSend,
+    /// `submitted`, receipts still waited for.
+    AwaitingReceipts,
+    /// Final, or no longer waited for: in no index.
+    Done,
+}
+
+impl Stage {
+    /// The stage of `record`.
+    pub fn of(record: &MessageRecord) -> Stage {
+        match record.status {
+            MessageStatus::Queued | MessageStatus::Sending => Stage::ToSend,
+            MessageStatus::Submitted if !record.receipt_timed_out => Stage::AwaitingReceipts,
+            _ => Stage::Done,
+        }
+    }
+}
+
+/// A message to send, as the number's index lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BacklogEntry {
+    /// The message id.
+    pub id: String,
+    /// The customer.
+    pub to: String,
+}
+
+fn to_send_key(from: &str, id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(2 + from.len() + id.len());
+    key.push(TO_SEND);
+    key.extend_from_slice(from.as_bytes());
+    key.push(0);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+fn conversation_prefix(from: &str, to: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(3 + from.len() + to.len() + 20);
+    key.push(CONVERSATION);
+    key.extend_from_slice(from.as_bytes());
+    key.push(0);
+    key.extend_from_slice(to.as_bytes());
+    key.push(0);
+    key
+}
+
+fn awaiting_key(id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + id.len());
+    key.push(AWAITING);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// The first key past every key that starts with `prefix` (whose last
+/// byte is a `\0` separator or a kind byte, never 0xff).
+fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    if let Some(last) = end.last_mut() {
+        *last += 1;
+    }
+    end
+}
+
+fn text(bytes: &[u8]) -> Result<String, StoreError> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| StoreError::Corrupt {
+        tree: "outbox_index",
+        detail: "a key is not UTF-8".into(),
+    })
+}
+
+impl Store {
+    /// Writes (inserts or replaces) a record, and its index keys. Not yet
+    /// durable: await [`Store::group_commit`] before acknowledging it.
+    pub fn put_message(&self, record: &MessageRecord) -> Result<(), StoreError> {
+        let value = super::outbox::encode(record)?;
+        let id = record.id.as_str();
+        let conversation = [conversation_prefix(&record.from, &record.to), id.into()].concat();
+        match Stage::of(record) {
+            Stage::ToSend => {
+                self.outbox_index
+                    .insert(to_send_key(&record.from, id), record.to.as_bytes())?;
+                self.outbox_index.insert(conversation, &[])?;
+                self.outbox.insert(id.as_bytes(), value)?;
+            }
+            Stage::AwaitingReceipts => {
+                self.outbox_index.insert(awaiting_key(id), &[])?;
+                self.outbox.insert(id.as_bytes(), value)?;
+                self.outbox_index.remove(to_send_key(&record.from, id))?;
+                self.outbox_index.remove(conversation)?;
+            }
+            Stage::Done => {
+                self.outbox.insert(id.as_bytes(), value)?;
+                self.outbox_index.remove(to_send_key(&record.from, id))?;
+                self.outbox_index.remove(conversation)?;
+                self.outbox_index.remove(awaiting_key(id))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds newly accepted records' index keys to `batch` (applied before
+    /// the records' own batch, see [`Store::stage_message`]).
+    pub fn stage_new_message_index(&self, batch: &mut sled::Batch, record: &MessageRecord) {
+        batch.insert(to_send_key(&record.from, &record.id), record.to.as_bytes());
+        batch.insert(
+            [
+                conversation_prefix(&record.from, &record.to),
+                record.id.clone().into(),
+            ]
+            .concat(),
+            &[],
+        );
+    }
+
+    /// The index keys of a newly accepted record, for a transaction.
+    pub fn new_message_index_keys(record: &MessageRecord) -> [(Vec<u8>, Vec<u8>); 2] {
+        [
+            (
+                to_send_key(&record.from, &record.id),
+                record.to.clone().into_bytes(),
+            ),
+            (
+                [
+                    conversation_prefix(&record.from, &record.to),
+                    record.id.clone().into(),
+                ]
+                .concat(),
+                Vec::new(),
+            ),
+        ]
+    }
+
+    /// The business numbers with messages to send.
+    pub fn backlog_numbers(&self) -> Result<Vec<String>, StoreError> {
+        let mut numbers = Vec::new();
+        let mut from = vec![TO_SEND];
+        loop {
+            let next = self
+                .outbox_index
+                .range::<&[u8], _>((Bound::Included(from.as_slice()), Bound::Unbounded))
+                .next()
+                .transpose()?;
+            let Some((key, _)) = next else { break };
+            if key.first() != Some(&TO_SEND) {
+                break;
+            }
+            let Some(end) = key.iter().position(|&b| b == 0) else {
+                break;
+            };
+            numbers.push(text(&key[1..end])?);
+            from = prefix_end(&key[..=end]);
+        }
+        Ok(numbers)
+    }
+
+    /// Up to `limit` messages of `from` to send, in acceptance order, after
+    /// the message `after` (from the start without one).
+    pub fn backlog_of_number(
+        &self,
+        from: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<BacklogEntry>, StoreError> {
+        let start = match after {
+            Some(id) => Bound::Excluded(to_send_key(from, id)),
+            None => Bound::Included(to_send_key(from, "")),
+        };
+        let end = Bound::Excluded(prefix_end(&to_send_key(from, "")));
+        let prefix_len = from.len() + 2;
+        let mut out = Vec::new();
+        for item in self
+            .outbox_index
+            .range::<Vec<u8>, _>((start, end))
+            .take(limit)
+        {
+            let (key, to) = item?;
+            out.push(BacklogEntry {
+                id: text(&key[prefix_len..])?,
+                to: text(&to)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` ids of the conversation `from` → `to` to send, in
+    /// acceptance order, after the message `after`.
+    pub fn backlog_of_conversation(
+        &self,
+        from: &str,
+        to: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let prefix = conversation_prefix(from, to);
+        let start = match after {
+            Some(id) => Bound::Excluded([prefix.clone(), id.as_bytes().to_vec()].concat()),
+            None => Bound::Included(prefix.clone()),
+        };
+        let end = Bound::Excluded(prefix_end(&prefix));
+        let mut out = Vec::new();
+        for item in self
+            .outbox_index
+            .range::<Vec<u8>, _>((start, end))
+            .take(limit)
+        {
+            let (key, _) = item?;
+            out.push(text(&key[prefix.len()..])?);
+        }
+        Ok(out)
+    }
+
+    /// Whether the message `id` of `from` is still to be sent.
+    pub fn is_to_send(&self, from: &str, id: &str) -> Result<bool, StoreError> {
+        Ok(self.outbox_index.contains_key(to_send_key(from, id))?)
+    }
+
+    /// Drops the to-send keys of a record that moved on (a crash came
+    /// between its write and the index's).
+    pub fn drop_stale_to_send(&self, from: &str, to: &str, id: &str) -> Result<(), StoreError> {
+        self.outbox_index.remove(to_send_key(from, id))?;
+        self.outbox_index
+            .remove([conversation_prefix(from, to), id.as_bytes().to_vec()].concat())?;
+        Ok(())
+    }
+
+    /// The ids of the messages whose receipts are waited for.
+    pub fn awaiting_receipts(&self) -> impl Iterator<Item = Result<String, StoreError>> + '_ {
+        self.outbox_index.scan_prefix([AWAITING]).map(|item| {
+            item.map_err(StoreError::from)
+                .and_then(|(k, _)| text(&k[1..]))
+        })
+    }
+
+    /// Drops the awaiting key of a record that moved on.
+    pub fn drop_stale_awaiting(&self, id: &str) -> Result<(), StoreError> {
+        self.outbox_index.remove(awaiting_key(id))?;
+        Ok(())
+    }
+
+    /// How many messages are to send: one pass over their keys (a few
+    /// hundred milliseconds per million).
+    pub fn count_to_send(&self) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for item in self.outbox_index.scan_prefix([TO_SEND]) {
+            item?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Builds the index from the outbox if this database predates it (one
+    /// pass over the whole outbox, once).
+    pub fn build_outbox_index(&self) -> Result<usize, StoreError> {
+        if self.outbox_index.contains_key(BUILT)? {
+            return Ok(0);
+        }
+        let mut indexed = 0;
+        let mut batch = sled::Batch::default();
+        for item in self.outbox.iter() {
+            let (_, value) = item?;
+            let record = super::outbox::decode(&value)?;
+            match Stage::of(&record) {
+                Stage::ToSend => {
+                    self.stage_new_message_index(&mut batch, &record);
+                    indexed += 1;
+                }
+                Stage::AwaitingReceipts => {
+                    batch.insert(awaiting_key(&record.id), &[]);
+                    indexed += 1;
+                }
+                Stage::Done => {}
+            }
+        }
+        batch.insert(BUILT, &[]);
+        self.outbox_index.apply_batch(batch)?;
+        Ok(indexed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::outbox::MessageRecord;
+
+    fn record(n: u64, from: &str, to: &str) -> MessageRecord {
+        MessageRecord::queued(
+            n,
+            from.into(),
+            to.into(),
+            "hi".into(),
+            "gsm7",
+            1,
+            "c".into(),
+            60_000,
+        )
+    }
+
+    #[test]
+    fn keys_follow_the_record_through_its_stages() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        let a = record(1, "+1555", "+1666");
+        let b = record(2, "+1555", "+1777");
+        let c = record(3, "+1555", "+1666");
+        let d = record(4, "+1999", "+1666");
+        for r in [&a, &b, &c, &d] {
+            store.put_message(r).expect("put");
+        }
+        assert_eq!(
+            store.backlog_numbers().expect("numbers"),
+            ["+1555", "+1999"]
+        );
+        let ids = |v: Vec<BacklogEntry>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(store.backlog_of_number("+1555", None, 10).expect("scan")),
+            [a.id.clone(), b.id.clone(), c.id.clone()]
+        );
+        assert_eq!(
+            ids(store
+                .backlog_of_number("+1555", Some(&a.id), 1)
+                .expect("scan")),
+            vec![b.id.clone()]
+        );
+        assert_eq!(
+            store
+                .backlog_of_conversation("+1555", "+1666", Some(&a.id), 10)
+                .expect("scan"),
+            vec![c.id.clone()]
+        );
+
+        let mut a = a;
+        a.status = MessageStatus::Submitted;
+        store.put_message(&a).expect("put");
+        assert!(!store.is_to_send("+1555", &a.id).expect("read"));
+        assert_eq!(
+            store
+                .awaiting_receipts()
+                .collect::<Result<Vec<_>, _>>()
+                .expect("scan"),
+            [a.id.clone()]
+        );
+        assert_eq!(store.count_to_send().expect("count"), 3);
+        a.status = MessageStatus::Delivered;
+        store.put_message(&a).expect("put");
+        assert!(store.awaiting_receipts().next().is_none());
+        assert_eq!(
+            store
+                .backlog_of_conversation("+1555", "+1666", None, 10)
+                .expect("scan"),
+            vec![c.id.clone()]
+        );
+    }
+
+    #[test]
+    fn an_older_database_gets_its_index_built_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(dir.path()).expect("open");
+        let a = record(1, "+1555", "+1666");
+        let mut b = record(2, "+1555", "+1666");
+        b.status = MessageStatus::Delivered;
+        for r in [&a, &b] {
+            store
+                .outbox
+                .insert(
+                    r.id.as_bytes(),
+                    crate::store::outbox::encode(r).expect("encode"),
+                )
+                .expect("insert");
+        }
+        assert_eq!(store.build_outbox_index().expect("build"), 1);
+        assert_eq!(store.build_outbox_index().expect("build"), 0);
+        assert_eq!(store.backlog_numbers().expect("numbers"), ["+1555"]);
+    }
+}
