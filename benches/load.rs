@@ -39,6 +39,9 @@ struct Args {
     label: String,
     /// Business numbers to send from, +15551230001 upwards, round robin.
     numbers: usize,
+    /// Report once everything is accepted, without waiting for
+    /// deliveries (a backlog queued while the carrier is down).
+    no_wait: bool,
 }
 
 fn parse_args() -> Args {
@@ -56,6 +59,7 @@ fn parse_args() -> Args {
         timeout: Duration::from_secs(300),
         label: String::new(),
         numbers: 1,
+        no_wait: false,
     };
     let mut it = std::env::args().skip(1).filter(|a| a != "--bench");
     while let Some(a) = it.next() {
@@ -74,6 +78,7 @@ fn parse_args() -> Args {
             "--timeout" => args.timeout = Duration::from_secs(value().parse().unwrap_or(300)),
             "--label" => args.label = value(),
             "--numbers" => args.numbers = value().parse().unwrap_or(1).max(1),
+            "--no-wait" => args.no_wait = true,
             _ => {}
         }
     }
@@ -233,7 +238,11 @@ async fn main() {
     }
     let accept_elapsed = start.elapsed();
     let accepted_n = accepted.load(Ordering::Relaxed) as usize;
-    let deadline = start + args.timeout;
+    let deadline = if args.no_wait {
+        Instant::now()
+    } else {
+        start + args.timeout
+    };
     let mut last = (0, Instant::now());
     while delivered.load(Ordering::Relaxed) < accepted_n && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
