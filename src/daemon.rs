@@ -20,7 +20,7 @@ use tracing::info;
 use crate::api::{self, ApiState, NumberRoute};
 use crate::core_link::Companion;
 use crate::inbound::{InboundPath, InboundSettings};
-use crate::outbound::dispatcher::{CarrierRoute, Dispatcher, StatusEvents};
+use crate::outbound::dispatcher::{CarrierRoute, DispatcherTask, StatusEvents};
 use crate::outbound::limits::NumberLimits;
 use crate::outbound::plan::PlanOptions;
 use crate::store::Store;
@@ -200,7 +200,7 @@ pub async fn run(
     };
     let core_link = crate::core_link::start(&store, &settings.core, vec![inbox], stop_rx.clone())?;
     let status_events: Arc<dyn StatusEvents> = core_link.status_events();
-    let (mut dispatcher, handle) = Dispatcher::new(
+    let (mut dispatcher, handle) = DispatcherTask::new(
         store.clone(),
         routes,
         &settings.limits,

@@ -215,6 +215,21 @@ impl Lanes {
         }
     }
 
+    /// When the earliest entity timer fires.
+    pub fn next_wake(&self) -> Option<Instant> {
+        self.timers.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// Whether any lane is parked.
+    pub fn has_parked(&self) -> bool {
+        !self.on_entity.is_empty() || !self.on_carrier.is_empty()
+    }
+
+    /// Whether any lane waits for a carrier's queue.
+    pub fn has_parked_on_carriers(&self) -> bool {
+        !self.on_carrier.is_empty()
+    }
+
     /// The messages of parked lanes (to expire those whose validity ends
     /// while they wait).
     pub fn parked_messages(&self) -> impl Iterator<Item = &Arc<str>> {

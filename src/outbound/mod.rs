@@ -8,4 +8,4 @@ pub mod limits;
 pub mod plan;
 pub mod receipts;
 
-pub use dispatcher::{Dispatcher, DispatcherHandle, StatusEvents};
+pub use dispatcher::{Dispatcher, DispatcherHandle, DispatcherTask, StatusEvents};

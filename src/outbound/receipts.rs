@@ -23,13 +23,15 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use crate::store::outbox::now_ms;
-
 /// How long a receipt waits for the submit response it overtook, for a
 /// carrier whose responses time out after `response_timeout`.
 pub fn receipt_wait(response_timeout: Duration) -> Duration {
     response_timeout * 2 + Duration::from_secs(1)
 }
+/// How often early receipts are checked for the end of their wait.
+const EARLY_SWEEP: Duration = Duration::from_millis(250);
+/// How often waits past their messages' validity are given up.
+const SWEEP: Duration = Duration::from_secs(60);
 /// How long unmatched receipts are kept in the tree.
 pub const UNMATCHED_KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -153,21 +155,32 @@ pub struct ReceiptBook {
 }
 
 impl ReceiptBook {
-    /// An empty book over the `receipts` tree.
-    pub fn new(tree: sled::Tree) -> ReceiptBook {
+    /// An empty book over the `receipts` tree, at `now`.
+    pub fn new(tree: sled::Tree, now: Instant) -> ReceiptBook {
         ReceiptBook {
             tree,
             expected: HashMap::default(),
             early: HashMap::default(),
-            last_early_sweep: Instant::now(),
-            last_sweep: Instant::now(),
+            last_early_sweep: now,
+            last_sweep: now,
+        }
+    }
+
+    /// When [`ReceiptBook::sweep`] next has something to do.
+    pub fn next_sweep(&self) -> Option<Instant> {
+        if !self.early.is_empty() {
+            Some(self.last_early_sweep + EARLY_SWEEP)
+        } else if !self.expected.is_empty() {
+            Some(self.last_sweep + SWEEP)
+        } else {
+            None
         }
     }
 
     /// Reloads the receipts that were still waiting when the gateway
     /// stopped; each gets a fresh `wait`.
-    pub fn restore(&mut self, wait: Duration) -> Result<usize, sled::Error> {
-        let deadline = Instant::now() + wait;
+    pub fn restore(&mut self, wait: Duration, now: Instant) -> Result<usize, sled::Error> {
+        let deadline = now + wait;
         let mut restored = 0;
         for entry in self.tree.iter() {
             let (stored, value) = entry?;
@@ -243,12 +256,14 @@ impl ReceiptBook {
         key: MessageIdKey,
         outcome: Outcome,
         wait: Duration,
+        now: Instant,
+        wall_ms: u64,
     ) -> Option<(Arc<str>, u16, Outcome)> {
         let index = (Box::from(carrier), key);
         if let Some(expected) = self.expected.remove(&index) {
             return Some((expected.message_id, expected.segment, outcome));
         }
-        let received_at = now_ms();
+        let received_at = wall_ms;
         let mut stored = received_at.to_be_bytes().to_vec();
         stored.extend_from_slice(carrier.as_bytes());
         stored.push(0);
@@ -272,7 +287,7 @@ impl ReceiptBook {
             index,
             Early {
                 outcome,
-                deadline: Instant::now() + wait,
+                deadline: now + wait,
                 stored,
             },
         );
@@ -283,8 +298,8 @@ impl ReceiptBook {
     /// unmatched), and, once a minute, on segments past their message's
     /// validity and on unmatched receipts past [`UNMATCHED_KEEP`]. Returns
     /// the messages whose receipts are no longer waited for.
-    pub fn sweep(&mut self, now: Instant) -> Vec<Arc<str>> {
-        if now.duration_since(self.last_early_sweep) < Duration::from_millis(250) {
+    pub fn sweep(&mut self, now: Instant, wall_ms: u64) -> Vec<Arc<str>> {
+        if now.duration_since(self.last_early_sweep) < EARLY_SWEEP {
             return Vec::new();
         }
         self.last_early_sweep = now;
@@ -298,13 +313,13 @@ impl ReceiptBook {
             mark_unmatched(tree, &early.stored);
             false
         });
-        if now.duration_since(self.last_sweep) < Duration::from_secs(60) {
+        if now.duration_since(self.last_sweep) < SWEEP {
             return Vec::new();
         }
         self.last_sweep = now;
         // Carriers that never send a receipt must not grow the index
         // forever: stop waiting an hour after the validity ended.
-        let wall = now_ms();
+        let wall = wall_ms;
         let mut given_up = Vec::new();
         self.expected.retain(|_, e| {
             let keep = e.forget_at > wall;
@@ -349,6 +364,7 @@ fn mark_unmatched(tree: &sled::Tree, stored: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::outbox::now_ms;
 
     const WAIT: Duration = Duration::from_secs(21);
 
@@ -357,7 +373,7 @@ mod tests {
             .temporary(true)
             .open()
             .expect("temporary sled");
-        ReceiptBook::new(db.open_tree("receipts").expect("tree"))
+        ReceiptBook::new(db.open_tree("receipts").expect("tree"), Instant::now())
     }
 
     fn delivered() -> Outcome {
@@ -381,13 +397,27 @@ mod tests {
             ) == Expectation::Waiting
         );
         let (id, segment, _) = book
-            .arrived(carrier, MessageIdKey::Numeric(7), delivered(), WAIT)
+            .arrived(
+                carrier,
+                MessageIdKey::Numeric(7),
+                delivered(),
+                WAIT,
+                Instant::now(),
+                now_ms(),
+            )
             .expect("matched");
         assert_eq!((&*id, segment), ("m1", 1));
         // A duplicate receipt matches nothing now: it waits as early.
         assert!(
-            book.arrived(carrier, MessageIdKey::Numeric(7), delivered(), WAIT)
-                .is_none()
+            book.arrived(
+                carrier,
+                MessageIdKey::Numeric(7),
+                delivered(),
+                WAIT,
+                Instant::now(),
+                now_ms()
+            )
+            .is_none()
         );
     }
 
@@ -407,7 +437,10 @@ mod tests {
             }
         );
         // Neither waits: the receipt for 42 matches no segment.
-        assert!(book.arrived("acme", key(), delivered(), WAIT).is_none());
+        assert!(
+            book.arrived("acme", key(), delivered(), WAIT, Instant::now(), now_ms())
+                .is_none()
+        );
     }
 
     #[test]
@@ -416,21 +449,35 @@ mod tests {
         let carrier = "acme";
         let key = MessageIdKey::Text("ab12".into());
         assert!(
-            book.arrived(carrier, key.clone(), delivered(), WAIT)
-                .is_none()
+            book.arrived(
+                carrier,
+                key.clone(),
+                delivered(),
+                WAIT,
+                Instant::now(),
+                now_ms()
+            )
+            .is_none()
         );
         assert_eq!(book.tree.len(), 1, "stored before it is acknowledged");
         // The gateway restarts: the receipt is still there.
         let tree = book.tree.clone();
-        let mut book = ReceiptBook::new(tree);
-        assert_eq!(book.restore(WAIT).expect("restore"), 1);
+        let mut book = ReceiptBook::new(tree, Instant::now());
+        assert_eq!(book.restore(WAIT, Instant::now()).expect("restore"), 1);
         let outcome = book.expect(carrier, key, Arc::from("m1"), 0, u64::MAX);
         assert_eq!(outcome, Expectation::Early(delivered()));
         assert_eq!(book.tree.len(), 0);
         // Another carrier's id space is separate.
         assert!(
-            book.arrived("other", MessageIdKey::Numeric(1), delivered(), WAIT)
-                .is_none()
+            book.arrived(
+                "other",
+                MessageIdKey::Numeric(1),
+                delivered(),
+                WAIT,
+                Instant::now(),
+                now_ms()
+            )
+            .is_none()
         );
     }
 
@@ -438,11 +485,18 @@ mod tests {
     fn unmatched_receipts_are_kept_marked_and_not_restored() {
         let mut book = book();
         let carrier = "acme";
-        book.arrived(carrier, MessageIdKey::Numeric(9), delivered(), WAIT);
-        book.sweep(Instant::now() + WAIT + Duration::from_secs(1));
+        book.arrived(
+            carrier,
+            MessageIdKey::Numeric(9),
+            delivered(),
+            WAIT,
+            Instant::now(),
+            now_ms(),
+        );
+        book.sweep(Instant::now() + WAIT + Duration::from_secs(1), now_ms());
         assert_eq!(book.tree.len(), 1, "kept for operators");
-        let mut again = ReceiptBook::new(book.tree.clone());
-        assert_eq!(again.restore(WAIT).expect("restore"), 0);
+        let mut again = ReceiptBook::new(book.tree.clone(), Instant::now());
+        assert_eq!(again.restore(WAIT, Instant::now()).expect("restore"), 0);
         assert!(
             again.expect(
                 carrier,
@@ -485,12 +539,19 @@ mod tests {
             0,
             u64::MAX,
         );
-        let given_up = book.sweep(Instant::now() + Duration::from_secs(61));
+        let given_up = book.sweep(Instant::now() + Duration::from_secs(61), now_ms());
         assert_eq!(given_up, [Arc::<str>::from("m1")]);
         // m2 is still expected.
         assert!(
-            book.arrived(carrier, MessageIdKey::Numeric(3), delivered(), WAIT)
-                .is_some()
+            book.arrived(
+                carrier,
+                MessageIdKey::Numeric(3),
+                delivered(),
+                WAIT,
+                Instant::now(),
+                now_ms()
+            )
+            .is_some()
         );
     }
 }

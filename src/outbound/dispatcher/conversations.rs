@@ -252,7 +252,7 @@ impl Dispatcher {
         &self,
         record: MessageRecord,
     ) -> Result<(MessageRecord, Segments), (MessageRecord, MessageStatus, ErrorInfo)> {
-        if record.expires_at <= now_ms() {
+        if record.expires_at <= self.now.wall_ms {
             return Err((record, MessageStatus::Expired, expired_error()));
         }
         // A STOP that came after the message was accepted: it is not sent.

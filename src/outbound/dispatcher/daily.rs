@@ -26,36 +26,24 @@ impl Dispatcher {
     /// Writes a daily-count lease and tells the dispatcher once it is
     /// fsync'd; segments counted against it wait until then.
     pub(super) fn persist_lease(&mut self, entity: EntityId, lease: DailyLease) {
-        let generation = self.limiter_generation;
-        let tx = self.leases_tx.clone();
         let written = self
             .store
             .limits
             .insert(self.limiter.key(entity).as_bytes(), &lease.to_bytes()[..]);
-        if let Err(e) = written {
+        if let Err(e) = &written {
             // Not durable: the lanes wake and ask again.
             warn!(error = %e, "could not persist a daily limit count; retrying");
-            let _ = tx.send(LeaseOutcome {
-                generation,
-                entity,
-                lease,
-                durable: false,
-            });
-            return;
         }
-        let durability = self.store.group_commit().clone();
-        tokio::spawn(async move {
-            let durable = durability.sync().await.is_ok();
-            let _ = tx.send(LeaseOutcome {
-                generation,
-                entity,
-                lease,
-                durable,
-            });
-        });
+        self.effects.push(Effect::LeaseSync(LeaseOutcome {
+            generation: self.limiter_generation,
+            entity,
+            lease,
+            durable: written.is_ok(),
+        }));
     }
 
-    pub(super) fn on_lease(&mut self, outcome: LeaseOutcome) {
+    /// A lease asked for by [`Effect::LeaseSync`] is durable (or not).
+    pub fn on_lease(&mut self, outcome: LeaseOutcome) {
         if outcome.generation != self.limiter_generation {
             return;
         }
@@ -69,7 +57,7 @@ impl Dispatcher {
 
     /// Loads today's daily counts.
     pub(super) fn restore_daily_counts(&mut self) -> Result<(), StoreError> {
-        let wall = now_ms();
+        let wall = self.now.wall_ms;
         let keys: Vec<String> = self.limiter.daily_keys().map(str::to_owned).collect();
         for key in keys {
             if let Some(bytes) = self.store.limits.get(key.as_bytes())?
@@ -86,7 +74,7 @@ impl Dispatcher {
     pub(super) fn restore_rate_windows(&mut self) -> Result<(), StoreError> {
         let saved = self.store.limits.get(RATES_KEY)?;
         let state = saved.and_then(|bytes| serde_json::from_slice::<RateState>(&bytes).ok());
-        let (now, wall) = (Instant::now(), now_ms());
+        let (now, wall) = (self.now.mono, self.now.wall_ms);
         match state {
             Some(RateState::Stopped { windows }) => {
                 self.limiter.restore_rates(&windows, now, wall);
@@ -106,7 +94,7 @@ impl Dispatcher {
 
     /// On a clean stop, saves what the rate windows hold.
     pub(super) fn save_rate_windows(&mut self) {
-        let windows = self.limiter.rate_snapshots(Instant::now(), now_ms());
+        let windows = self.limiter.rate_snapshots(self.now.mono, self.now.wall_ms);
         self.write_rate_state(&RateState::Stopped { windows });
     }
 

@@ -21,7 +21,7 @@ impl Dispatcher {
         warn!(%id, carrier = %record.carrier, "no delivery receipt came within the message's validity");
         crate::metrics::receipt_missing(&record.carrier);
         record.receipt_timed_out = true;
-        record.updated_at = now_ms();
+        record.updated_at = self.now.wall_ms;
         self.unsynced = true;
         if let Err(e) = self.store.put_message(&record) {
             warn!(error = %e, %id, "could not record the end of the receipt wait");
@@ -42,7 +42,10 @@ impl Dispatcher {
             return;
         };
         let wait = route.receipt_wait;
-        if let Some((id, segment, outcome)) = self.receipts.arrived(carrier, key, outcome, wait) {
+        if let Some((id, segment, outcome)) =
+            self.receipts
+                .arrived(carrier, key, outcome, wait, self.now.mono, self.now.wall_ms)
+        {
             self.apply_receipt(id, segment, outcome);
         }
     }

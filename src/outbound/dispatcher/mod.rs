@@ -12,6 +12,14 @@
 //! limiter (see [`super::limits`]): a number at its cap is parked and the
 //! others go on.
 //!
+//! The dispatcher is a state machine without I/O of its own beyond sled
+//! reads and writes (in the style of the SMPP session in `protocol/`): it
+//! is fed commands, link events and the time ([`Now`]), hands segments to
+//! the links' queues, asks for group commits and lease syncs as
+//! [`Effect`]s, and says when it next needs the time ([`Dispatcher::poll_timeout`]).
+//! [`DispatcherTask`] (in `driver`) runs it on tokio; the unit tests run it
+//! on simulated time.
+//!
 //! Every status change is written to the outbox together with its
 //! `message.status` event. Receipts are acknowledged to the carrier only
 //! after the change they cause is fsync'd (the transport waits on an ack
@@ -21,7 +29,12 @@
 mod conversations;
 mod daily;
 mod delivery;
+mod driver;
 mod sending;
+#[cfg(test)]
+mod tests;
+
+pub use driver::DispatcherTask;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -136,13 +149,59 @@ type ConversationKey = (String, String);
 /// ended (carriers report expiry at the end of the validity period).
 const RECEIPT_GRACE_MS: u64 = 3600 * 1000;
 
-/// The dispatcher task's state.
+/// The time, as the dispatcher is told it: a monotonic instant for timers
+/// and Unix milliseconds for validity and daily caps.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    /// For timers.
+    pub mono: Instant,
+    /// Unix milliseconds.
+    pub wall_ms: u64,
+}
+
+impl Now {
+    /// The clock's time.
+    pub fn current() -> Now {
+        Now {
+            mono: Instant::now(),
+            wall_ms: now_ms(),
+        }
+    }
+
+    /// `by` later.
+    pub fn advanced(self, by: Duration) -> Now {
+        Now {
+            mono: self.mono + by,
+            wall_ms: self.wall_ms + by.as_millis() as u64,
+        }
+    }
+}
+
+/// What the dispatcher asks its driver to do.
+pub enum Effect {
+    /// Make everything written so far durable, then report
+    /// [`Dispatcher::synced`] with `upto`.
+    Sync {
+        /// Accepted segments covered by what was written.
+        upto: u64,
+    },
+    /// Acknowledge these carrier receipts once everything written so far
+    /// is durable (their changes are written).
+    AckAfterSync(Vec<oneshot::Sender<()>>),
+    /// A daily-count lease was written (`durable` false if the write
+    /// failed): make it durable, then report [`Dispatcher::on_lease`].
+    LeaseSync(LeaseOutcome),
+}
+
+/// The dispatcher's state.
 pub struct Dispatcher {
     store: Store,
     routes: HashMap<String, CarrierRoute>,
     events: Arc<dyn StatusEvents>,
-    commands: mpsc::Receiver<Command>,
-    transport: mpsc::Receiver<LinkEvent>,
+    /// The time of the input being handled.
+    now: Now,
+    /// What the driver is to do next.
+    effects: Vec<Effect>,
     /// Conversations with messages in memory (see [`conversations`]).
     conversations: HashMap<ConversationKey, conversations::Conversation>,
     /// Each number's reading of its backlog on disk.
@@ -160,8 +219,6 @@ pub struct Dispatcher {
     /// Bumped when the limits are reloaded, so lease answers for the old
     /// limiter's entities are ignored.
     limiter_generation: u64,
-    leases_tx: mpsc::UnboundedSender<LeaseOutcome>,
-    leases: mpsc::UnboundedReceiver<LeaseOutcome>,
     /// When parked lanes were last checked for expired messages.
     last_expiry_sweep: Instant,
     retries: BinaryHeap<Reverse<(Instant, Arc<str>)>>,
@@ -181,16 +238,15 @@ pub struct Dispatcher {
     /// is what a crash now would send again.
     accepted_total: u64,
     synced_upto: u64,
-    syncs_tx: mpsc::UnboundedSender<u64>,
-    syncs: mpsc::UnboundedReceiver<u64>,
 }
 
 /// A daily-count lease was persisted (or not).
-struct LeaseOutcome {
+pub struct LeaseOutcome {
     generation: u64,
     entity: EntityId,
     lease: DailyLease,
-    durable: bool,
+    /// Written and fsync'd.
+    pub durable: bool,
 }
 
 /// At most this many segments accepted by a carrier may wait for the group
@@ -198,6 +254,14 @@ struct LeaseOutcome {
 /// sends twice is bounded by this plus what is in flight, however slow the
 /// disk (normally a commit every 5 ms covers far fewer).
 const MAX_UNSYNCED_ACCEPTED: u64 = 256;
+
+/// How often state changes are made durable while they are written.
+const SYNC_INTERVAL: Duration = Duration::from_millis(5);
+/// How often held messages are checked for the end of their validity.
+const EXPIRY_SWEEP: Duration = Duration::from_secs(1);
+/// How often lanes parked on a carrier's full queue (or on no bind) look
+/// again.
+const CARRIER_RECHECK: Duration = Duration::from_millis(20);
 
 const RETRY_BASE: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(60);
@@ -212,58 +276,116 @@ impl CarrierRoute {
 }
 
 impl Dispatcher {
-    /// Creates the dispatcher and its handle.
-    pub fn new(
+    /// Creates the dispatcher and the handle its driver serves.
+    pub(super) fn new(
         store: Store,
         routes: std::collections::HashMap<String, CarrierRoute>,
         limits: &std::collections::HashMap<String, NumberLimits>,
         events: Arc<dyn StatusEvents>,
-        transport: mpsc::Receiver<LinkEvent>,
-    ) -> (Dispatcher, DispatcherHandle) {
+        now: Now,
+    ) -> Dispatcher {
         let routes = routes.into_iter().collect();
-        let (tx, commands) = mpsc::channel(1024);
-        let (leases_tx, leases) = mpsc::unbounded_channel();
-        let (syncs_tx, syncs) = mpsc::unbounded_channel();
-        let receipts = ReceiptBook::new(store.receipts.clone());
-        let depth = Arc::new(AtomicI64::new(0));
-        let submitted = Arc::new(AtomicI64::new(0));
-        (
-            Dispatcher {
-                store,
-                routes,
-                events,
-                commands,
-                transport,
-                conversations: HashMap::default(),
-                numbers: HashMap::default(),
-                refill_due: Vec::new(),
-                refill_later: Vec::new(),
-                loaded: HashSet::default(),
-                active: HashMap::default(),
-                lanes: Lanes::default(),
-                limiter: Limiter::new(limits.iter().map(|(n, l)| (n.as_str(), l))),
-                limiter_generation: 0,
-                leases_tx,
-                leases,
-                last_expiry_sweep: Instant::now(),
-                retries: BinaryHeap::new(),
-                receipts,
-                acks: Vec::new(),
-                depth: depth.clone(),
-                submitted: submitted.clone(),
-                unsynced: false,
-                last_sync_request: Instant::now(),
-                accepted_total: 0,
-                synced_upto: 0,
-                syncs_tx,
-                syncs,
-            },
-            DispatcherHandle {
-                tx,
-                depth,
-                submitted,
-            },
-        )
+        let receipts = ReceiptBook::new(store.receipts.clone(), now.mono);
+        Dispatcher {
+            store,
+            routes,
+            events,
+            now,
+            effects: Vec::new(),
+            conversations: HashMap::default(),
+            numbers: HashMap::default(),
+            refill_due: Vec::new(),
+            refill_later: Vec::new(),
+            loaded: HashSet::default(),
+            active: HashMap::default(),
+            lanes: Lanes::default(),
+            limiter: Limiter::new(limits.iter().map(|(n, l)| (n.as_str(), l))),
+            limiter_generation: 0,
+            last_expiry_sweep: now.mono,
+            retries: BinaryHeap::new(),
+            receipts,
+            acks: Vec::new(),
+            depth: Arc::new(AtomicI64::new(0)),
+            submitted: Arc::new(AtomicI64::new(0)),
+            unsynced: false,
+            last_sync_request: now.mono,
+            accepted_total: 0,
+            synced_upto: 0,
+        }
+    }
+
+    /// Tells the dispatcher the time of what it is handled next.
+    pub fn set_now(&mut self, now: Now) {
+        self.now = now;
+    }
+
+    /// What the driver is to do, since the last call.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// A group commit asked for by [`Effect::Sync`] finished.
+    pub fn synced(&mut self, upto: u64) {
+        self.synced_upto = self.synced_upto.max(upto);
+    }
+
+    /// Handles a command from the API or the daemon.
+    pub fn handle_command(&mut self, command: Command) {
+        match command {
+            Command::Accepted(records) => {
+                self.add_depth(records.len());
+                self.accepted(records);
+            }
+            Command::ReloadLimits(limits) => self.reload_limits(&limits),
+        }
+    }
+
+    /// Does what the inputs so far made possible: hands segments to the
+    /// links, asks for acknowledgements and the group commit.
+    pub fn step(&mut self) {
+        self.pump();
+        self.flush_acks();
+        self.request_sync();
+    }
+
+    /// When the dispatcher next needs [`Dispatcher::on_timeout`], if nothing
+    /// else comes first.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut next = self.retries.peek().map(|Reverse((at, _))| *at);
+        let mut consider = |at: Option<Instant>| {
+            if let Some(at) = at {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        };
+        consider(self.lanes.next_wake());
+        consider(self.receipts.next_sweep());
+        if self.lanes.has_parked() {
+            // Held messages expire while they wait.
+            consider(Some(self.last_expiry_sweep + EXPIRY_SWEEP));
+        }
+        if self.lanes.has_parked_on_carriers() {
+            // A link's queue drains and its binds come up without telling.
+            consider(Some(self.now.mono + CARRIER_RECHECK));
+        }
+        if self.unsynced {
+            consider(Some(self.last_sync_request + SYNC_INTERVAL));
+        }
+        next
+    }
+
+    /// Clean stop: saves the exact daily counts and the rate windows.
+    pub fn stop(&mut self) {
+        self.save_daily_counts();
+        self.save_rate_windows();
+    }
+
+    /// The counters shared with the API.
+    fn handle(&self, tx: mpsc::Sender<Command>) -> DispatcherHandle {
+        DispatcherHandle {
+            tx,
+            depth: self.depth.clone(),
+            submitted: self.submitted.clone(),
+        }
     }
 
     /// Reloads what the last run left: daily counts, receipts waiting for
@@ -280,7 +402,7 @@ impl Dispatcher {
             .map(|r| r.receipt_wait)
             .max()
             .unwrap_or_default();
-        let restored = self.receipts.restore(wait)?;
+        let restored = self.receipts.restore(wait, self.now.mono)?;
         if restored > 0 {
             info!(
                 restored,
@@ -322,48 +444,10 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Runs until the API and every transport are gone.
-    pub async fn run(mut self) -> Result<(), StoreError> {
-        let mut tick = tokio::time::interval(Duration::from_millis(5));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut commands_open = true;
-        loop {
-            self.pump();
-            self.flush_acks();
-            self.request_sync();
-            tokio::select! {
-                command = self.commands.recv(), if commands_open => match command {
-                    Some(Command::Accepted(records)) => {
-                        self.add_depth(records.len());
-                        self.accepted(records);
-                    }
-                    Some(Command::ReloadLimits(limits)) => self.reload_limits(&limits),
-                    None => commands_open = false,
-                },
-                Some(outcome) = self.leases.recv() => self.on_lease(outcome),
-                Some(upto) = self.syncs.recv() => self.synced_upto = self.synced_upto.max(upto),
-                event = self.transport.recv() => match event {
-                    Some(event) => {
-                        self.on_transport(event);
-                        // Drain the burst before pumping again.
-                        while let Ok(event) = self.transport.try_recv() {
-                            self.on_transport(event);
-                        }
-                    }
-                    None => {
-                        self.save_daily_counts();
-                        self.save_rate_windows();
-                        return Ok(());
-                    }
-                },
-                _ = tick.tick() => self.on_tick(),
-            }
-        }
-    }
-
-    fn on_tick(&mut self) {
-        let now = Instant::now();
-        for id in self.receipts.sweep(now) {
+    /// Handles every timer that is due.
+    pub fn on_timeout(&mut self) {
+        let now = self.now.mono;
+        for id in self.receipts.sweep(now, self.now.wall_ms) {
             self.receipt_never_came(&id);
         }
         while let Some(Reverse((at, _))) = self.retries.peek() {
@@ -379,10 +463,10 @@ impl Dispatcher {
             }
         }
         self.lanes.wake_due(now);
-        if now.duration_since(self.last_expiry_sweep) >= Duration::from_secs(1) {
+        if now.duration_since(self.last_expiry_sweep) >= EXPIRY_SWEEP {
             // Messages held by a cap expire while they wait.
             self.last_expiry_sweep = now;
-            let wall = now_ms();
+            let wall = self.now.wall_ms;
             let expired: Vec<Arc<str>> = self
                 .lanes
                 .parked_messages()
@@ -399,7 +483,8 @@ impl Dispatcher {
         }
     }
 
-    fn on_transport(&mut self, event: LinkEvent) {
+    /// Handles what a link reports.
+    pub fn handle_link_event(&mut self, event: LinkEvent) {
         match event {
             LinkEvent::Accepted {
                 message_id,
@@ -470,23 +555,18 @@ impl Dispatcher {
     /// resends only what was in flight or changed in the last few
     /// milliseconds, not everything sled had not flushed on its own.
     fn request_sync(&mut self) {
-        if self.unsynced && self.last_sync_request.elapsed() >= Duration::from_millis(5) {
+        if self.unsynced && self.now.mono.duration_since(self.last_sync_request) >= SYNC_INTERVAL {
             self.unsynced = false;
-            self.last_sync_request = Instant::now();
-            let durability = self.store.group_commit().clone();
-            let upto = self.accepted_total;
-            let done = self.syncs_tx.clone();
-            tokio::spawn(async move {
-                if durability.sync().await.is_ok() {
-                    let _ = done.send(upto);
-                }
+            self.last_sync_request = self.now.mono;
+            self.effects.push(Effect::Sync {
+                upto: self.accepted_total,
             });
         }
     }
 
     fn persist(&mut self, record: &mut MessageRecord) {
         self.unsynced = true;
-        record.updated_at = now_ms();
+        record.updated_at = self.now.wall_ms;
         if let Err(e) = self.events.message_status(record) {
             warn!(error = %e, id = %record.id, "could not stage a status event");
         }
@@ -497,23 +577,10 @@ impl Dispatcher {
 
     /// Acknowledges to carriers once everything written so far is durable.
     fn flush_acks(&mut self) {
-        if self.acks.is_empty() {
-            return;
+        if !self.acks.is_empty() {
+            let acks = std::mem::take(&mut self.acks);
+            self.effects.push(Effect::AckAfterSync(acks));
         }
-        let acks = std::mem::take(&mut self.acks);
-        let durability = self.store.group_commit().clone();
-        tokio::spawn(async move {
-            match durability.sync().await {
-                Ok(()) => {
-                    for ack in acks {
-                        let _ = ack.send(());
-                    }
-                }
-                Err(e) => {
-                    warn!(error = %e, "sync failed; receipts left unacknowledged for the carrier to resend")
-                }
-            }
-        });
     }
 }
 

@@ -16,8 +16,7 @@ impl Dispatcher {
             return;
         }
         self.refill_numbers();
-        let now = Instant::now();
-        let wall = now_ms();
+        let (now, wall) = (self.now.mono, self.now.wall_ms);
         let routes = &self.routes;
         self.lanes
             .wake_carriers(|carrier| routes.get(carrier).is_some_and(CarrierRoute::has_room));
@@ -341,7 +340,7 @@ impl Dispatcher {
         crate::metrics::retry(&active.record.carrier, &status);
         if active.backoff.is_none() {
             let delay = crate::backoff::backoff_delay(RETRY_BASE, RETRY_MAX, active.failures + 1);
-            let at = Instant::now() + delay;
+            let at = self.now.mono + delay;
             active.backoff = Some(at);
             self.retries.push(Reverse((at, id)));
         }
