@@ -274,13 +274,21 @@ impl Store {
         Ok(())
     }
 
-    /// How many messages are to send: one pass over their keys (a few
-    /// hundred milliseconds per million).
-    pub fn count_to_send(&self) -> Result<usize, StoreError> {
+    /// How many messages accepted before the message id `below` are to
+    /// send: one pass over their keys (about a second per million, so the
+    /// dispatcher runs it off its own thread while the API already
+    /// listens; later messages are counted as they are accepted).
+    pub fn count_to_send(&self, below: &str) -> Result<usize, StoreError> {
         let mut n = 0;
         for item in self.outbox_index.scan_prefix([TO_SEND]) {
-            item?;
-            n += 1;
+            let (key, _) = item?;
+            let id_start = key
+                .iter()
+                .position(|&b| b == 0)
+                .map_or(key.len(), |p| p + 1);
+            if &key[id_start..] < below.as_bytes() {
+                n += 1;
+            }
         }
         Ok(n)
     }
@@ -376,7 +384,11 @@ mod tests {
                 .expect("scan"),
             [a.id.clone()]
         );
-        assert_eq!(store.count_to_send().expect("count"), 3);
+        assert_eq!(
+            store.count_to_send("msg_ffffffffffffffff").expect("count"),
+            3
+        );
+        assert_eq!(store.count_to_send(&c.id).expect("count"), 1);
         a.status = MessageStatus::Delivered;
         store.put_message(&a).expect("put");
         assert!(store.awaiting_receipts().next().is_none());

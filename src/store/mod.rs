@@ -64,6 +64,11 @@ pub enum StoreError {
     Closed,
 }
 
+/// sled's page cache. The working set is small (recent records, the
+/// index heads, the event log's tail); a large cache only raises the RSS
+/// with a big backlog on disk (benches/README.md, "The backlog on disk").
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The open database and its trees.
 #[derive(Clone)]
 pub struct Store {
@@ -106,7 +111,7 @@ impl Store {
         let db = sled::Config::new()
             .path(&path)
             .mode(sled::Mode::HighThroughput)
-            .cache_capacity(256 * 1024 * 1024)
+            .cache_capacity(CACHE_BYTES)
             .open()?;
         let durability = GroupCommit::start(db.clone(), &path)?;
         Ok(Store {

@@ -162,6 +162,9 @@ impl Dispatcher {
 
     /// Reads more of the numbers' backlogs, a chunk per number and call.
     pub(super) fn refill_numbers(&mut self) {
+        if !self.backlog_counted {
+            return;
+        }
         for number in std::mem::take(&mut self.refill_due) {
             let Some(backlog) = self.numbers.get(&number) else {
                 continue;

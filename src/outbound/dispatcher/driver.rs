@@ -15,6 +15,8 @@ pub struct DispatcherTask {
     leases: mpsc::UnboundedReceiver<LeaseOutcome>,
     syncs_tx: mpsc::UnboundedSender<u64>,
     syncs: mpsc::UnboundedReceiver<u64>,
+    counted_tx: mpsc::UnboundedSender<usize>,
+    counted: mpsc::UnboundedReceiver<usize>,
 }
 
 impl DispatcherTask {
@@ -30,6 +32,7 @@ impl DispatcherTask {
         let (tx, commands) = mpsc::channel(1024);
         let (leases_tx, leases) = mpsc::unbounded_channel();
         let (syncs_tx, syncs) = mpsc::unbounded_channel();
+        let (counted_tx, counted) = mpsc::unbounded_channel();
         let handle = machine.handle(tx);
         (
             DispatcherTask {
@@ -41,6 +44,8 @@ impl DispatcherTask {
                 leases,
                 syncs_tx,
                 syncs,
+                counted_tx,
+                counted,
             },
             handle,
         )
@@ -76,6 +81,7 @@ impl DispatcherTask {
                 },
                 Some(outcome) = self.leases.recv() => self.machine.on_lease(outcome),
                 Some(upto) = self.syncs.recv() => self.machine.synced(upto),
+                Some(to_send) = self.counted.recv() => self.machine.backlog_counted(to_send),
                 event = self.transport.recv() => match event {
                     Some(event) => {
                         self.machine.set_now(Now::current());
@@ -123,6 +129,16 @@ impl DispatcherTask {
                                 "sync failed; receipts left unacknowledged for the carrier to resend"
                             ),
                         }
+                    });
+                }
+                Effect::CountBacklog { below } => {
+                    let (store, done) = (self.store.clone(), self.counted_tx.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let counted = store.count_to_send(&below).unwrap_or_else(|e| {
+                            warn!(error = %e, "could not count the backlog; the outbox depth reads low");
+                            0
+                        });
+                        let _ = done.send(counted);
                     });
                 }
                 Effect::LeaseSync(mut outcome) => {

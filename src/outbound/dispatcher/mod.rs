@@ -191,6 +191,13 @@ pub enum Effect {
     /// A daily-count lease was written (`durable` false if the write
     /// failed): make it durable, then report [`Dispatcher::on_lease`].
     LeaseSync(LeaseOutcome),
+    /// Count the messages to send accepted before the message id `below`
+    /// (`Store::count_to_send`), then report
+    /// [`Dispatcher::backlog_counted`].
+    CountBacklog {
+        /// The first id given out in this run.
+        below: String,
+    },
 }
 
 /// The dispatcher's state.
@@ -204,6 +211,10 @@ pub struct Dispatcher {
     effects: Vec<Effect>,
     /// Conversations with messages in memory (see [`conversations`]).
     conversations: HashMap<ConversationKey, conversations::Conversation>,
+    /// Whether the backlog found at start was counted in the depth: until
+    /// then none of it is read (a message sent and finished before it is
+    /// counted would leave the depth twice).
+    backlog_counted: bool,
     /// Each number's reading of its backlog on disk.
     numbers: HashMap<Arc<str>, conversations::NumberBacklog>,
     /// Numbers whose backlog is to be read on (next pump), and those to
@@ -292,6 +303,7 @@ impl Dispatcher {
             events,
             now,
             effects: Vec::new(),
+            backlog_counted: true,
             conversations: HashMap::default(),
             numbers: HashMap::default(),
             refill_due: Vec::new(),
@@ -427,21 +439,28 @@ impl Dispatcher {
                 _ => self.store.drop_stale_awaiting(&id)?,
             }
         }
-        let to_send = self.store.count_to_send()?;
         let numbers = self.store.backlog_numbers()?;
-        if to_send > 0 {
-            info!(
-                to_send,
-                numbers = numbers.len(),
-                "messages to send from the last run"
-            );
-        }
         for number in &numbers {
             self.backlog_found(number);
         }
+        if !numbers.is_empty() {
+            // Counted off the dispatcher's thread; messages accepted from
+            // now on have later ids and are counted as they come.
+            let below = crate::store::outbox::message_id(self.store.generate_id()?);
+            self.backlog_counted = false;
+            self.effects.push(Effect::CountBacklog { below });
+        }
         self.submitted.fetch_add(awaiting as i64, Ordering::Relaxed);
-        self.add_depth(to_send + awaiting);
+        self.add_depth(awaiting);
         Ok(())
+    }
+
+    /// The backlog found at start holds `to_send` messages (see
+    /// [`Effect::CountBacklog`]); it is read from now on.
+    pub fn backlog_counted(&mut self, to_send: usize) {
+        info!(to_send, "messages to send from the last run");
+        self.add_depth(to_send);
+        self.backlog_counted = true;
     }
 
     /// Handles every timer that is due.

@@ -167,6 +167,10 @@ impl Harness {
                         }
                     }
                     Effect::LeaseSync(outcome) => self.machine.on_lease(outcome),
+                    Effect::CountBacklog { below } => {
+                        let counted = self.store.count_to_send(&below).expect("count");
+                        self.machine.backlog_counted(counted);
+                    }
                 }
             }
         }
