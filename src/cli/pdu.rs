@@ -5,6 +5,8 @@
 //! prefix are ignored) and prints one JSON object per PDU; `encode` reads a
 //! stream of such objects (or one JSON array of them) and prints the hex of
 //! all of them. `encode` of what `decode` printed gives back the same bytes.
+//! Both check the whole input before printing anything, and `encode`
+//! requires every PDU's `sequence_number`.
 
 use std::io::{Read, Write};
 
@@ -48,7 +50,9 @@ fn decode(hex: &str, compact: bool) -> Result<(), CliError> {
     }
     let wire = Bytes::from(octets);
     let mut at = 0;
-    let mut out = std::io::stdout().lock();
+    // Everything is decoded before anything is printed: bad input prints
+    // nothing half-done.
+    let mut texts = Vec::new();
     while at < wire.len() {
         let rest = wire.slice(at..);
         let len = match smpp::check_frame(&rest, u32::MAX as usize) {
@@ -69,8 +73,12 @@ fn decode(hex: &str, compact: bool) -> Result<(), CliError> {
             serde_json::to_string_pretty(&json)
         }
         .map_err(|e| CliError::Failed(e.into()))?;
-        writeln!(out, "{text}")?;
+        texts.push(text);
         at += len;
+    }
+    let mut out = std::io::stdout().lock();
+    for text in texts {
+        writeln!(out, "{text}")?;
     }
     Ok(())
 }

@@ -361,6 +361,14 @@ pub fn from_json(value: &Value) -> Result<Pdu, JsonError> {
     };
     let command_status =
         CommandStatus::from(get_uint(obj, "command_status", u64::from(u32::MAX))? as u32);
+    // Required: a PDU without one cannot be matched to its response, and a
+    // silent 0 would make a crafted test PDU look valid.
+    if !obj.get("sequence_number").is_some_and(Value::is_u64) {
+        return Err(err(
+            "sequence_number",
+            "required: an integer from 0 to 4294967295",
+        ));
+    }
     let sequence_number = get_uint(obj, "sequence_number", u64::from(u32::MAX))? as u32;
     let body = match Body::from_json(id, obj) {
         Some(body) => body?,
