@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -z "${GATEWAY_BIN:-}" ]; then cargo build --release --quiet; fi
+if [ -z "${GATEWAY_BIN:-}" ]; then cargo build --profile dist --quiet; fi
 if [ -n "${LOAD_BIN:-}" ]; then
   load=$LOAD_BIN
 else
@@ -35,7 +35,7 @@ for l in sys.stdin:
     if m.get("reason")=="compiler-artifact" and m["target"]["name"]=="load" and m.get("executable"):
         print(m["executable"])')
 fi
-bin=${GATEWAY_BIN:-target/release/carrier-gateway}
+bin=${GATEWAY_BIN:-target/dist/carrier-gateway}
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 2000); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.005; done; echo "port $1 never opened" >&2; return 1; }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/"$1"/status; }

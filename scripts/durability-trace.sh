@@ -10,11 +10,11 @@ cd "$(dirname "$0")/.."
 n=${1:-400}
 c=${2:-16}
 command -v strace >/dev/null || { echo "needs strace (apt-get install strace)"; exit 2; }
-cargo build --release --quiet
+cargo build --profile dist --quiet
 work=$(mktemp -d /tmp/cg-strace.XXXXXX)
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 sim=$(port); api=$(port); met=$(port); sink=$(port)
-target/release/carrier-gateway sim smsc --listen 127.0.0.1:$sim >/dev/null 2>&1 & simpid=$!
+target/dist/carrier-gateway sim smsc --listen 127.0.0.1:$sim >/dev/null 2>&1 & simpid=$!
 cat >"$work/gw.toml" <<CONF
 state_dir = "$work/state"
 [api]
@@ -38,7 +38,7 @@ carrier = "sim"
 CONF
 strace -f -ttt -T -e trace=fdatasync,fsync,sync_file_range,read,recvfrom,write,writev,sendto \
   -e signal=none -s 64 -o "$work/trace" \
-  target/release/carrier-gateway run --config "$work/gw.toml" 2>/dev/null & gwpid=$!
+  target/dist/carrier-gateway run --config "$work/gw.toml" 2>/dev/null & gwpid=$!
 for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$api) 2>/dev/null && break; sleep 0.05; done
 seq 1 "$n" | xargs -P "$c" -I{} curl -s -o /dev/null -H 'Authorization: Bearer t' \
   -H 'Content-Type: application/json' \
