@@ -22,4 +22,5 @@ pub mod settings;
 pub mod sim;
 pub mod store;
 pub mod systemd;
+pub mod tls;
 pub mod transport;

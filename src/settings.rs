@@ -101,6 +101,7 @@ impl Settings {
                     .iter()
                     .map(|s| s.as_str().to_owned())
                     .collect(),
+                tls_ca_file: core.tls_ca_file.clone(),
             },
             inbound,
         }

@@ -99,6 +99,7 @@ async fn demo(once: bool) -> anyhow::Result<()> {
                 .iter()
                 .map(|s| s.as_str().to_owned())
                 .collect(),
+            tls_ca_file: None,
         },
         inbound: crate::inbound::InboundSettings::default(),
     };

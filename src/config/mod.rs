@@ -61,8 +61,8 @@ use error::{SourceMap, SpannedError};
 use reader::{Ctx, KeyPath, Node, TableReader};
 use routing::{Names, References};
 use values::{
-    parse_choice, parse_http_url, parse_int, parse_list, parse_listen, parse_non_empty_secret,
-    parse_path, parse_positive_duration,
+    parse_choice, parse_existing_file, parse_http_url, parse_int, parse_list, parse_listen,
+    parse_non_empty_secret, parse_path, parse_positive_duration,
 };
 
 /// Default `state_dir`.
@@ -121,6 +121,9 @@ pub struct CoreConfig {
     pub batch_max: NonZeroU32,
     /// Which `message.status` transitions are sent. Default: all.
     pub status_events: StatusSet,
+    /// CA certificates (PEM) an `https://` webhook's certificate is
+    /// verified against, instead of the system's roots.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 /// `[store]`: how long finished messages are kept, and how many unfinished
@@ -619,12 +622,23 @@ fn decode_core(mut table: TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<C
     });
     let status_events =
         table.or_default(cx, "status_events", StatusSet::all(), parse_status_events);
+    let tls_ca_node = table.take("tls_ca_file");
+    let tls_ca_file = match &tls_ca_node {
+        Some(node) => parse_existing_file(node, cx).map(Some),
+        None => Some(None),
+    };
+    if let (Some(node), Some(url)) = (&tls_ca_node, &webhook_url)
+        && !url.is_https()
+    {
+        node.error(cx, "is set but `webhook_url` is not https://");
+    }
     table.finish(cx);
     Some(CoreConfig {
         webhook_url: webhook_url?,
         webhook_secret: webhook_secret?,
         batch_max: batch_max?,
         status_events: status_events?,
+        tls_ca_file: tls_ca_file?,
     })
 }
 

@@ -53,7 +53,8 @@ pub use webhook::{HttpWebhook, WebhookConfig};
 /// A `[core]` setting the core link cannot work with.
 #[derive(Debug, thiserror::Error)]
 pub enum CoreLinkError {
-    /// `webhook_url` is not a usable `http://` URL.
+    /// `webhook_url` is not a usable `http://` or `https://` URL, or its
+    /// TLS configuration cannot be built.
     #[error("core.webhook_url {url:?}: {reason}")]
     InvalidUrl {
         /// The URL as given.
@@ -95,6 +96,9 @@ pub struct CoreLinkConfig {
     pub backoff_initial: Duration,
     /// Largest retry delay (default 60 s).
     pub backoff_max: Duration,
+    /// CA certificates (PEM) for an `https://` webhook, instead of the
+    /// system's roots.
+    pub tls_ca_file: Option<std::path::PathBuf>,
 }
 
 /// Largest `batch_max` accepted (bounds request bodies to a few megabytes).
@@ -115,6 +119,7 @@ impl CoreLinkConfig {
             request_timeout: Duration::from_secs(10),
             backoff_initial: dispatch.backoff_initial,
             backoff_max: dispatch.backoff_max,
+            tls_ca_file: None,
         }
     }
 
@@ -174,6 +179,7 @@ impl CoreLinkConfig {
             batched: self.batch_max > 1,
             request_timeout: self.request_timeout,
             max_idle_connections: self.max_in_flight,
+            tls_ca_file: self.tls_ca_file.clone(),
         }
     }
 }

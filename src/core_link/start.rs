@@ -27,6 +27,8 @@ pub struct CoreLinkSettings {
     pub batch_max: usize,
     /// `status_events`: the `message.status` transitions to send.
     pub status_events: Vec<String>,
+    /// `tls_ca_file`: the CA an https webhook is verified against.
+    pub tls_ca_file: Option<std::path::PathBuf>,
 }
 
 /// The store's group commit is the core link's durability.
@@ -85,6 +87,7 @@ pub fn start(
     );
     config.batch_max = settings.batch_max.max(1);
     config.status_events = Some(settings.status_events.clone());
+    config.tls_ca_file = settings.tls_ca_file.clone();
     let log = EventLog::open_with(store.events.clone(), config.status_filter()?, companions)?;
     let durability: Arc<dyn Durability> = Arc::new(store.group_commit().clone());
     let shutdown = async move {

@@ -573,12 +573,20 @@ async fn config_is_validated() {
             status_events: Some(vec!["sent".into()]),
             ..ok.clone()
         },
-        CoreLinkConfig::new("https://core.example/events", "s"),
+        CoreLinkConfig {
+            tls_ca_file: Some("/nonexistent/ca.pem".into()),
+            ..CoreLinkConfig::new("https://core.example/events", "s")
+        },
         CoreLinkConfig::new("core.example/events", "s"),
     ];
     for config in bad {
         assert!(config.validate().is_err(), "{config:?}");
     }
+    assert!(
+        CoreLinkConfig::new("https://core.example/events", "s")
+            .validate()
+            .is_ok()
+    );
     assert!(!format!("{ok:?}").contains("\"s\""));
     let d = ok.dispatch();
     assert_eq!((d.batch_max, d.max_in_flight), (1, 4));
@@ -691,5 +699,84 @@ async fn an_event_written_after_its_handle_was_dropped_is_still_delivered() {
     assert!(sink.wait_for_events(2, WAIT).await);
     assert_eq!(sink.events()[1].id, early_id);
     wait_until(|| log.count_on_disk() == 0).await;
+    running.stop().await;
+}
+
+/// A TLS front for `upstream` with a self-signed certificate for
+/// `localhost`; returns its port and the certificate's PEM (the CA file).
+async fn tls_front(upstream: std::net::SocketAddr) -> (u16, String) {
+    use tokio_rustls::rustls::ServerConfig;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert_pem = certified.cert.pem();
+    let certs = vec![CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap()];
+    let key = PrivateKeyDer::from_pem_slice(certified.key_pair.serialize_pem().as_bytes()).unwrap();
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    (port, cert_pem)
+}
+
+/// `https://` webhooks: verified against `tls_ca_file`, signed as over
+/// http; without the CA the core's certificate is refused and nothing is
+/// sent in clear.
+#[tokio::test]
+async fn https_webhooks_verify_the_core_against_the_ca_file() {
+    let sink = sink().await;
+    let (port, ca_pem) = tls_front(sink.addr()).await;
+    let (dir, db) = temp_db();
+    let ca_file = dir.path().join("core-ca.pem");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let https = format!("https://localhost:{port}/events");
+
+    // The system's roots do not know the test CA: refused, retried.
+    let log = EventLog::open(db.open_tree("untrusted").unwrap(), StatusFilter::all()).unwrap();
+    let untrusted = CoreLinkConfig {
+        webhook_url: https.clone(),
+        ..config(&sink, 1)
+    };
+    let running = start(&untrusted, &log);
+    log.append(event("k", 0)).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.accepted(), 0);
+    assert_eq!(log.count_on_disk(), 1);
+    running.stop().await;
+
+    let log = EventLog::open(db.open_tree("trusted").unwrap(), StatusFilter::all()).unwrap();
+    let trusted = CoreLinkConfig {
+        webhook_url: https,
+        tls_ca_file: Some(ca_file),
+        ..config(&sink, 10)
+    };
+    let running = start(&trusted, &log);
+    for n in 0..5 {
+        log.append(event("k", n)).unwrap();
+    }
+    wait_until(|| log.count_on_disk() == 0).await;
+    assert_eq!(sink.accepted(), 5);
+    assert_order_per_key(&sink.events());
     running.stop().await;
 }

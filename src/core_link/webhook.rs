@@ -10,18 +10,20 @@
 //! hyper-util's pooled client keeps connections alive; the dispatcher runs up
 //! to `max_in_flight` attempts at once and the pool keeps that many idle
 //! connections, so a steady stream reuses them instead of reconnecting.
-//! HTTP/1.1 has no usable pipelining, so concurrency is connections. Only
-//! `http://` is built for now: TLS would swap [`HttpConnector`] for
-//! `hyper_rustls::HttpsConnector<HttpConnector>` in [`HttpWebhook::new`];
-//! nothing else changes.
+//! HTTP/1.1 has no usable pipelining, so concurrency is connections.
+//! `https://` goes through rustls (`crate::tls`): the system's roots, or
+//! `[core] tls_ca_file`; `message.received` carries customers' numbers and
+//! texts, which should not cross a network in clear.
 
 use std::error::Error as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
 use hyper::{Method, Request, StatusCode, Uri};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -48,11 +50,13 @@ pub struct WebhookConfig {
     pub request_timeout: Duration,
     /// Idle connections kept (the dispatcher's `max_in_flight`).
     pub max_idle_connections: usize,
+    /// CA certificates (PEM) for `https://`, instead of the system's roots.
+    pub tls_ca_file: Option<std::path::PathBuf>,
 }
 
 /// POSTs events to the core's webhook.
 pub struct HttpWebhook {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     uri: Uri,
     signer: Signer,
     batched: bool,
@@ -67,6 +71,18 @@ impl HttpWebhook {
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(config.request_timeout));
         connector.set_keepalive(Some(Duration::from_secs(60)));
+        connector.enforce_http(false);
+        let tls = crate::tls::client_config(config.tls_ca_file.as_deref()).map_err(|reason| {
+            CoreLinkError::InvalidUrl {
+                url: config.url.clone(),
+                reason,
+            }
+        })?;
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(Arc::unwrap_or_clone(tls))
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(config.max_idle_connections.max(1))
@@ -182,9 +198,8 @@ fn parse_url(url: &str) -> Result<Uri, CoreLinkError> {
         .parse()
         .map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
     match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => return Err(invalid("https is not built in yet; use http")),
-        _ => return Err(invalid("the scheme must be http")),
+        Some("http" | "https") => {}
+        _ => return Err(invalid("the scheme must be http or https")),
     }
     if uri.host().is_none_or(str::is_empty) {
         return Err(invalid("no host"));
@@ -226,6 +241,7 @@ mod tests {
             batched,
             request_timeout: Duration::from_secs(1),
             max_idle_connections: 4,
+            tls_ca_file: None,
         })
         .unwrap()
     }
@@ -251,13 +267,8 @@ mod tests {
     #[test]
     fn urls_are_checked() {
         assert!(parse_url("http://127.0.0.1:8081/events").is_ok());
-        for bad in [
-            "https://core/events",
-            "ftp://x/",
-            "/events",
-            "http://",
-            "not a url",
-        ] {
+        assert!(parse_url("https://core.example/events").is_ok());
+        for bad in ["ftp://x/", "/events", "http://", "not a url"] {
             assert!(
                 matches!(parse_url(bad), Err(CoreLinkError::InvalidUrl { .. })),
                 "{bad}"

@@ -1088,6 +1088,26 @@ permanent = ["esme_rthrottled", "255"]
 }
 
 #[test]
+fn core_tls_ca_file_needs_an_https_webhook() {
+    let ca = TempFile::new("core-ca.pem", "pem");
+    let core = |url: &str| {
+        format!(
+            "[core]\nwebhook_url = \"{url}\"\nwebhook_secret = \"hook\"\ntls_ca_file = \"{}\"\n",
+            ca.0.display()
+        )
+    };
+    let config = parse_ok(&core("https://core.example/events"));
+    assert_eq!(config.core().tls_ca_file.as_deref(), Some(ca.0.as_path()));
+    let text = core("http://core.example/events");
+    single_error(
+        &text,
+        line_of(&text, "tls_ca_file"),
+        "core.tls_ca_file",
+        "is set but `webhook_url` is not https://",
+    );
+}
+
+#[test]
 fn smpp_cross_field_checks() {
     let ca = TempFile::new("ca2.pem", "pem");
     let text = smpp(&format!("tls_ca_file = \"{}\"\n", ca.0.display()));
