@@ -238,6 +238,7 @@ pub async fn run(
         binds_up,
         max_outbox: settings.max_outbox,
         claims: Default::default(),
+        dead_letters: core_link.dead_letters(),
     });
     let reload_task = tokio::spawn(apply_reloads(settings.clone(), reloads, state.clone()));
     let listener = tokio::net::TcpListener::bind(settings.api_listen).await?;

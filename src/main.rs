@@ -47,6 +47,12 @@ enum Command {
         #[command(subcommand)]
         which: SimCommand,
     },
+    /// The events the core kept refusing (dead letters) of a running
+    /// daemon: list them, send them again.
+    Events {
+        #[command(subcommand)]
+        action: cli::events::EventsCommand,
+    },
     /// SMPP PDU tools: decode hex to JSON, encode JSON to hex.
     Pdu {
         #[command(subcommand)]
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
         }
         Command::Demo { once } => cli::demo::run(once),
         Command::Pdu { action } => cli::pdu::run(action),
+        Command::Events { action } => cli::events::run(action),
         Command::Sim {
             which: SimCommand::Smsc(args),
         } => run_sim(*args),

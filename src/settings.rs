@@ -102,6 +102,8 @@ impl Settings {
                     .map(|s| s.as_str().to_owned())
                     .collect(),
                 tls_ca_file: core.tls_ca_file.clone(),
+                max_attempts: core.max_attempts,
+                max_age: core.max_age,
             },
             inbound,
         }

@@ -3,6 +3,7 @@
 
 mod body;
 mod claims;
+mod dead_letters;
 pub mod error;
 mod messages;
 pub mod serve;
@@ -55,6 +56,8 @@ pub struct ApiState {
     pub max_outbox: usize,
     /// `client_ref`s being written by requests in flight.
     pub claims: Arc<ClaimsInFlight>,
+    /// Events the core kept refusing.
+    pub dead_letters: crate::core_link::DeadLetters,
 }
 
 /// `?from=` of `GET /v1/opt-outs/{customer}`.
@@ -88,6 +91,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/messages/batch", post(messages::send_batch))
         .route("/v1/messages/{id}", get(messages::get))
         .route("/v1/opt-outs/{customer}", get(opt_outs))
+        .route("/v1/events/dead", get(dead_letters::list))
+        .route("/v1/events/dead/{id}/requeue", post(dead_letters::requeue))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .merge(authed)

@@ -100,6 +100,8 @@ async fn demo(once: bool) -> anyhow::Result<()> {
                 .map(|s| s.as_str().to_owned())
                 .collect(),
             tls_ca_file: None,
+            max_attempts: 10,
+            max_age: Duration::from_secs(3600),
         },
         inbound: crate::inbound::InboundSettings::default(),
     };

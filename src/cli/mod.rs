@@ -1,6 +1,8 @@
 //! The subcommands of `carrier-gateway`, one module each.
 
+pub mod api_client;
 pub mod demo;
+pub mod events;
 pub mod pdu;
 pub mod run;
 

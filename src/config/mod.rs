@@ -124,6 +124,12 @@ pub struct CoreConfig {
     /// CA certificates (PEM) an `https://` webhook's certificate is
     /// verified against, instead of the system's roots.
     pub tls_ca_file: Option<PathBuf>,
+    /// Refusals of one event (while the core accepts others) before it is
+    /// parked as a dead letter. Default 10.
+    pub max_attempts: u32,
+    /// How long one event may keep being refused before it is parked.
+    /// Default 1 h.
+    pub max_age: std::time::Duration,
 }
 
 /// `[store]`: how long finished messages are kept, and how many unfinished
@@ -622,6 +628,13 @@ fn decode_core(mut table: TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<C
     });
     let status_events =
         table.or_default(cx, "status_events", StatusSet::all(), parse_status_events);
+    let max_attempts = table.or_default(cx, "max_attempts", 10, parse_int(1, 1_000_000));
+    let max_age = table.or_default(
+        cx,
+        "max_age",
+        std::time::Duration::from_secs(3600),
+        parse_positive_duration,
+    );
     let tls_ca_node = table.take("tls_ca_file");
     let tls_ca_file = match &tls_ca_node {
         Some(node) => parse_existing_file(node, cx).map(Some),
@@ -639,6 +652,8 @@ fn decode_core(mut table: TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<C
         batch_max: batch_max?,
         status_events: status_events?,
         tls_ca_file: tls_ca_file?,
+        max_attempts: max_attempts?,
+        max_age: max_age?,
     })
 }
 

@@ -48,6 +48,7 @@ use tokio::task::{Id, JoinError, JoinHandle, JoinSet};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::dead_letters::{self, ParkedMeta};
 use super::durability::{BoxFuture, Durability};
 use super::log::EventLog;
 use super::metric_names as names;
@@ -83,6 +84,12 @@ pub struct DispatchConfig {
     /// On shutdown, how long attempts in flight may finish (so their
     /// acknowledgements are recorded and not re-sent after the restart).
     pub shutdown_grace: Duration,
+    /// Refusals of one event before it is parked (`[core] max_attempts`;
+    /// see `dead_letters`).
+    pub max_attempts: u32,
+    /// How long one event may keep being refused before it is parked
+    /// (`[core] max_age`).
+    pub max_age: Duration,
 }
 
 impl Default for DispatchConfig {
@@ -95,6 +102,8 @@ impl Default for DispatchConfig {
             poll_interval: Duration::from_secs(1),
             max_window: 65_536,
             shutdown_grace: Duration::from_secs(5),
+            max_attempts: 10,
+            max_age: Duration::from_secs(3600),
         }
     }
 }
@@ -141,6 +150,7 @@ impl CoreLink {
             pause_until: None,
             core_failures: 0,
             streak: 0,
+            last_success: None,
             epoch: 0,
         };
         tokio::spawn(
@@ -165,8 +175,10 @@ struct KeyQueue {
     state: KeyState,
     /// Failures concerning this key's events since its last success.
     attempts: u32,
-    /// Its events failed on their own account: send them alone.
+    /// Its events failed on their own account: send its head alone.
     suspect: bool,
+    /// When its head was first refused (monotonic, and Unix ms).
+    first_failed: Option<(Instant, u64)>,
 }
 
 /// An attempt in flight.
@@ -217,6 +229,8 @@ struct EventPump {
     core_failures: u32,
     /// Failures of any kind since the last success.
     streak: u32,
+    /// When the core last accepted a batch.
+    last_success: Option<Instant>,
     epoch: u64,
 }
 
@@ -458,6 +472,7 @@ impl EventPump {
                         state: KeyState::Idle,
                         attempts: 0,
                         suspect: false,
+                        first_failed: None,
                     },
                 );
             }
@@ -530,7 +545,14 @@ impl EventPump {
                 break;
             }
             entry.remove();
-            let take = (self.cfg.batch_max - batch.len()).min(key.queue.len());
+            // A suspect key sends its head alone, so a refusal names the
+            // event (and only that one can be parked).
+            let room = if key.suspect {
+                1
+            } else {
+                self.cfg.batch_max - batch.len()
+            };
+            let take = room.min(key.queue.len());
             batch.extend(key.queue.drain(..take));
             key.state = KeyState::InFlight;
             if key.suspect {
@@ -584,6 +606,7 @@ impl EventPump {
         }
         self.core_failures = 0;
         self.streak = 0;
+        self.last_success = Some(Instant::now());
         self.pause_until = None;
         for event in &events {
             let Some(key) = self.keys.get_mut(&*event.order_key) else {
@@ -594,6 +617,7 @@ impl EventPump {
             }
             key.attempts = 0;
             key.suspect = false;
+            key.first_failed = None;
             key.state = KeyState::Idle;
             match key.queue.front() {
                 Some(head) => {
@@ -614,6 +638,13 @@ impl EventPump {
             .map(|e| e.id().to_owned())
             .unwrap_or_default();
         let count = events.len();
+        // A suspect key's head sent alone, refused again: the event itself
+        // is the problem, not the link.
+        let alone = count == 1
+            && events
+                .first()
+                .and_then(|e| self.keys.get(&*e.order_key))
+                .is_some_and(|k| k.suspect);
         let names_in_batch: Vec<Arc<str>> = events.iter().map(|e| e.order_key.clone()).collect();
         // Back to the front of their queues, in order.
         for event in events.into_iter().rev() {
@@ -636,6 +667,18 @@ impl EventPump {
             } else {
                 key.attempts = key.attempts.saturating_add(1);
                 key.suspect = true;
+                let (since, since_ms) = *key
+                    .first_failed
+                    .get_or_insert_with(|| (now, crate::store::outbox::now_ms()));
+                let others_accepted = self.last_success.is_some_and(|at| at > since);
+                let due = key.attempts >= self.cfg.max_attempts
+                    || now.duration_since(since) >= self.cfg.max_age;
+                if alone && others_accepted && due && self.park_head(&name, error, since_ms) {
+                    continue;
+                }
+                let Some(key) = self.keys.get_mut(&name) else {
+                    continue;
+                };
                 key.state = KeyState::Backoff;
                 let delay =
                     backoff_delay(self.cfg.backoff_initial, self.cfg.backoff_max, key.attempts);
@@ -644,7 +687,9 @@ impl EventPump {
                     .push(Reverse((now + delay, self.backoff_tiebreak, name)));
             }
         }
-        self.streak = self.streak.saturating_add(1);
+        if !alone {
+            self.streak = self.streak.saturating_add(1);
+        }
         if (core_wide || self.streak >= ESCALATE_AFTER) && epoch == self.epoch {
             self.epoch += 1;
             self.core_failures = self.core_failures.saturating_add(1);
@@ -675,6 +720,54 @@ impl EventPump {
                 "core link: delivery failed; retrying these events later"
             );
         }
+    }
+
+    /// Parks the head event of key `name` (refused alone, again): it
+    /// leaves the log for the dead letters and the key's next event is
+    /// ready. Returns false if it could not be parked (it is retried).
+    fn park_head(&mut self, name: &Arc<str>, error: &DeliveryError, since_ms: u64) -> bool {
+        let Some(key) = self.keys.get_mut(name) else {
+            return false;
+        };
+        let Some(head) = key.queue.front() else {
+            return false;
+        };
+        let meta = ParkedMeta {
+            error: error.to_string(),
+            attempts: key.attempts,
+            first_failed_ms: since_ms,
+            parked_ms: crate::store::outbox::now_ms(),
+        };
+        match dead_letters::park(&self.log, head.seq, &meta) {
+            Ok(true) => {}
+            Ok(false) => return false,
+            Err(e) => {
+                tracing::error!(error = %e, "core link: could not park a refused event");
+                return false;
+            }
+        }
+        tracing::warn!(
+            event = %head.id(),
+            key = %name,
+            attempts = key.attempts,
+            %error,
+            "core link: the core keeps refusing this event; parked as a dead letter (GET /v1/events/dead)"
+        );
+        key.queue.pop_front();
+        self.loaded = self.loaded.saturating_sub(1);
+        key.attempts = 0;
+        key.suspect = false;
+        key.first_failed = None;
+        key.state = KeyState::Idle;
+        match key.queue.front() {
+            Some(next) => {
+                self.ready.insert(next.seq, name.clone());
+            }
+            None => {
+                self.keys.remove(name);
+            }
+        }
+        true
     }
 
     fn publish_backlog(&self) {

@@ -34,7 +34,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
 use sled::IVec;
-use sled::transaction::{TransactionalTree, UnabortableTransactionError};
+use sled::Transactional;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionalTree, UnabortableTransactionError,
+};
 use tokio::sync::Notify;
 use tokio::sync::futures::Notified;
 
@@ -79,6 +82,8 @@ struct Inner {
     /// Trees whose records are keyed by an event's sequence number and
     /// retired with it, each with its count of live records.
     companions: Vec<Companion>,
+    /// Events the core kept refusing (see `dead_letters`), if kept.
+    dead: Option<sled::Tree>,
 }
 
 /// A tree of records that live exactly as long as their event (the inbox:
@@ -239,8 +244,96 @@ impl EventLog {
                 wake: Notify::new(),
                 backlog: AtomicU64::new(backlog),
                 companions,
+                dead: None,
             }),
         })
+    }
+
+    /// Keeps events the core kept refusing in `dead` instead of retrying
+    /// them forever. Call before the log is shared (cloned).
+    pub fn with_dead_letters(mut self, dead: sled::Tree) -> EventLog {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.dead = Some(dead);
+        }
+        self
+    }
+
+    /// The dead-letter tree, if there is one.
+    pub(crate) fn dead_tree(&self) -> Option<&sled::Tree> {
+        self.inner.dead.as_ref()
+    }
+
+    /// Moves event `seq` into the dead letters with `meta` (one
+    /// transaction); its companion records stay, under its number. Returns
+    /// false without a dead-letter tree or when the event is gone.
+    pub(crate) fn park(&self, seq: u64, meta: &[u8]) -> Result<bool, EventLogError> {
+        let Some(dead) = &self.inner.dead else {
+            return Ok(false);
+        };
+        let key = seq.to_be_bytes();
+        let parked = (&self.inner.tree, dead)
+            .transaction(|(events, dead)| {
+                let Some(record) = events.remove(&key[..])? else {
+                    return Ok(false);
+                };
+                let len = u32::try_from(meta.len()).unwrap_or(u32::MAX);
+                let mut value = Vec::with_capacity(4 + meta.len() + record.len());
+                value.extend_from_slice(&len.to_be_bytes());
+                value.extend_from_slice(meta);
+                value.extend_from_slice(&record);
+                dead.insert(&key[..], value)?;
+                Ok::<bool, ConflictableTransactionError<()>>(true)
+            })
+            .map_err(tx_error)?;
+        Ok(parked)
+    }
+
+    /// Puts dead letter `seq` back at the end of the log under a new
+    /// sequence number, with the same bytes (the same event id, for the
+    /// core's deduplication), moving its companion records along, in one
+    /// transaction. Returns the new number, or `None` if there is no such
+    /// dead letter.
+    pub(crate) fn requeue(&self, seq: u64) -> Result<Option<u64>, EventLogError> {
+        let Some(dead) = &self.inner.dead else {
+            return Ok(None);
+        };
+        let old = seq.to_be_bytes();
+        let Some(value) = dead.get(old)? else {
+            return Ok(None);
+        };
+        let Some(record) = dead_record(&value) else {
+            return Ok(None);
+        };
+        let record = record.to_vec();
+        let reserved = Reserved {
+            log: &self.inner,
+            seq: self.inner.reserve(),
+        };
+        let new = reserved.seq.to_be_bytes();
+        let mut trees: Vec<&sled::Tree> = vec![&self.inner.tree, dead];
+        trees.extend(self.inner.companions.iter().map(|c| &c.tree));
+        let moved = trees
+            .as_slice()
+            .transaction(|trees| {
+                let (events, rest) = trees
+                    .split_first()
+                    .ok_or(sled::transaction::ConflictableTransactionError::Abort(()))?;
+                let (dead, companions) = rest
+                    .split_first()
+                    .ok_or(sled::transaction::ConflictableTransactionError::Abort(()))?;
+                if dead.remove(&old[..])?.is_none() {
+                    return Ok(false);
+                }
+                events.insert(&new[..], record.as_slice())?;
+                for companion in companions {
+                    if let Some(kept) = companion.remove(&old[..])? {
+                        companion.insert(&new[..], kept)?;
+                    }
+                }
+                Ok::<bool, ConflictableTransactionError<()>>(true)
+            })
+            .map_err(tx_error)?;
+        Ok(moved.then_some(reserved.seq))
     }
 
     /// The `status_events` filter in force.
@@ -429,6 +522,42 @@ impl EventLog {
             gaps.push(start..range.end);
         }
     }
+}
+
+/// A reserved sequence number, settled when dropped (after its write).
+struct Reserved<'a> {
+    log: &'a Inner,
+    seq: u64,
+}
+
+impl Drop for Reserved<'_> {
+    fn drop(&mut self) {
+        self.log.settle(self.seq);
+    }
+}
+
+fn tx_error(error: sled::transaction::TransactionError<()>) -> EventLogError {
+    match error {
+        sled::transaction::TransactionError::Storage(e) => EventLogError::Sled(e),
+        sled::transaction::TransactionError::Abort(()) => {
+            EventLogError::Sled(sled::Error::Unsupported("transaction aborted".into()))
+        }
+    }
+}
+
+/// The metadata and the event record of a dead letter's stored value.
+pub(crate) fn dead_parts(value: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = value.split_first_chunk::<4>()?;
+    rest.split_at_checked(u32::from_be_bytes(*len) as usize)
+}
+
+fn dead_record(value: &[u8]) -> Option<&[u8]> {
+    dead_parts(value).map(|(_, record)| record)
+}
+
+/// A stored event record's type, order key and JSON.
+pub(crate) fn decode_record(value: &[u8]) -> Option<(EventType, &str, &[u8])> {
+    decode(value)
 }
 
 fn seq_of(key: &[u8]) -> Option<u64> {

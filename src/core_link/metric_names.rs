@@ -12,6 +12,11 @@ pub const IN_FLIGHT: &str = "carrier_gateway_webhook_in_flight";
 /// Histogram: duration of one attempt, in seconds.
 pub const REQUEST_DURATION: &str = "carrier_gateway_webhook_request_duration_seconds";
 
+/// Gauge: events parked as dead letters.
+pub const DEAD_LETTERS: &str = "carrier_gateway_webhook_dead_letters";
+/// Counter: events parked as dead letters.
+pub const DEAD_LETTERED: &str = "carrier_gateway_webhook_dead_lettered_total";
+
 /// Registers help texts with the installed recorder (call once at startup).
 pub fn describe() {
     metrics::describe_counter!(
@@ -24,6 +29,11 @@ pub fn describe() {
         "Events waiting for the core's acknowledgement (on disk or in flight)"
     );
     metrics::describe_gauge!(IN_FLIGHT, "Webhook deliveries in flight");
+    metrics::describe_gauge!(
+        DEAD_LETTERS,
+        "Events the core kept refusing, parked (GET /v1/events/dead)"
+    );
+    metrics::describe_counter!(DEAD_LETTERED, "Events parked as dead letters");
     metrics::describe_histogram!(
         REQUEST_DURATION,
         metrics::Unit::Seconds,

@@ -21,6 +21,7 @@
 //! The test double for the core (a receiver that checks signatures) is
 //! `crate::sim::WebhookReceiver`, beside the carrier simulators.
 
+mod dead_letters;
 mod dispatch;
 mod durability;
 mod event;
@@ -41,6 +42,7 @@ use tokio::task::JoinHandle;
 
 mod start;
 
+pub use dead_letters::{DeadLetter, DeadLetters};
 pub use dispatch::{CoreLink, DispatchConfig};
 pub use durability::{BoxFuture, Durability, NoFsync};
 pub use event::{EventType, NewEvent, StatusFilter};
@@ -99,6 +101,11 @@ pub struct CoreLinkConfig {
     /// CA certificates (PEM) for an `https://` webhook, instead of the
     /// system's roots.
     pub tls_ca_file: Option<std::path::PathBuf>,
+    /// Refusals of one event before it is parked (default 10).
+    pub max_attempts: u32,
+    /// How long one event may keep being refused before it is parked
+    /// (default 1 h).
+    pub max_age: Duration,
 }
 
 /// Largest `batch_max` accepted (bounds request bodies to a few megabytes).
@@ -120,6 +127,8 @@ impl CoreLinkConfig {
             backoff_initial: dispatch.backoff_initial,
             backoff_max: dispatch.backoff_max,
             tls_ca_file: None,
+            max_attempts: dispatch.max_attempts,
+            max_age: dispatch.max_age,
         }
     }
 
@@ -167,6 +176,8 @@ impl CoreLinkConfig {
             backoff_initial: self.backoff_initial,
             backoff_max: self.backoff_max,
             shutdown_grace: self.request_timeout,
+            max_attempts: self.max_attempts,
+            max_age: self.max_age,
             ..DispatchConfig::default()
         }
     }

@@ -10,7 +10,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::{
-    BoxFuture, Companion, CoreLink, CoreLinkConfig, Durability, EventLog, EventType, NewEvent,
+    BoxFuture, Companion, CoreLink, CoreLinkConfig, DeadLetters, Durability, EventLog, EventType,
+    NewEvent,
 };
 use crate::outbound::StatusEvents;
 use crate::store::outbox::MessageRecord;
@@ -29,6 +30,10 @@ pub struct CoreLinkSettings {
     pub status_events: Vec<String>,
     /// `tls_ca_file`: the CA an https webhook is verified against.
     pub tls_ca_file: Option<std::path::PathBuf>,
+    /// `max_attempts`: refusals of one event before it is parked.
+    pub max_attempts: u32,
+    /// `max_age`: how long one event may be refused before it is parked.
+    pub max_age: Duration,
 }
 
 /// The store's group commit is the core link's durability.
@@ -88,7 +93,11 @@ pub fn start(
     config.batch_max = settings.batch_max.max(1);
     config.status_events = Some(settings.status_events.clone());
     config.tls_ca_file = settings.tls_ca_file.clone();
-    let log = EventLog::open_with(store.events.clone(), config.status_filter()?, companions)?;
+    config.max_attempts = settings.max_attempts.max(1);
+    config.max_age = settings.max_age;
+    let log = EventLog::open_with(store.events.clone(), config.status_filter()?, companions)?
+        .with_dead_letters(store.dead_events.clone());
+    DeadLetters::new(log.clone()).publish();
     let durability: Arc<dyn Durability> = Arc::new(store.group_commit().clone());
     let shutdown = async move {
         while !*stop.borrow() {
@@ -105,6 +114,11 @@ impl CoreLinkHandle {
     /// Where the dispatcher stages status events.
     pub fn status_events(&self) -> Arc<dyn StatusEvents> {
         Arc::new(StatusEventLog(self.log.clone()))
+    }
+
+    /// The parked events (the API lists and re-queues them).
+    pub fn dead_letters(&self) -> DeadLetters {
+        DeadLetters::new(self.log.clone())
     }
 
     /// The event log, for the producers of other events than `message.status`.

@@ -780,3 +780,114 @@ async fn https_webhooks_verify_the_core_against_the_ca_file() {
     assert_order_per_key(&sink.events());
     running.stop().await;
 }
+
+/// A poison event (the core refuses it every time, and accepts the rest)
+/// is parked after `max_attempts` refusals: the events after it in its key
+/// go on, in order, and other keys never stop. Re-queued once the core is
+/// fixed, it is delivered with the same id. A core that refuses everything
+/// parks nothing.
+#[tokio::test]
+async fn a_poison_event_is_parked_and_can_be_requeued() {
+    let sink = sink().await;
+    let fixed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let is_fixed = fixed.clone();
+    sink.set_responder(Some(Arc::new(move |body: &[u8]| {
+        let poisoned = body
+            .windows(9)
+            .any(|w| w == b"\"n\":1000," || w == b"\"n\":1000}");
+        (poisoned && !is_fixed.load(Ordering::SeqCst)).then_some(StatusCode::UNPROCESSABLE_ENTITY)
+    })));
+    let (_dir, db) = temp_db();
+    let log = EventLog::open(db.open_tree("events").unwrap(), StatusFilter::all())
+        .unwrap()
+        .with_dead_letters(db.open_tree("dead_events").unwrap());
+    let dead = DeadLetters::new(log.clone());
+    let mut dispatch = CoreLinkConfig {
+        backoff_initial: Duration::from_millis(10),
+        backoff_max: Duration::from_millis(40),
+        ..config(&sink, 10)
+    }
+    .dispatch();
+    dispatch.poll_interval = Duration::from_millis(20);
+    dispatch.max_attempts = 3;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = CoreLink::spawn(
+        dispatch,
+        log.clone(),
+        Arc::new(HttpWebhook::new(&config(&sink, 10).webhook()).unwrap()),
+        Arc::new(NoFsync),
+        async move {
+            let _ = stopped.await;
+        },
+    );
+
+    // The poison is the first event of key "p"; "p" has four more after it,
+    // and other keys keep producing while it is refused.
+    let poison = log.append(event("p", 1000)).unwrap().unwrap();
+    for n in 0..4 {
+        log.append(event("p", n)).unwrap();
+    }
+    for round in 0..20 {
+        log.append(event(&format!("k{}", round % 4), round))
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    wait_until(|| log.count_on_disk() == 0).await;
+    let parked = dead.list(10).unwrap();
+    assert_eq!(parked.len(), 1, "{parked:?}, {} parked", dead.count());
+    assert_eq!(parked[0].id, poison.id);
+    assert_eq!(parked[0].order_key, "p");
+    assert_eq!(parked[0].attempts, 3);
+    assert!(parked[0].error.contains("422"), "{}", parked[0].error);
+    // Everything else arrived, in order per key, the poison's key included.
+    let received = sink.events();
+    assert_order_per_key(&received);
+    assert_eq!(received.iter().filter(|e| e.data["key"] == "p").count(), 4);
+
+    // The core is fixed: the requeued event arrives, same id.
+    fixed.store(true, Ordering::SeqCst);
+    assert!(!dead.requeue("evt_unknown").unwrap());
+    assert!(dead.requeue(&poison.id).unwrap());
+    assert_eq!(dead.count(), 0);
+    wait_until(|| sink.events().iter().any(|e| e.id == poison.id)).await;
+    let _ = stop.send(());
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_core_that_refuses_everything_parks_nothing() {
+    let sink = sink().await;
+    sink.set_responder(Some(Arc::new(|_: &[u8]| {
+        Some(StatusCode::UNPROCESSABLE_ENTITY)
+    })));
+    let (_dir, db) = temp_db();
+    let log = EventLog::open(db.open_tree("events").unwrap(), StatusFilter::all())
+        .unwrap()
+        .with_dead_letters(db.open_tree("dead_events").unwrap());
+    let mut dispatch = CoreLinkConfig {
+        backoff_initial: Duration::from_millis(5),
+        backoff_max: Duration::from_millis(10),
+        ..config(&sink, 10)
+    }
+    .dispatch();
+    dispatch.poll_interval = Duration::from_millis(20);
+    dispatch.max_attempts = 2;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = CoreLink::spawn(
+        dispatch,
+        log.clone(),
+        Arc::new(HttpWebhook::new(&config(&sink, 10).webhook()).unwrap()),
+        Arc::new(NoFsync),
+        async move {
+            let _ = stopped.await;
+        },
+    );
+    for n in 0..5 {
+        log.append(event(&format!("k{n}"), n)).unwrap();
+    }
+    wait_until(|| sink.requests_seen() >= 20).await;
+    assert_eq!(DeadLetters::new(log.clone()).count(), 0);
+    assert_eq!(log.count_on_disk(), 5);
+    let _ = stop.send(());
+    task.await.unwrap();
+}

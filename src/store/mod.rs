@@ -25,6 +25,8 @@ mod trees {
     pub const OUTBOX_INDEX: &str = "outbox_index";
     pub const CLIENT_REFS: &str = "client_refs";
     pub const EVENTS: &str = "events";
+    /// Events the core kept refusing (`core_link::dead_letters`).
+    pub const DEAD_EVENTS: &str = "dead_events";
     /// Whole inbound messages, keyed by their event's sequence number.
     pub const INBOX: &str = "inbox_messages";
     /// Raw inbound PDUs stored by versions before the inbound path; moved
@@ -81,6 +83,8 @@ pub struct Store {
     pub client_refs: sled::Tree,
     /// Events waiting for the core's acknowledgement.
     pub events: sled::Tree,
+    /// Events the core kept refusing, parked.
+    pub dead_events: sled::Tree,
     /// Inbound messages waiting for the core's acknowledgement of their
     /// `message.received`, keyed by that event's sequence number.
     pub inbox: sled::Tree,
@@ -119,6 +123,7 @@ impl Store {
             outbox_index: db.open_tree(trees::OUTBOX_INDEX)?,
             client_refs: db.open_tree(trees::CLIENT_REFS)?,
             events: db.open_tree(trees::EVENTS)?,
+            dead_events: db.open_tree(trees::DEAD_EVENTS)?,
             inbox: db.open_tree(trees::INBOX)?,
             inbox_parts: db.open_tree(trees::INBOX_PARTS)?,
             inbox_recent: db.open_tree(trees::INBOX_RECENT)?,
