@@ -325,16 +325,12 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
     let mut results: Vec<Value> = Vec::with_capacity(items.len());
     let mut records = Vec::new();
     let mut batch = sled::Batch::default();
-    let mut index = sled::Batch::default();
     let mut guard = state.claims.guard();
     for item in items {
         let outcome = prepare(&state, item.clone()).and_then(|p| claim(&state, p, &mut guard));
         match outcome {
             Ok(Claim::New(prepared)) => {
-                if let Err(e) = state
-                    .store
-                    .stage_message(&mut batch, &mut index, &prepared.record)
-                {
+                if let Err(e) = state.store.stage_message(&mut batch, &prepared.record) {
                     results.push(ApiError::from(e).body());
                     continue;
                 }
@@ -346,13 +342,10 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
         }
     }
     if !records.is_empty() {
-        // The index first: a record is never on disk without the keys
-        // that make the dispatcher find it (`store::backlog`).
         let written = state
             .store
-            .outbox_index
-            .apply_batch(index)
-            .and_then(|()| state.store.outbox.apply_batch(batch))
+            .outbox
+            .apply_batch(batch)
             .map_err(crate::store::StoreError::from);
         if let Err(e) = written {
             return ApiError::from(e).into_response();

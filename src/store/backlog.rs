@@ -109,44 +109,57 @@ impl Store {
     /// Writes (inserts or replaces) a record, and its index keys. Not yet
     /// durable: await [`Store::group_commit`] before acknowledging it.
     pub fn put_message(&self, record: &MessageRecord) -> Result<(), StoreError> {
+        self.write_message(record, None)
+    }
+
+    /// Writes a record whose stage was `from` before this change: only the
+    /// index keys that change are written (none when the stage stays).
+    pub fn put_message_from(&self, record: &MessageRecord, from: Stage) -> Result<(), StoreError> {
+        self.write_message(record, Some(from))
+    }
+
+    fn write_message(&self, record: &MessageRecord, from: Option<Stage>) -> Result<(), StoreError> {
         let value = super::outbox::encode(record)?;
         let id = record.id.as_str();
-        let conversation = [conversation_prefix(&record.from, &record.to), id.into()].concat();
-        match Stage::of(record) {
+        let to = Stage::of(record);
+        let had = |stage| from.is_none_or(|from| from == stage);
+        let conversation = || [conversation_prefix(&record.from, &record.to), id.into()].concat();
+        if from == Some(to) {
+            self.outbox.insert(id.as_bytes(), value)?;
+            return Ok(());
+        }
+        // Keys gained before the record, keys lost after it.
+        match to {
             Stage::ToSend => {
                 self.outbox_index
                     .insert(to_send_key(&record.from, id), record.to.as_bytes())?;
-                self.outbox_index.insert(conversation, &[])?;
-                self.outbox.insert(id.as_bytes(), value)?;
+                self.outbox_index.insert(conversation(), &[])?;
             }
             Stage::AwaitingReceipts => {
                 self.outbox_index.insert(awaiting_key(id), &[])?;
-                self.outbox.insert(id.as_bytes(), value)?;
-                self.outbox_index.remove(to_send_key(&record.from, id))?;
-                self.outbox_index.remove(conversation)?;
             }
-            Stage::Done => {
-                self.outbox.insert(id.as_bytes(), value)?;
-                self.outbox_index.remove(to_send_key(&record.from, id))?;
-                self.outbox_index.remove(conversation)?;
-                self.outbox_index.remove(awaiting_key(id))?;
-            }
+            Stage::Done => {}
+        }
+        self.outbox.insert(id.as_bytes(), value)?;
+        if to != Stage::ToSend && had(Stage::ToSend) {
+            self.outbox_index.remove(to_send_key(&record.from, id))?;
+            self.outbox_index.remove(conversation())?;
+        }
+        if to != Stage::AwaitingReceipts && had(Stage::AwaitingReceipts) {
+            self.outbox_index.remove(awaiting_key(id))?;
         }
         Ok(())
     }
 
-    /// Adds newly accepted records' index keys to `batch` (applied before
-    /// the records' own batch, see [`Store::stage_message`]).
-    pub fn stage_new_message_index(&self, batch: &mut sled::Batch, record: &MessageRecord) {
-        batch.insert(to_send_key(&record.from, &record.id), record.to.as_bytes());
-        batch.insert(
-            [
-                conversation_prefix(&record.from, &record.to),
-                record.id.clone().into(),
-            ]
-            .concat(),
-            &[],
-        );
+    /// Writes a newly accepted record's index keys, before the record
+    /// itself is written (see [`Store::stage_message`]). Plain inserts, not
+    /// a batch: sled rolls its IO buffer for every batch, which costs more
+    /// than the keys.
+    pub fn index_new_message(&self, record: &MessageRecord) -> Result<(), StoreError> {
+        for (key, value) in Store::new_message_index_keys(record) {
+            self.outbox_index.insert(key, value)?;
+        }
+        Ok(())
     }
 
     /// The index keys of a newly accepted record, for a transaction.
@@ -306,7 +319,9 @@ impl Store {
             let record = super::outbox::decode(&value)?;
             match Stage::of(&record) {
                 Stage::ToSend => {
-                    self.stage_new_message_index(&mut batch, &record);
+                    for (key, value) in Store::new_message_index_keys(&record) {
+                        batch.insert(key, value);
+                    }
                     indexed += 1;
                 }
                 Stage::AwaitingReceipts => {

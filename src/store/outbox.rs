@@ -171,17 +171,16 @@ pub fn rfc3339(ms: u64) -> String {
 }
 
 impl Store {
-    /// Adds a newly accepted record's write to `batch` (for atomic
-    /// multi-record writes) and its index keys to `index`; apply `index`
-    /// first (see `store::backlog`).
+    /// Writes a newly accepted record's index keys and adds the record's
+    /// write to `batch` (for atomic multi-record writes): the keys are
+    /// written before the batch is applied (see `store::backlog`).
     pub fn stage_message(
         &self,
         batch: &mut sled::Batch,
-        index: &mut sled::Batch,
         record: &MessageRecord,
     ) -> Result<(), StoreError> {
         let value = encode(record)?;
-        self.stage_new_message_index(index, record);
+        self.index_new_message(record)?;
         batch.insert(record.id.as_bytes(), value);
         Ok(())
     }

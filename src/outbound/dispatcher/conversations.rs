@@ -226,13 +226,23 @@ impl Dispatcher {
                     None
                 }),
             };
-            let Some(record) = record.filter(|r| Stage::of(r) == Stage::ToSend) else {
-                // The index named a message that moved on (a crash between
-                // the two writes): its keys go, and so does its count.
+            let stale = match &record {
+                Some(record) => Stage::of(record) != Stage::ToSend,
+                // Keys without a record: a request of this run writes its
+                // keys just before its record, so the record is on its way
+                // and its hand-over loads it; from an earlier run, a crash
+                // came between the two writes (no 202 was given).
+                None => *id < *self.run_boundary,
+            };
+            if stale {
+                // The index named a message that moved on: its keys go, and
+                // so does its count.
                 if let Err(e) = self.store.drop_stale_to_send(&key.0, &key.1, &id) {
                     warn!(error = %e, %id, "could not drop a stale index entry");
                 }
                 self.leave_depth(MessageStatus::Queued);
+            }
+            let Some(record) = record.filter(|_| !stale) else {
                 next = self.unload(&key, &id).map(|id| (id, None));
                 continue;
             };

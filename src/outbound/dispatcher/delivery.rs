@@ -23,7 +23,10 @@ impl Dispatcher {
         record.receipt_timed_out = true;
         record.updated_at = self.now.wall_ms;
         self.unsynced = true;
-        if let Err(e) = self.store.put_message(&record) {
+        if let Err(e) = self
+            .store
+            .put_message_from(&record, Stage::AwaitingReceipts)
+        {
             warn!(error = %e, %id, "could not record the end of the receipt wait");
         }
         self.leave_depth(MessageStatus::Submitted);
@@ -65,6 +68,7 @@ impl Dispatcher {
         if record.status.is_final() {
             return;
         }
+        let from = Stage::of(&record);
         if let Some(state) = record.segments.get_mut(usize::from(segment)) {
             state.done = true;
         }
@@ -94,12 +98,12 @@ impl Dispatcher {
                     // the carrier will not send again must not be lost.
                     active.record.segments = record.segments;
                     self.unsynced = true;
-                    if let Err(e) = self.store.put_message(&active.record) {
+                    if let Err(e) = self.store.put_message_from(&active.record, Stage::ToSend) {
                         warn!(error = %e, %id, "could not record a part's receipt");
                     }
                 } else {
                     self.stop_waiting_if_unmatchable(&mut record);
-                    self.persist(&mut record);
+                    self.persist(&mut record, from);
                 }
             }
         }

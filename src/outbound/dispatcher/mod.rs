@@ -211,6 +211,9 @@ pub struct Dispatcher {
     effects: Vec<Effect>,
     /// Conversations with messages in memory (see [`conversations`]).
     conversations: HashMap<ConversationKey, conversations::Conversation>,
+    /// The first message id given out in this run: index keys below it
+    /// without a record are left from a crash.
+    run_boundary: Arc<str>,
     /// Whether the backlog found at start was counted in the depth: until
     /// then none of it is read (a message sent and finished before it is
     /// counted would leave the depth twice).
@@ -303,6 +306,7 @@ impl Dispatcher {
             events,
             now,
             effects: Vec::new(),
+            run_boundary: Arc::from(""),
             backlog_counted: true,
             conversations: HashMap::default(),
             numbers: HashMap::default(),
@@ -443,10 +447,11 @@ impl Dispatcher {
         for number in &numbers {
             self.backlog_found(number);
         }
+        let below = crate::store::outbox::message_id(self.store.generate_id()?);
+        self.run_boundary = Arc::from(below.as_str());
         if !numbers.is_empty() {
             // Counted off the dispatcher's thread; messages accepted from
             // now on have later ids and are counted as they come.
-            let below = crate::store::outbox::message_id(self.store.generate_id()?);
             self.backlog_counted = false;
             self.effects.push(Effect::CountBacklog { below });
         }
@@ -559,6 +564,7 @@ impl Dispatcher {
     }
 
     fn finish(&mut self, mut record: MessageRecord, status: MessageStatus, err: Option<ErrorInfo>) {
+        let from = Stage::of(&record);
         // One that stopped waiting for its receipts has left the depth.
         if !record.receipt_timed_out {
             self.leave_depth(record.status);
@@ -566,7 +572,7 @@ impl Dispatcher {
         record.status = status;
         record.error = err;
         crate::metrics::message_final(&record);
-        self.persist(&mut record);
+        self.persist(&mut record, from);
     }
 
     /// Asks for a group commit (without waiting) at most every 5 ms while
@@ -583,13 +589,15 @@ impl Dispatcher {
         }
     }
 
-    fn persist(&mut self, record: &mut MessageRecord) {
+    /// Writes a status change with its event; `from` is the record's stage
+    /// before the change (which index keys it has).
+    fn persist(&mut self, record: &mut MessageRecord, from: Stage) {
         self.unsynced = true;
         record.updated_at = self.now.wall_ms;
         if let Err(e) = self.events.message_status(record) {
             warn!(error = %e, id = %record.id, "could not stage a status event");
         }
-        if let Err(e) = self.store.put_message(record) {
+        if let Err(e) = self.store.put_message_from(record, from) {
             warn!(error = %e, id = %record.id, "could not persist a status change");
         }
     }

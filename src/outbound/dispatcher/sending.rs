@@ -188,7 +188,7 @@ impl Dispatcher {
                 // was tried. Neither is fsync'd: after a crash the replay
                 // resends queued and sending messages alike.
                 if active.record.attempts > 1
-                    && let Err(e) = self.store.put_message(&active.record)
+                    && let Err(e) = self.store.put_message_from(&active.record, Stage::ToSend)
                 {
                     warn!(error = %e, "could not record sending status");
                 }
@@ -260,7 +260,7 @@ impl Dispatcher {
         // reached the bound and stopped the dispatcher for good).
         if let Some(active) = self.active.get_mut(&id) {
             self.unsynced = true;
-            if let Err(e) = self.store.put_message(&active.record) {
+            if let Err(e) = self.store.put_message_from(&active.record, Stage::ToSend) {
                 warn!(error = %e, id = %active.record.id, "could not record an accepted part");
             }
         }
@@ -287,7 +287,7 @@ impl Dispatcher {
                 record.status = MessageStatus::Submitted;
                 self.submitted.fetch_add(1, Ordering::Relaxed);
                 self.stop_waiting_if_unmatchable(&mut record);
-                self.persist(&mut record);
+                self.persist(&mut record, Stage::ToSend);
             }
         }
     }
@@ -306,12 +306,13 @@ impl Dispatcher {
         if record.status.is_final() {
             return;
         }
+        let from = Stage::of(&record);
         if let Some(state) = record.segments.get_mut(usize::from(segment)) {
             state.no_receipt = true;
         }
         self.stop_waiting_if_unmatchable(&mut record);
         self.unsynced = true;
-        if let Err(e) = self.store.put_message(&record) {
+        if let Err(e) = self.store.put_message_from(&record, from) {
             warn!(error = %e, %id, "could not record an unmatchable part");
         }
     }

@@ -435,3 +435,45 @@ fn a_restart_replays_what_was_unfinished_once_and_in_order() {
     assert_eq!(h.status(&a1), MessageStatus::Delivered);
     assert!(h.dir.path().exists());
 }
+
+#[test]
+fn keys_written_just_before_their_record_are_not_taken_for_stale() {
+    let mut h = Harness::new(Default::default());
+    h.bound.store(0, Ordering::Relaxed);
+    let a = h.send("+15551110001", "a", HOUR);
+    // A restart whose backlog scan meets the index keys of B, written by a
+    // request of this run that has not written B's record yet.
+    h.machine = Harness::machine(&h.store, &h.jobs_tx, &h.bound, &h.limits, h.now);
+    h.machine.replay().expect("replay");
+    let n = h.store.generate_id().expect("id") + 1;
+    let mut b = MessageRecord::queued(
+        n,
+        FROM.into(),
+        "+15551110002".into(),
+        "b".into(),
+        "gsm7",
+        1,
+        CARRIER.into(),
+        HOUR.as_millis() as u64,
+    );
+    b.expires_at = h.now.wall_ms + HOUR.as_millis() as u64;
+    h.store.index_new_message(&b).expect("keys");
+    h.step();
+    assert!(h.store.is_to_send(FROM, &b.id).expect("read"));
+    // Then the record, and the hand-over: B is sent, once.
+    h.store.put_message(&b).expect("write");
+    h.machine.handle_command(Command::Accepted(vec![b.clone()]));
+    h.bound.store(1, Ordering::Relaxed);
+    h.advance(Duration::from_millis(50));
+    let handed = h.handed();
+    assert_eq!(
+        ids(&handed).iter().filter(|id| **id == b.id).count(),
+        1,
+        "{handed:?}"
+    );
+    assert_eq!(
+        ids(&handed).iter().filter(|id| **id == a).count(),
+        1,
+        "{handed:?}"
+    );
+}
