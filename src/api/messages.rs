@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 
 use super::claims::ClaimGuard;
 use super::{ApiError, ApiState};
-use crate::channel::OptOutRegistry;
+use crate::channel::transcript::transcript_key;
+use crate::channel::{Author, Direction, OptOutRegistry, TranscriptEntry};
 use crate::outbound::plan;
 use crate::store::outbox::MessageRecord;
 
@@ -69,6 +70,8 @@ struct Prepared {
     record: MessageRecord,
     /// The request as canonical JSON, for idempotency comparisons.
     canonical: String,
+    /// The session it joins, with its transcript entry (service `channel`).
+    transcript: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
@@ -114,18 +117,32 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
             "media and templates are not available in this version of the gateway; send `text`",
         ));
     }
-    match request.service.as_deref() {
-        None | Some("session_less") => {}
-        Some(other) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "service_rule",
-                format!(
-                    "service {other:?} is not available in this version of the gateway; use session_less"
-                ),
+    let rule =
+        |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "service_rule", message);
+    let session = match (request.service.as_deref(), request.session_id.as_deref()) {
+        (None | Some("channel"), Some(id)) => {
+            Some(super::sessions::joinable(state, id, &request.from, &request.to)?.id)
+        }
+        (Some("channel"), None) => {
+            return Err(rule(
+                "service `channel` sends within a session: give its `session_id`".to_owned(),
             ));
         }
-    }
+        (None | Some("session_less"), None) => None,
+        (Some("session_less"), Some(_)) => {
+            return Err(rule(
+                "a `session_less` message belongs to no session: leave out `session_id`, \
+                 or `service` (which then defaults to `channel`)"
+                    .to_owned(),
+            ));
+        }
+        (Some(other), _) => {
+            return Err(rule(format!(
+                "service {other:?} is not available in this version of the gateway; \
+                 use session_less, or channel with a session_id"
+            )));
+        }
+    };
     let text = request.text.clone().unwrap_or_default();
     if text.is_empty() {
         return Err(ApiError::new(
@@ -174,7 +191,34 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
         validity.as_millis() as u64,
     );
     record.client_ref = request.client_ref;
-    Ok(Prepared { record, canonical })
+    let transcript = match session {
+        Some(session_id) => {
+            let entry = TranscriptEntry {
+                direction: Direction::Out,
+                author: Author::Agent,
+                kind: None,
+                text: Some(record.text.clone()),
+                message_id: Some(record.id.clone()),
+                at: record.created_at,
+            };
+            let value = serde_json::to_vec(&entry).map_err(|e| {
+                ApiError::from(crate::store::StoreError::Corrupt {
+                    tree: "transcripts",
+                    detail: e.to_string(),
+                })
+            })?;
+            Some((
+                transcript_key(&session_id, state.store.generate_id()?),
+                value,
+            ))
+        }
+        None => None,
+    };
+    Ok(Prepared {
+        record,
+        canonical,
+        transcript,
+    })
 }
 
 fn accepted_body(record: &MessageRecord) -> Value {
@@ -279,16 +323,46 @@ async fn send_one(state: &Arc<ApiState>, body: &Bytes) -> Result<Response, ApiEr
     check_room(state)?;
     let prepared = prepare(state, parse_body(body)?)?;
     let mut guard = state.claims.guard();
-    let record = match claim(state, prepared, &mut guard)? {
+    let (record, transcript) = match claim(state, prepared, &mut guard)? {
         Claim::Repeat(record) => {
             return Ok((StatusCode::ACCEPTED, axum::Json(accepted_body(&record))).into_response());
         }
-        Claim::New(prepared) => prepared.record,
+        Claim::New(prepared) => (prepared.record, prepared.transcript),
     };
-    state.store.put_message(&record)?;
+    match transcript {
+        Some(entry) => write_in_session(state, &record, &entry)?,
+        None => state.store.put_message(&record)?,
+    }
     let response = accepted_body(&record);
     commit_and_hand_over(state, vec![record]).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(response)).into_response())
+}
+
+/// Writes an agent's message and its session's transcript entry in one
+/// transaction.
+fn write_in_session(
+    state: &ApiState,
+    record: &MessageRecord,
+    (key, entry): &(Vec<u8>, Vec<u8>),
+) -> Result<(), crate::store::StoreError> {
+    use sled::Transactional;
+    let value = serde_json::to_vec(record).map_err(|e| crate::store::StoreError::Corrupt {
+        tree: "outbox",
+        detail: e.to_string(),
+    })?;
+    (&state.store.outbox, &state.store.transcripts)
+        .transaction(|(outbox, transcripts)| {
+            outbox.insert(record.id.as_bytes(), value.as_slice())?;
+            transcripts.insert(key.as_slice(), entry.as_slice())?;
+            Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+        })
+        .map_err(|e| match e {
+            sled::transaction::TransactionError::Storage(e) => crate::store::StoreError::Sled(e),
+            sled::transaction::TransactionError::Abort(()) => crate::store::StoreError::Corrupt {
+                tree: "outbox",
+                detail: "aborted".to_owned(),
+            },
+        })
 }
 
 /// Waits for the group commit that makes `records` durable, then hands them
@@ -325,6 +399,7 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
     let mut results: Vec<Value> = Vec::with_capacity(items.len());
     let mut records = Vec::new();
     let mut batch = sled::Batch::default();
+    let mut transcripts = sled::Batch::default();
     let mut guard = state.claims.guard();
     for item in items {
         let outcome = prepare(&state, item.clone()).and_then(|p| claim(&state, p, &mut guard));
@@ -334,6 +409,9 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
                     results.push(ApiError::from(e).body());
                     continue;
                 }
+                if let Some((key, entry)) = prepared.transcript {
+                    transcripts.insert(key, entry);
+                }
                 results.push(accepted_body(&prepared.record));
                 records.push(prepared.record);
             }
@@ -342,10 +420,13 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
         }
     }
     if !records.is_empty() {
+        // Transcript entries first: a crash between the two writes leaves
+        // an entry for a message never acknowledged, never the reverse.
         let written = state
             .store
-            .outbox
-            .apply_batch(batch)
+            .transcripts
+            .apply_batch(transcripts)
+            .and_then(|()| state.store.outbox.apply_batch(batch))
             .map_err(crate::store::StoreError::from);
         if let Err(e) = written {
             return ApiError::from(e).into_response();

@@ -6,6 +6,7 @@ mod claims;
 pub mod error;
 mod messages;
 pub mod serve;
+mod sessions;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -88,6 +89,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/messages/batch", post(messages::send_batch))
         .route("/v1/messages/{id}", get(messages::get))
         .route("/v1/opt-outs/{customer}", get(opt_outs))
+        .route("/v1/sessions/{id}", get(sessions::get))
+        .route("/v1/sessions/{id}/transcript", get(sessions::transcript))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .merge(authed)
