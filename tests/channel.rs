@@ -448,3 +448,144 @@ async fn twenty_racing_first_messages_across_a_kill_9_get_one_consent() {
         .count();
     assert_eq!(consents, 1, "{transcript}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spanish_queue_switches_the_system_messages_to_spanish() {
+    const AYUDA: &str = "Acme: ayuda en acme.example.";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mo = write_mo(
+        dir.path(),
+        &[
+            json!({"from": CUSTOMER, "to": FROM, "text": "hola", "delay_ms": 300}),
+            json!({"from": CUSTOMER, "to": FROM, "text": "Espanol", "delay_ms": 1500}),
+            json!({"from": CUSTOMER, "to": FROM, "text": "help", "delay_ms": 1500}),
+        ],
+    );
+    let sim = start_sim(dir.path(), &["--mo-file", &mo]);
+    let (sink, events) = start_sink().await;
+    let queues = format!(
+        r#"{MENU_QUEUES}
+[[lines.queues]]
+name = "soporte"
+keywords = ["3", "español"]
+language = "es"
+
+[lines.messages.es]
+help_message = "{AYUDA}"
+"#
+    );
+    let (config, api) = write_config(dir.path(), sim.addr, sink, &line("30m", "24h", &queues));
+    let _gateway = Gateway::start(&config, &api);
+
+    wait_until(Duration::from_secs(30), "three messages", || {
+        events_of(&events, "message.received").len() >= 3
+    })
+    .await;
+    let received = events_of(&events, "message.received");
+    assert_eq!(received[0]["data"]["language"], "en");
+    assert_eq!(received[1]["data"]["session"]["queue"], "soporte");
+    assert_eq!(received[1]["data"]["language"], "es");
+    assert_eq!(received[2]["data"]["keyword"], "HELP");
+    assert_eq!(
+        received[2]["data"]["session"]["id"],
+        received[0]["data"]["session"]["id"]
+    );
+    wait_until(Duration::from_secs(20), "the Spanish HELP reply", || {
+        texts_to(&sim.record, CUSTOMER).len() >= 3
+    })
+    .await;
+    assert_eq!(texts_to(&sim.record, CUSTOMER), [CONSENT, MENU, AYUDA]);
+    let id = received[0]["data"]["session"]["id"].as_str().expect("id");
+    let (_, session) = get_json(&api, &format!("/v1/sessions/{id}")).await;
+    assert_eq!(session["language"], "es", "{session}");
+    assert_eq!(session["queue"], "soporte");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbound_message_opens_a_session_with_consent_first() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The customer answers a few seconds after the gateway wrote first.
+    let mo = write_mo(
+        dir.path(),
+        &[json!({"from": CUSTOMER, "to": FROM, "text": "Yes, go ahead", "delay_ms": 4000})],
+    );
+    let sim = start_sim(dir.path(), &["--mo-file", &mo]);
+    let (sink, events) = start_sink().await;
+    let (config, api) = write_config(dir.path(), sim.addr, sink, &line("30m", "24h", MENU_QUEUES));
+    let _gateway = Gateway::start(&config, &api);
+
+    let unknown_queue = post_message(
+        &api,
+        json!({"from": FROM, "to": CUSTOMER, "text": "x", "service": "outbound", "queue": "sales"}),
+    )
+    .await;
+    assert_eq!(
+        unknown_queue["error"]["code"], "service_rule",
+        "{unknown_queue}"
+    );
+    let first = post_message(
+        &api,
+        json!({"from": FROM, "to": CUSTOMER, "text": "Your technician is on the way.", "service": "outbound", "queue": "tech"}),
+    )
+    .await;
+    assert_eq!(first["status"], "queued", "{first}");
+    let second = post_message(
+        &api,
+        json!({"from": FROM, "to": CUSTOMER, "text": "Reply here with questions.", "service": "outbound"}),
+    )
+    .await;
+    assert_eq!(second["status"], "queued", "{second}");
+
+    wait_until(Duration::from_secs(20), "session.started", || {
+        !events_of(&events, "session.started").is_empty()
+    })
+    .await;
+    let started = events_of(&events, "session.started");
+    assert_eq!(started.len(), 1, "the second message joined: {started:?}");
+    let data = &started[0]["data"];
+    assert_eq!(data["origin"], "outbound");
+    assert_eq!(data["queue"], "tech");
+    let id = data["id"].as_str().expect("id").to_owned();
+
+    wait_until(Duration::from_secs(20), "the three messages", || {
+        texts_to(&sim.record, CUSTOMER).len() >= 3
+    })
+    .await;
+    assert_eq!(
+        texts_to(&sim.record, CUSTOMER),
+        [
+            CONSENT,
+            "Your technician is on the way.",
+            "Reply here with questions."
+        ]
+    );
+    // The customer's answer comes back into the session, without a menu.
+    wait_until(Duration::from_secs(20), "the answer", || {
+        !events_of(&events, "message.received").is_empty()
+    })
+    .await;
+    let answer = &events_of(&events, "message.received")[0]["data"];
+    assert_eq!(answer["session"]["id"], id.as_str(), "{answer}");
+    assert_eq!(answer["session"]["new"], false);
+    assert_eq!(answer["session"]["queue"], "tech");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        texts_to(&sim.record, CUSTOMER).len(),
+        3,
+        "no menu, no second consent"
+    );
+    let (_, session) = get_json(&api, &format!("/v1/sessions/{id}")).await;
+    assert_eq!(session["origin"], "outbound", "{session}");
+    let (_, transcript) = get_json(&api, &format!("/v1/sessions/{id}/transcript")).await;
+    let authors: Vec<&str> = transcript["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["author"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        authors,
+        ["system", "agent", "agent", "customer"],
+        "{transcript}"
+    );
+}

@@ -56,6 +56,9 @@ pub struct ApiState {
     pub max_outbox: usize,
     /// `client_ref`s being written by requests in flight.
     pub claims: Arc<ClaimsInFlight>,
+    /// Messages that open a session (service `outbound`) go to the inbound
+    /// path's task, the one writer of sessions.
+    pub openings: tokio::sync::mpsc::Sender<crate::inbound::OutboundOpening>,
 }
 
 /// `?from=` of `GET /v1/opt-outs/{customer}`.

@@ -205,6 +205,111 @@ pub fn plan_turn(facts: TurnFacts<'_>, new_id: impl FnOnce() -> String) -> TurnP
     }
 }
 
+/// The facts a session opened by the gateway (service `outbound`) is
+/// decided on.
+#[derive(Debug)]
+pub struct OpeningFacts<'a> {
+    /// The customer's number.
+    pub customer: &'a str,
+    /// The business number.
+    pub number: &'a str,
+    /// The number's line.
+    pub line: &'a Line,
+    /// The open session of this customer and number, if any.
+    pub open: Option<Session>,
+    /// Consent was sent to this customer from this number before.
+    pub consented: bool,
+    /// The queue the request preselects (checked against the line).
+    pub queue: Option<&'a str>,
+    /// The language the request asks for (`None`, or not a tag: the line's).
+    pub language: Option<&'a str>,
+    /// Unix milliseconds.
+    pub now: u64,
+}
+
+/// What the gateway's opening message does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpeningPlan {
+    /// An open session found past its deadline, ended now.
+    pub ended: Option<Session>,
+    /// The session the message goes out in.
+    pub session: Session,
+    /// The session was opened by this message (`false`: the customer's
+    /// open session is joined, not replaced).
+    pub new: bool,
+    /// Consent, sent (and recorded) before the message.
+    pub consent: Option<SystemText>,
+}
+
+/// Decides a message that opens a session towards the customer. A session
+/// already open with them is joined rather than cut off: the agent's
+/// message continues the conversation the customer is in. No menu: the
+/// gateway's side chose the queue (or none).
+pub fn plan_opening(facts: OpeningFacts<'_>, new_id: impl FnOnce() -> String) -> OpeningPlan {
+    let OpeningFacts {
+        customer,
+        number,
+        line,
+        open,
+        consented,
+        queue,
+        language,
+        now,
+    } = facts;
+    let mut ended = None;
+    let open = match open {
+        Some(mut session) => match session.due(now) {
+            Some(reason) => {
+                session.end(reason, now);
+                ended = Some(session);
+                None
+            }
+            None => Some(session),
+        },
+        None => None,
+    };
+    let new = open.is_none();
+    let session = open.unwrap_or_else(|| {
+        let language = language
+            .and_then(Language::parse)
+            .unwrap_or_else(|| line.language.clone());
+        let queue = queue
+            .map(str::to_owned)
+            .or_else(|| match line.queues.as_slice() {
+                [only] => Some(only.name.clone()),
+                _ => None,
+            });
+        Session::open(
+            SessionStart {
+                id: new_id(),
+                customer: customer.to_owned(),
+                number: number.to_owned(),
+                line: line.name.clone(),
+                queue,
+                language: language.as_str().to_owned(),
+                origin: SessionOrigin::Outbound,
+                idle_timeout_ms: line.idle_timeout.as_millis() as u64,
+                expiry_ms: line.expiry.as_millis() as u64,
+            },
+            now,
+        )
+    });
+    let consent = if consented {
+        None
+    } else {
+        line_text(line, MessageKey::Consent, &session.language).map(|text| SystemText {
+            kind: SystemKind::Consent,
+            text,
+        })
+    };
+    OpeningPlan {
+        ended,
+        session,
+        new,
+        consent,
+    }
+}
+
 fn menu_prompt(line: &Line, language: &str) -> SystemText {
     SystemText {
         kind: SystemKind::MenuPrompt,
@@ -371,6 +476,47 @@ mod tests {
         assert_eq!(ended.end_reason, Some(EndReason::IdleTimeout));
         assert!(plan.new);
         assert_eq!(kinds(&plan), [SystemKind::MenuPrompt]);
+    }
+
+    fn opening(line: &Line, open: Option<Session>, consented: bool, now: u64) -> OpeningPlan {
+        plan_opening(
+            OpeningFacts {
+                customer: "+15557654321",
+                number: "+15551230001",
+                line,
+                open,
+                consented,
+                queue: Some("tech"),
+                language: Some("es"),
+                now,
+            },
+            || "ses_out".to_owned(),
+        )
+    }
+
+    #[test]
+    fn the_gateway_opens_a_session_with_consent_once_and_no_menu() {
+        let line = menu_line();
+        let plan = opening(&line, None, false, 0);
+        assert!(plan.new);
+        assert_eq!(plan.session.origin, SessionOrigin::Outbound);
+        assert_eq!(plan.session.queue.as_deref(), Some("tech"));
+        assert_eq!(plan.session.language, "es");
+        assert_eq!(plan.consent.map(|c| c.kind), Some(SystemKind::Consent));
+        // Consented before: none again.
+        assert_eq!(opening(&line, None, true, 0).consent, None);
+        // The customer's open session is joined, not replaced ...
+        let inbound = turn(&line, None, true, "hi", 0).session;
+        let joined = opening(&line, Some(inbound.clone()), true, MIN);
+        assert!(!joined.new && joined.ended.is_none());
+        assert_eq!(joined.session, inbound);
+        // ... unless it is past its deadline.
+        let late = opening(&line, Some(inbound), true, 31 * MIN);
+        assert!(late.new);
+        assert_eq!(
+            late.ended.and_then(|s| s.end_reason),
+            Some(EndReason::IdleTimeout)
+        );
     }
 
     #[test]

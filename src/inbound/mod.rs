@@ -42,5 +42,8 @@ mod record;
 mod text;
 
 pub use guard::RetransmissionGuard;
-pub use path::{InboundPath, InboundSettings, KeywordReplies, NumberInfo};
+pub use path::{
+    InboundPath, InboundSettings, KeywordReplies, NumberInfo, OpeningAnswer, OpeningRefusal,
+    OutboundOpening,
+};
 pub use record::{InboxRecord, StoredPart};

@@ -19,8 +19,10 @@ use tracing::{debug, error, info, warn};
 use super::guard::{self, RetransmissionGuard, fingerprint, recent_key};
 use super::record::{InboxRecord, StoredPart};
 use super::text::{self, Content};
+pub use session_opening::{OpeningAnswer, OpeningRefusal, OutboundOpening};
 use session_step::{Arrival, SessionView};
 
+mod session_opening;
 mod session_step;
 use crate::channel::SystemKind;
 use crate::channel::turn::line_text;
@@ -143,6 +145,10 @@ pub struct InboundPath {
     sessions: SessionTrees,
     /// No session timer before this instant (after a store error).
     sessions_paused_until: Option<Instant>,
+    /// Sessions the API asks to open (`None`: no API, or it is gone).
+    opening_requests: Option<mpsc::Receiver<OutboundOpening>>,
+    /// Openings written since the last group commit, with their answers.
+    openings: Vec<(oneshot::Sender<OpeningAnswer>, String)>,
     last_prune: Instant,
 }
 
@@ -190,11 +196,19 @@ impl InboundPath {
             consents,
             sessions,
             sessions_paused_until: None,
+            opening_requests: None,
+            openings: Vec::new(),
             last_prune: Instant::now(),
         };
         path.restore_parts()?;
         path.forward_legacy()?;
         Ok(path)
+    }
+
+    /// Takes the API's requests to open sessions (service `outbound`).
+    pub fn with_openings(mut self, requests: mpsc::Receiver<OutboundOpening>) -> InboundPath {
+        self.opening_requests = Some(requests);
+        self
     }
 
     /// Forwards inbound PDUs that versions before the inbound path stored
@@ -301,6 +315,10 @@ impl InboundPath {
                     }
                     None => break,
                 },
+                opening = next_opening(&mut self.opening_requests) => match opening {
+                    Some(opening) => self.on_opening(opening),
+                    None => self.opening_requests = None,
+                },
                 _ = tokio::time::sleep_until(deadline) => {
                     self.on_timeout();
                     self.end_due_sessions();
@@ -326,10 +344,11 @@ impl InboundPath {
     /// Acknowledges to the links what the writes so far made durable, after
     /// one group commit for all of them.
     fn acknowledge(&mut self) {
-        if self.acks.is_empty() && self.replies.is_empty() {
+        if self.acks.is_empty() && self.replies.is_empty() && self.openings.is_empty() {
             return;
         }
         let acks = std::mem::take(&mut self.acks);
+        let openings = std::mem::take(&mut self.openings);
         let replies = std::mem::take(&mut self.replies);
         let dispatcher = self.dispatcher.clone();
         let commit = self.store.group_commit().clone();
@@ -338,6 +357,9 @@ impl InboundPath {
                 Ok(()) => {
                     for ack in acks {
                         let _ = ack.send(());
+                    }
+                    for (answer, session) in openings {
+                        let _ = answer.send(Ok(session));
                     }
                     if let Some(dispatcher) = dispatcher
                         && !replies.is_empty()
@@ -797,6 +819,16 @@ struct Compliance {
     opt_out: Option<(Vec<u8>, Vec<u8>)>,
     /// The line's reply.
     reply: Option<MessageRecord>,
+}
+
+/// The next request to open a session; never, without a requester.
+async fn next_opening(
+    requests: &mut Option<mpsc::Receiver<OutboundOpening>>,
+) -> Option<OutboundOpening> {
+    match requests {
+        Some(requests) => requests.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 fn corrupt(detail: String) -> StoreError {

@@ -92,7 +92,7 @@ pub(super) struct Arrival<'a> {
     pub order_key: &'a str,
 }
 
-fn encoding_failed(e: serde_json::Error) -> StoreError {
+pub(super) fn encoding_failed(e: serde_json::Error) -> StoreError {
     corrupt(e.to_string())
 }
 
@@ -278,7 +278,7 @@ impl InboundPath {
         }
     }
 
-    fn session_event(
+    pub(super) fn session_event(
         &self,
         kind: EventType,
         session: &Session,
