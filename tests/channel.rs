@@ -277,8 +277,12 @@ async fn idle_timeout_fires_across_a_kill_9() {
         texts_to(&sim.record, CUSTOMER).iter().any(|t| t == TIMEOUT)
     })
     .await;
-    // Consent went out once, before it; no menu (one queue).
-    assert_eq!(texts_to(&sim.record, CUSTOMER), [CONSENT, TIMEOUT]);
+    // Consent went out before it; no menu (one queue). A submit in flight
+    // at the kill may reach the carrier twice (at-least-once), so repeats
+    // of one message are folded.
+    let mut sent = texts_to(&sim.record, CUSTOMER);
+    sent.dedup();
+    assert_eq!(sent, [CONSENT, TIMEOUT]);
     let (_, session) = get_json(&api, &format!("/v1/sessions/{id}")).await;
     assert_eq!(session["state"], "ended", "{session}");
     assert_eq!(session["end_reason"], "idle_timeout");
@@ -338,7 +342,8 @@ async fn expiry_ends_an_active_session() {
         .duration_since(at("started_at"))
         .expect("ends after it starts");
     assert!(lasted >= Duration::from_secs(4), "{session}");
-    assert!(lasted < Duration::from_secs(6), "{session}");
+    // Late by at most the timer's wake-up on a loaded machine.
+    assert!(lasted < Duration::from_secs(8), "{session}");
     wait_until(Duration::from_secs(20), "the expiry message", || {
         texts_to(&sim.record, CUSTOMER).iter().any(|t| t == EXPIRED)
     })
