@@ -174,15 +174,18 @@ pub fn group_commit(waiters: usize) {
 pub fn session_started(line: &str, origin: &'static str) {
     counter!("carrier_gateway_sessions_started_total", "line" => line.to_owned(), "origin" => origin)
         .increment(1);
+    gauge!("carrier_gateway_sessions_open").increment(1.0);
 }
 
 /// A session ended.
 pub fn session_ended(line: &str, reason: &'static str) {
     counter!("carrier_gateway_sessions_ended_total", "line" => line.to_owned(), "reason" => reason)
         .increment(1);
+    gauge!("carrier_gateway_sessions_open").decrement(1.0);
 }
 
-/// Open sessions.
+/// Open sessions, counted once at start (the pair index's length, a scan);
+/// sessions opening and ending move it after that.
 pub fn sessions_open(open: usize) {
     gauge!("carrier_gateway_sessions_open").set(open as f64);
 }

@@ -464,6 +464,8 @@ async fn a_spanish_queue_switches_the_system_messages_to_spanish() {
             json!({"from": CUSTOMER, "to": FROM, "text": "hola", "delay_ms": 300}),
             json!({"from": CUSTOMER, "to": FROM, "text": "Espanol", "delay_ms": 1500}),
             json!({"from": CUSTOMER, "to": FROM, "text": "help", "delay_ms": 1500}),
+            json!({"from": CUSTOMER, "to": FROM, "text": "alto", "delay_ms": 1500}),
+            json!({"from": CUSTOMER, "to": FROM, "text": "stop", "delay_ms": 500}),
         ],
     );
     let sim = start_sim(dir.path(), &["--mo-file", &mo]);
@@ -499,11 +501,41 @@ help_message = "{AYUDA}"
         texts_to(&sim.record, CUSTOMER).len() >= 3
     })
     .await;
-    assert_eq!(texts_to(&sim.record, CUSTOMER), [CONSENT, MENU, AYUDA]);
     let id = received[0]["data"]["session"]["id"].as_str().expect("id");
+    // "alto" is no keyword here: it stays in the session. STOP closes it.
+    wait_until(
+        Duration::from_secs(20),
+        "the session closed by STOP",
+        || !ended_sessions(&events).is_empty(),
+    )
+    .await;
+    let ended = ended_sessions(&events);
+    assert_eq!(ended[0]["id"], id, "{ended:?}");
+    assert_eq!(ended[0]["reason"], "closed", "{ended:?}");
+    let received = events_of(&events, "message.received");
+    assert_eq!(received[3]["data"]["session"]["id"], id);
+    assert_eq!(received[4]["data"]["keyword"], "STOP");
+    assert_eq!(received[4]["data"]["session"]["id"], id);
+    wait_until(Duration::from_secs(20), "the STOP confirmation", || {
+        texts_to(&sim.record, CUSTOMER).len() >= 4
+    })
+    .await;
+    assert_eq!(
+        texts_to(&sim.record, CUSTOMER),
+        [CONSENT, MENU, AYUDA, "You are unsubscribed."]
+    );
     let (_, session) = get_json(&api, &format!("/v1/sessions/{id}")).await;
     assert_eq!(session["language"], "es", "{session}");
     assert_eq!(session["queue"], "soporte");
+    assert_eq!(session["state"], "ended");
+    assert_eq!(session["end_reason"], "closed");
+    let (_, transcript) = get_json(&api, &format!("/v1/sessions/{id}/transcript")).await;
+    let last = transcript["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(last["kind"], "stop", "{transcript}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

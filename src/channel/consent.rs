@@ -46,14 +46,4 @@ impl ConsentRegistry {
             .tree
             .contains_key(ConsentRegistry::key(number, customer))?)
     }
-
-    /// How many consents are recorded.
-    pub fn len(&self) -> usize {
-        self.tree.len()
-    }
-
-    /// No consent recorded yet.
-    pub fn is_empty(&self) -> bool {
-        self.tree.is_empty()
-    }
 }

@@ -98,7 +98,8 @@ impl SessionTrees {
         Ok(out)
     }
 
-    /// Open sessions (the length of the pair index).
+    /// Open sessions: the length of the pair index, which sled counts by
+    /// scanning it, so this is for the start only.
     pub fn open_count(&self) -> usize {
         self.pairs.len()
     }

@@ -177,6 +177,7 @@ impl InboundPath {
         let registry = OptOutRegistry::new(store.opt_outs.clone());
         let consents = ConsentRegistry::new(store.consents.clone());
         let sessions = SessionTrees::new(&store);
+        crate::metrics::sessions_open(sessions.open_count());
         let mut path = InboundPath {
             reassembler: Reassembler::new(reassembly::Config {
                 timeout: settings.reassembly_timeout,
@@ -633,8 +634,13 @@ impl InboundPath {
                 serde_json::to_vec(reply).map_err(|e| corrupt(e.to_string()))?,
             ));
         }
+        let closed = match &turn.closing {
+            Some(session) => self.session_event(EventType::SessionEnded, session, &order_key)?,
+            None => None,
+        };
         let mut events: Vec<&PreparedEvent> = turn.events.iter().collect();
         events.extend(compliance.event.iter());
+        events.extend(closed.iter());
         self.apply(Write {
             remove_parts,
             message: Some((&prepared, value)),
@@ -648,11 +654,9 @@ impl InboundPath {
         debug!(id = %record.id, event = %record.event_id, seq = prepared.seq(), "inbound message stored");
         drop(prepared);
         turn.count();
-        if !turn.events.is_empty() {
-            crate::metrics::sessions_open(self.sessions.open_count());
-        }
         drop(turn.events);
         drop(compliance.event);
+        drop(closed);
         for reply in records {
             if reply.system.as_deref() == Some(SystemKind::Consent.as_str()) {
                 crate::metrics::consent_sent(&reply.from);

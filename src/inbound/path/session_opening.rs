@@ -184,7 +184,6 @@ impl InboundPath {
         }
         if plan.new {
             crate::metrics::session_started(&session.line, SessionOrigin::Outbound.as_str());
-            crate::metrics::sessions_open(self.sessions.open_count());
         }
         for record in records {
             if record.system.is_some() {

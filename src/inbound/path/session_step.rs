@@ -60,6 +60,9 @@ pub(super) struct SessionTurn {
     /// `session.ended` (of a session found past its deadline) and
     /// `session.started`, to be written before `message.received`.
     pub events: Vec<PreparedEvent>,
+    /// The session a STOP closed: its `session.ended` comes after the
+    /// STOP's `message.received`.
+    pub closing: Option<Session>,
     /// For the metrics once written: the line, whether a session opened,
     /// the reason one ended, the queue chosen and whether by the reply.
     counts: Option<(String, bool, Option<EndReason>, Option<QueueChoice>)>,
@@ -126,15 +129,30 @@ impl InboundPath {
             message_id: Some(arrival.message_id.to_owned()),
             at: sms.received_at,
         };
-        if arrival.keyword.is_some() {
+        if let Some(keyword) = arrival.keyword {
             let Some(session) = open.filter(|s| s.due(now).is_none()) else {
                 return Ok(SessionTurn::default());
             };
             channel
                 .add_transcript(&session.id, self.store.generate_id()?, &customer_entry)
                 .map_err(encoding_failed)?;
+            // STOP closes the conversation: nothing more may be sent in it.
+            let closing = if keyword == Keyword::Stop {
+                let mut closed = session.clone();
+                closed.end(EndReason::Closed, now);
+                channel
+                    .save_session(Some(&session), &closed)
+                    .map_err(encoding_failed)?;
+                Some(closed)
+            } else {
+                None
+            };
             return Ok(SessionTurn {
                 view: Some(SessionView::of(&session, false)),
+                counts: closing
+                    .as_ref()
+                    .map(|_| (line.name.clone(), false, Some(EndReason::Closed), None)),
+                closing,
                 ..SessionTurn::default()
             });
         }
@@ -215,6 +233,7 @@ impl InboundPath {
         Ok(SessionTurn {
             view: Some(SessionView::of(session, plan.new)),
             events,
+            closing: None,
             counts: Some((
                 line.name.clone(),
                 plan.new,
@@ -387,7 +406,6 @@ impl InboundPath {
                 self.replies.push(record);
             }
         }
-        crate::metrics::sessions_open(self.sessions.open_count());
         Ok(())
     }
 }
