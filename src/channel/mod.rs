@@ -21,6 +21,7 @@ pub mod consent;
 pub mod keywords;
 pub mod optouts;
 pub mod session;
+pub mod session_retention;
 pub mod session_trees;
 pub mod transcript;
 pub mod turn;

@@ -77,7 +77,8 @@ pub fn transcript_key(session_id: &str, seq: u64) -> Vec<u8> {
     key
 }
 
-fn transcript_prefix(session_id: &str) -> Vec<u8> {
+/// The key prefix of a session's entries.
+pub fn transcript_prefix(session_id: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(session_id.len() + 9);
     key.extend_from_slice(session_id.as_bytes());
     key.push(0);
