@@ -160,6 +160,7 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let (events_tx, events_rx) = mpsc::channel(16 * 1024);
     let (inbound_tx, inbound_rx) = mpsc::channel(4 * 1024);
+    let (openings_tx, openings_rx) = mpsc::channel(1024);
     let outputs = LinkOutputs {
         events: events_tx,
         inbound: inbound_tx,
@@ -218,7 +219,8 @@ pub async fn run(
         settings.inbound.clone(),
         inbound_rx,
         Some(handle.clone()),
-    )?;
+    )?
+    .with_openings(openings_rx);
     let inbound_task = tokio::spawn(inbound.run());
     let retention_task = tokio::spawn(crate::store::retention::run(
         store.clone(),
@@ -239,6 +241,7 @@ pub async fn run(
         max_outbox: settings.max_outbox,
         claims: Default::default(),
         dead_letters: core_link.dead_letters(),
+        openings: openings_tx,
     });
     let reload_task = tokio::spawn(apply_reloads(settings.clone(), reloads, state.clone()));
     let listener = tokio::net::TcpListener::bind(settings.api_listen).await?;

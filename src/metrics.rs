@@ -72,14 +72,23 @@ pub fn receipt_unreadable(carrier: &str) {
         .increment(1);
 }
 
-/// An inbound message (all its parts) was stored and its event written.
-pub fn inbound_received(number: &str, carrier: &str, complete: bool) {
+/// An inbound message (all its parts) was stored and its event written,
+/// with its number's line and its session's queue (empty when none).
+pub fn inbound_received(
+    number: &str,
+    carrier: &str,
+    complete: bool,
+    line: Option<&str>,
+    queue: Option<&str>,
+) {
     counter!(
         "carrier_gateway_messages_received_total",
         "direction" => "mo",
         "number" => number.to_owned(),
         "carrier" => carrier.to_owned(),
-        "complete" => if complete { "true" } else { "false" }
+        "complete" => if complete { "true" } else { "false" },
+        "line" => line.unwrap_or_default().to_owned(),
+        "queue" => queue.unwrap_or_default().to_owned()
     )
     .increment(1);
 }
@@ -159,4 +168,41 @@ pub fn outbox_depth(depth: usize) {
 pub fn group_commit(waiters: usize) {
     counter!("carrier_gateway_store_syncs_total").increment(1);
     counter!("carrier_gateway_store_sync_waiters_total").increment(waiters as u64);
+}
+
+/// A session opened.
+pub fn session_started(line: &str, origin: &'static str) {
+    counter!("carrier_gateway_sessions_started_total", "line" => line.to_owned(), "origin" => origin)
+        .increment(1);
+    gauge!("carrier_gateway_sessions_open").increment(1.0);
+}
+
+/// A session ended.
+pub fn session_ended(line: &str, reason: &'static str) {
+    counter!("carrier_gateway_sessions_ended_total", "line" => line.to_owned(), "reason" => reason)
+        .increment(1);
+    gauge!("carrier_gateway_sessions_open").decrement(1.0);
+}
+
+/// Open sessions, counted once at start (the pair index's length, a scan);
+/// sessions opening and ending move it after that.
+pub fn sessions_open(open: usize) {
+    gauge!("carrier_gateway_sessions_open").set(open as f64);
+}
+
+/// A consent message queued (once per customer and business number).
+pub fn consent_sent(number: &str) {
+    counter!("carrier_gateway_consent_sent_total", "number" => number.to_owned()).increment(1);
+}
+
+/// A session got its queue from the menu: `matched` by the reply, or the
+/// line's first queue after the prompt's repeats (`default`).
+pub fn queue_chosen(line: &str, queue: &str, matched: bool) {
+    counter!(
+        "carrier_gateway_queue_choices_total",
+        "line" => line.to_owned(),
+        "queue" => queue.to_owned(),
+        "by" => if matched { "reply" } else { "default" }
+    )
+    .increment(1);
 }

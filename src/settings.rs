@@ -69,6 +69,7 @@ impl Settings {
                             line: line.map(|l| l.name.clone()),
                             language: line.map(|l| l.language.as_str().to_owned()),
                             replies,
+                            sessions: line.cloned().map(Arc::new),
                         },
                     )
                 })

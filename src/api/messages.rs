@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 
 use super::claims::ClaimGuard;
 use super::{ApiError, ApiState};
-use crate::channel::OptOutRegistry;
+use crate::channel::transcript::transcript_key;
+use crate::channel::{Author, Direction, OptOutRegistry, TranscriptEntry};
+use crate::inbound::{OpeningRefusal, OutboundOpening};
 use crate::outbound::plan;
 use crate::store::outbox::MessageRecord;
 
@@ -69,6 +71,29 @@ struct Prepared {
     record: MessageRecord,
     /// The request as canonical JSON, for idempotency comparisons.
     canonical: String,
+    /// Where it goes besides the outbox.
+    placement: Placement,
+}
+
+/// The session side of a send.
+enum Session {
+    /// Service `channel`: the open session of this id.
+    Join(String),
+    /// Service `outbound`: a session the message opens.
+    Open,
+}
+
+/// How a validated message is written.
+enum Placement {
+    /// `session_less`: the outbox only.
+    Alone,
+    /// `channel`: the outbox and this transcript entry, in one transaction.
+    InSession(Vec<u8>, Vec<u8>),
+    /// `outbound`: through the inbound path's task, which owns sessions.
+    Opening {
+        queue: Option<String>,
+        language: Option<String>,
+    },
 }
 
 fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
@@ -114,18 +139,40 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
             "media and templates are not available in this version of the gateway; send `text`",
         ));
     }
-    match request.service.as_deref() {
-        None | Some("session_less") => {}
-        Some(other) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "service_rule",
-                format!(
-                    "service {other:?} is not available in this version of the gateway; use session_less"
-                ),
+    let rule =
+        |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "service_rule", message);
+    let session = match (request.service.as_deref(), request.session_id.as_deref()) {
+        (None | Some("channel"), Some(id)) => Some(Session::Join(
+            super::sessions::joinable(state, id, &request.from, &request.to)?.id,
+        )),
+        (Some("outbound"), None) => Some(Session::Open),
+        (Some("outbound"), Some(_)) => {
+            return Err(rule(
+                "service `outbound` opens a new session: leave out `session_id` \
+                 (or send with service `channel` to write in that session)"
+                    .to_owned(),
             ));
         }
-    }
+        (Some("channel"), None) => {
+            return Err(rule(
+                "service `channel` sends within a session: give its `session_id`".to_owned(),
+            ));
+        }
+        (None | Some("session_less"), None) => None,
+        (Some("session_less"), Some(_)) => {
+            return Err(rule(
+                "a `session_less` message belongs to no session: leave out `session_id`, \
+                 or `service` (which then defaults to `channel`)"
+                    .to_owned(),
+            ));
+        }
+        (Some(other), _) => {
+            return Err(rule(format!(
+                "service {other:?} is not available in this version of the gateway; \
+                 use session_less, outbound, or channel with a session_id"
+            )));
+        }
+    };
     let text = request.text.clone().unwrap_or_default();
     if text.is_empty() {
         return Err(ApiError::new(
@@ -174,7 +221,38 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
         validity.as_millis() as u64,
     );
     record.client_ref = request.client_ref;
-    Ok(Prepared { record, canonical })
+    let placement = match session {
+        Some(Session::Open) => Placement::Opening {
+            queue: request.queue,
+            language: request.language,
+        },
+        Some(Session::Join(session_id)) => {
+            let entry = TranscriptEntry {
+                direction: Direction::Out,
+                author: Author::Agent,
+                kind: None,
+                text: Some(record.text.clone()),
+                message_id: Some(record.id.clone()),
+                at: record.created_at,
+            };
+            let value = serde_json::to_vec(&entry).map_err(|e| {
+                ApiError::from(crate::store::StoreError::Corrupt {
+                    tree: "transcripts",
+                    detail: e.to_string(),
+                })
+            })?;
+            Placement::InSession(
+                transcript_key(&session_id, state.store.generate_id()?),
+                value,
+            )
+        }
+        None => Placement::Alone,
+    };
+    Ok(Prepared {
+        record,
+        canonical,
+        placement,
+    })
 }
 
 fn accepted_body(record: &MessageRecord) -> Value {
@@ -279,16 +357,88 @@ async fn send_one(state: &Arc<ApiState>, body: &Bytes) -> Result<Response, ApiEr
     check_room(state)?;
     let prepared = prepare(state, parse_body(body)?)?;
     let mut guard = state.claims.guard();
-    let record = match claim(state, prepared, &mut guard)? {
+    let (record, placement) = match claim(state, prepared, &mut guard)? {
         Claim::Repeat(record) => {
             return Ok((StatusCode::ACCEPTED, axum::Json(accepted_body(&record))).into_response());
         }
-        Claim::New(prepared) => prepared.record,
+        Claim::New(prepared) => (prepared.record, prepared.placement),
     };
-    state.store.put_message(&record)?;
+    match placement {
+        Placement::InSession(key, entry) => write_in_session(state, &record, &(key, entry))?,
+        Placement::Alone => state.store.put_message(&record)?,
+        Placement::Opening { queue, language } => {
+            let response = accepted_body(&record);
+            open_session(state, record, queue, language).await?;
+            return Ok((StatusCode::ACCEPTED, axum::Json(response)).into_response());
+        }
+    }
     let response = accepted_body(&record);
     commit_and_hand_over(state, vec![record]).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(response)).into_response())
+}
+
+/// Sends a message that opens a session through the inbound path's task,
+/// which writes it with the session, its `session.started` and consent
+/// when due, and hands it to the dispatcher; answers once durable.
+async fn open_session(
+    state: &ApiState,
+    record: MessageRecord,
+    queue: Option<String>,
+    language: Option<String>,
+) -> Result<(), ApiError> {
+    let gone = || ApiError::unavailable("the gateway is stopping; retry");
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let opening = OutboundOpening {
+        record,
+        queue,
+        language,
+        answer,
+    };
+    state.openings.send(opening).await.map_err(|_| gone())?;
+    match answered.await.map_err(|_| gone())? {
+        Ok(_session) => Ok(()),
+        Err(OpeningRefusal::Store(e)) => Err(e.into()),
+        Err(refusal) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "service_rule",
+            refusal.to_string(),
+        )),
+    }
+}
+
+/// Writes an agent's message (with its outbox index keys) and its
+/// session's transcript entry in one transaction.
+fn write_in_session(
+    state: &ApiState,
+    record: &MessageRecord,
+    (key, entry): &(Vec<u8>, Vec<u8>),
+) -> Result<(), crate::store::StoreError> {
+    use sled::Transactional;
+    let value = serde_json::to_vec(record).map_err(|e| crate::store::StoreError::Corrupt {
+        tree: "outbox",
+        detail: e.to_string(),
+    })?;
+    let index_keys = crate::store::Store::new_message_index_keys(record);
+    (
+        &state.store.outbox,
+        &state.store.outbox_index,
+        &state.store.transcripts,
+    )
+        .transaction(|(outbox, index, transcripts)| {
+            for (key, value) in &index_keys {
+                index.insert(key.as_slice(), value.as_slice())?;
+            }
+            outbox.insert(record.id.as_bytes(), value.as_slice())?;
+            transcripts.insert(key.as_slice(), entry.as_slice())?;
+            Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+        })
+        .map_err(|e| match e {
+            sled::transaction::TransactionError::Storage(e) => crate::store::StoreError::Sled(e),
+            sled::transaction::TransactionError::Abort(()) => crate::store::StoreError::Corrupt {
+                tree: "outbox",
+                detail: "aborted".to_owned(),
+            },
+        })
 }
 
 /// Waits for the group commit that makes `records` durable, then hands them
@@ -325,14 +475,31 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
     let mut results: Vec<Value> = Vec::with_capacity(items.len());
     let mut records = Vec::new();
     let mut batch = sled::Batch::default();
+    let mut transcripts = sled::Batch::default();
+    let mut in_sessions = false;
     let mut guard = state.claims.guard();
     for item in items {
         let outcome = prepare(&state, item.clone()).and_then(|p| claim(&state, p, &mut guard));
         match outcome {
+            Ok(Claim::New(Prepared {
+                record,
+                placement: Placement::Opening { queue, language },
+                ..
+            })) => {
+                let response = accepted_body(&record);
+                match open_session(&state, record, queue, language).await {
+                    Ok(()) => results.push(response),
+                    Err(e) => results.push(e.body()),
+                }
+            }
             Ok(Claim::New(prepared)) => {
                 if let Err(e) = state.store.stage_message(&mut batch, &prepared.record) {
                     results.push(ApiError::from(e).body());
                     continue;
+                }
+                if let Placement::InSession(key, entry) = prepared.placement {
+                    transcripts.insert(key, entry);
+                    in_sessions = true;
                 }
                 results.push(accepted_body(&prepared.record));
                 records.push(prepared.record);
@@ -342,11 +509,15 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
         }
     }
     if !records.is_empty() {
-        let written = state
-            .store
-            .outbox
-            .apply_batch(batch)
-            .map_err(crate::store::StoreError::from);
+        // Transcript entries first: a crash between the two writes leaves
+        // an entry for a message never acknowledged, never the reverse.
+        let written = if in_sessions {
+            state.store.transcripts.apply_batch(transcripts)
+        } else {
+            Ok(())
+        }
+        .and_then(|()| state.store.outbox.apply_batch(batch))
+        .map_err(crate::store::StoreError::from);
         if let Err(e) = written {
             return ApiError::from(e).into_response();
         }

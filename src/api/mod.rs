@@ -7,6 +7,7 @@ mod dead_letters;
 pub mod error;
 mod messages;
 pub mod serve;
+mod sessions;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,6 +59,9 @@ pub struct ApiState {
     pub claims: Arc<ClaimsInFlight>,
     /// Events the core kept refusing.
     pub dead_letters: crate::core_link::DeadLetters,
+    /// Messages that open a session (service `outbound`) go to the inbound
+    /// path's task, the one writer of sessions.
+    pub openings: tokio::sync::mpsc::Sender<crate::inbound::OutboundOpening>,
 }
 
 /// `?from=` of `GET /v1/opt-outs/{customer}`.
@@ -93,6 +97,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/opt-outs/{customer}", get(opt_outs))
         .route("/v1/events/dead", get(dead_letters::list))
         .route("/v1/events/dead/{id}/requeue", post(dead_letters::requeue))
+        .route("/v1/sessions/{id}", get(sessions::get))
+        .route("/v1/sessions/{id}/transcript", get(sessions::transcript))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .merge(authed)

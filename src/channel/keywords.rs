@@ -46,7 +46,7 @@ const HELP_WORDS: &[&str] = &["HELP", "INFO"];
 
 /// The keyword a message is, if it is one.
 pub fn match_keyword(text: &str) -> Option<Keyword> {
-    let folded = fold(text);
+    let folded = fold_keyword(text);
     let is = |words: &[&str]| words.contains(&folded.as_str());
     if is(STOP_WORDS) {
         Some(Keyword::Stop)
@@ -59,8 +59,9 @@ pub fn match_keyword(text: &str) -> Option<Keyword> {
     }
 }
 
-/// Upper case, accents dropped, whitespace trimmed and collapsed.
-fn fold(text: &str) -> String {
+/// Upper case, accents dropped, whitespace trimmed and collapsed: the form
+/// in which keywords (compliance and menu) are compared.
+pub fn fold_keyword(text: &str) -> String {
     let bare: String = text
         .nfd()
         .filter(|c| !is_combining_mark(*c))

@@ -14,8 +14,8 @@ use std::time::Duration;
 use crate::config::reader::{Ctx, Node, TableReader};
 use crate::config::routing::Names;
 use crate::config::values::{
-    Language, language_from_str, parse_language, parse_list, parse_name, parse_non_empty,
-    parse_positive_duration,
+    Language, language_from_str, parse_int, parse_language, parse_list, parse_name,
+    parse_non_empty, parse_positive_duration,
 };
 
 /// A system message of a line; the variants are the configuration keys
@@ -125,6 +125,9 @@ pub struct Line {
     pub expiry: Duration,
     /// The queues, in menu order. May be empty.
     pub queues: Vec<Queue>,
+    /// `menu_repeats`: how many times a reply that matches no queue gets the
+    /// menu prompt again before the first queue is chosen. Default 2.
+    pub menu_repeats: u8,
     /// `[lines.messages.<lang>]`: per-language overrides of any message.
     pub translations: BTreeMap<Language, BTreeMap<MessageKey, String>>,
 }
@@ -152,11 +155,16 @@ impl Line {
         self.queues.iter().find(|q| q.name == name)
     }
 
-    /// The queue a menu reply selects: its trimmed, case-folded text equals
-    /// one of the queue's keywords.
+    /// The queue a menu reply selects: the reply equals one of the queue's
+    /// keywords, compared as compliance keywords are (case, accents and
+    /// repeated spaces ignored, see [`crate::channel::keywords`]).
     pub fn queue_for_reply(&self, reply: &str) -> Option<&Queue> {
-        let reply = normalize_keyword(reply);
-        self.queues.iter().find(|q| q.keywords.contains(&reply))
+        let reply = crate::channel::keywords::fold_keyword(reply);
+        self.queues.iter().find(|q| {
+            q.keywords
+                .iter()
+                .any(|k| crate::channel::keywords::fold_keyword(k) == reply)
+        })
     }
 }
 
@@ -354,6 +362,7 @@ pub(crate) fn decode(
         }
         None => Some(None),
     };
+    let menu_repeats = table.or_default(cx, "menu_repeats", 2, parse_int(0, 10));
     let translations = table.or_default(cx, "messages", BTreeMap::new(), decode_translations);
     table.finish(cx);
 
@@ -373,6 +382,7 @@ pub(crate) fn decode(
         idle_timeout: idle_timeout?,
         expiry: expiry?,
         queues: queues?,
+        menu_repeats: menu_repeats?,
         translations: translations?,
     })
 }

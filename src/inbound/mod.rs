@@ -30,8 +30,11 @@
 //! previous process stored in its last minutes and acknowledges them
 //! without a second event; the core still dedups by event id.
 //!
-//! The channel logic (consent, keywords, menus, sessions) plugs in between
-//! reassembly and the event: see [`InboundPath::emit`].
+//! The channel logic (keywords, consent, menus, sessions) plugs in between
+//! reassembly and the event, in the same transaction: see `path.rs`
+//! (`emit_with`) and `path/session_step.rs`. This task is also the one
+//! writer of sessions: it drives their timers and opens the sessions the
+//! API asks for (`path/session_opening.rs`).
 //!
 //! [`Reassembler`]: carrier_protocol::reassembly::Reassembler
 //! [`InboundDelivery`]: crate::transport::InboundDelivery
@@ -42,5 +45,8 @@ mod record;
 mod text;
 
 pub use guard::RetransmissionGuard;
-pub use path::{InboundPath, InboundSettings, KeywordReplies, NumberInfo};
+pub use path::{
+    InboundPath, InboundSettings, KeywordReplies, NumberInfo, OpeningAnswer, OpeningRefusal,
+    OutboundOpening,
+};
 pub use record::{InboxRecord, StoredPart};

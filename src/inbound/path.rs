@@ -19,10 +19,21 @@ use tracing::{debug, error, info, warn};
 use super::guard::{self, RetransmissionGuard, fingerprint, recent_key};
 use super::record::{InboxRecord, StoredPart};
 use super::text::{self, Content};
-use crate::channel::{Keyword, OptOutRegistry, OptOutState, match_keyword};
+pub use session_opening::{OpeningAnswer, OpeningRefusal, OutboundOpening};
+use session_step::{Arrival, SessionView};
+
+mod session_opening;
+mod session_step;
+use crate::channel::SystemKind;
+use crate::channel::turn::line_text;
+use crate::channel::{
+    ChannelTx, ChannelWrite, ConsentRegistry, Keyword, OptOutRegistry, OptOutState, SessionTrees,
+    match_keyword,
+};
+use crate::config::{Line, MessageKey};
 use crate::core_link::{EventLog, EventType, NewEvent, PreparedEvent};
 use crate::outbound::DispatcherHandle;
-use crate::outbound::plan::{self, PlanOptions};
+use crate::outbound::plan::PlanOptions;
 use crate::store::outbox::MessageRecord;
 use crate::store::outbox::{message_id, now_ms, rfc3339};
 use crate::store::{Store, StoreError};
@@ -37,6 +48,9 @@ pub struct NumberInfo {
     pub language: Option<String>,
     /// How it answers compliance keywords, when it has a line.
     pub replies: Option<KeywordReplies>,
+    /// The line's sessions, menu and system messages (`None`: the number
+    /// has no line, and its messages open no session).
+    pub sessions: Option<Arc<Line>>,
 }
 
 /// The replies of a business number's line to STOP, START and HELP, and
@@ -101,8 +115,10 @@ struct Write<'a> {
     events: Vec<&'a PreparedEvent>,
     /// The opt-out registry's new entry.
     opt_out: Option<(Vec<u8>, Vec<u8>)>,
-    /// A system reply, written to the outbox.
-    reply: Option<(&'a MessageRecord, Vec<u8>)>,
+    /// System replies, written to the outbox.
+    replies: Vec<(String, Vec<u8>)>,
+    /// Sessions, transcripts and consent.
+    channel: ChannelWrite,
     recent: Option<[u8; 16]>,
 }
 
@@ -125,6 +141,14 @@ pub struct InboundPath {
     /// Replies written since the last group commit.
     replies: Vec<MessageRecord>,
     registry: OptOutRegistry,
+    consents: ConsentRegistry,
+    sessions: SessionTrees,
+    /// No session timer before this instant (after a store error).
+    sessions_paused_until: Option<Instant>,
+    /// Sessions the API asks to open (`None`: no API, or it is gone).
+    opening_requests: Option<mpsc::Receiver<OutboundOpening>>,
+    /// Openings written since the last group commit, with their answers.
+    openings: Vec<(oneshot::Sender<OpeningAnswer>, String)>,
     last_prune: Instant,
 }
 
@@ -151,6 +175,9 @@ impl InboundPath {
             );
         }
         let registry = OptOutRegistry::new(store.opt_outs.clone());
+        let consents = ConsentRegistry::new(store.consents.clone());
+        let sessions = SessionTrees::new(&store);
+        crate::metrics::sessions_open(sessions.open_count());
         let mut path = InboundPath {
             reassembler: Reassembler::new(reassembly::Config {
                 timeout: settings.reassembly_timeout,
@@ -167,11 +194,22 @@ impl InboundPath {
             dispatcher,
             replies: Vec::new(),
             registry,
+            consents,
+            sessions,
+            sessions_paused_until: None,
+            opening_requests: None,
+            openings: Vec::new(),
             last_prune: Instant::now(),
         };
         path.restore_parts()?;
         path.forward_legacy()?;
         Ok(path)
+    }
+
+    /// Takes the API's requests to open sessions (service `outbound`).
+    pub fn with_openings(mut self, requests: mpsc::Receiver<OutboundOpening>) -> InboundPath {
+        self.opening_requests = Some(requests);
+        self
     }
 
     /// Forwards inbound PDUs that versions before the inbound path stored
@@ -262,10 +300,11 @@ impl InboundPath {
     /// for the next start.
     pub async fn run(mut self) {
         loop {
-            let deadline = self
-                .reassembler
-                .poll_timeout()
-                .map(Instant::from_std)
+            let reassembly = self.reassembler.poll_timeout().map(Instant::from_std);
+            let deadline = [reassembly, self.next_session_wake()]
+                .into_iter()
+                .flatten()
+                .min()
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             tokio::select! {
                 delivery = self.deliveries.recv() => match delivery {
@@ -277,7 +316,14 @@ impl InboundPath {
                     }
                     None => break,
                 },
-                _ = tokio::time::sleep_until(deadline) => self.on_timeout(),
+                opening = next_opening(&mut self.opening_requests) => match opening {
+                    Some(opening) => self.on_opening(opening),
+                    None => self.opening_requests = None,
+                },
+                _ = tokio::time::sleep_until(deadline) => {
+                    self.on_timeout();
+                    self.end_due_sessions();
+                }
             }
             self.acknowledge();
             if self.last_prune.elapsed() >= PRUNE_EVERY {
@@ -299,10 +345,11 @@ impl InboundPath {
     /// Acknowledges to the links what the writes so far made durable, after
     /// one group commit for all of them.
     fn acknowledge(&mut self) {
-        if self.acks.is_empty() && self.replies.is_empty() {
+        if self.acks.is_empty() && self.replies.is_empty() && self.openings.is_empty() {
             return;
         }
         let acks = std::mem::take(&mut self.acks);
+        let openings = std::mem::take(&mut self.openings);
         let replies = std::mem::take(&mut self.replies);
         let dispatcher = self.dispatcher.clone();
         let commit = self.store.group_commit().clone();
@@ -311,6 +358,9 @@ impl InboundPath {
                 Ok(()) => {
                     for ack in acks {
                         let _ = ack.send(());
+                    }
+                    for (answer, session) in openings {
+                        let _ = answer.send(Ok(session));
                     }
                     if let Some(dispatcher) = dispatcher
                         && !replies.is_empty()
@@ -511,11 +561,32 @@ impl InboundPath {
         } else {
             content.text.as_deref().and_then(match_keyword)
         };
-        let data = received_event(
-            &id, carrier, first, &content, segments, incomplete, &info, keyword,
-        );
         // Order per conversation: the customer and the business number.
         let order_key = format!("{}|{}", first.to, first.from);
+        let mut channel = ChannelWrite::default();
+        let mut records = Vec::new();
+        let turn = self.session_turn(
+            &Arrival {
+                sms: first,
+                message_id: &id,
+                text: content.text.as_deref(),
+                keyword,
+                order_key: &order_key,
+            },
+            &info,
+            &mut channel,
+            &mut records,
+        )?;
+        let data = received_event(
+            &id,
+            carrier,
+            first,
+            &content,
+            (segments, incomplete),
+            &info,
+            keyword,
+            turn.view.as_ref(),
+        );
         let prepared = self
             .log
             .prepare(NewEvent::new(
@@ -528,9 +599,21 @@ impl InboundPath {
             return Ok(());
         };
         let compliance = match keyword {
-            Some(keyword) => self.compliance(keyword, first, &info, &order_key)?,
+            Some(keyword) => self.compliance(
+                keyword,
+                first,
+                &info,
+                &order_key,
+                turn.view.as_ref().map(|v| v.language.as_str()),
+            )?,
             None => Compliance::default(),
         };
+        if let Some(reply) = compliance.reply {
+            if let Some(view) = &turn.view {
+                self.transcribe_reply(&mut channel, &view.id, &reply)?;
+            }
+            records.push(reply);
+        }
         let record = InboxRecord {
             id,
             event_id: prepared.id().to_owned(),
@@ -544,31 +627,51 @@ impl InboundPath {
             received_at: first.received_at,
         };
         let value = serde_json::to_vec(&record).map_err(|e| corrupt(e.to_string()))?;
-        let reply = match &compliance.reply {
-            Some(reply) => Some((
-                reply,
+        let mut replies = Vec::with_capacity(records.len());
+        for reply in &records {
+            replies.push((
+                reply.id.clone(),
                 serde_json::to_vec(reply).map_err(|e| corrupt(e.to_string()))?,
-            )),
+            ));
+        }
+        let closed = match &turn.closing {
+            Some(session) => self.session_event(EventType::SessionEnded, session, &order_key)?,
             None => None,
         };
+        let mut events: Vec<&PreparedEvent> = turn.events.iter().collect();
+        events.extend(compliance.event.iter());
+        events.extend(closed.iter());
         self.apply(Write {
             remove_parts,
             message: Some((&prepared, value)),
-            events: compliance.event.iter().collect(),
+            events,
             opt_out: compliance.opt_out.clone(),
-            reply,
+            replies,
+            channel,
             recent,
             ..Write::default()
         })?;
         debug!(id = %record.id, event = %record.event_id, seq = prepared.seq(), "inbound message stored");
         drop(prepared);
+        turn.count();
+        drop(turn.events);
         drop(compliance.event);
-        if let Some(reply) = compliance.reply {
+        drop(closed);
+        for reply in records {
+            if reply.system.as_deref() == Some(SystemKind::Consent.as_str()) {
+                crate::metrics::consent_sent(&reply.from);
+            }
             crate::metrics::accepted(&reply.from, reply.segments.len());
             self.replies.push(reply);
         }
         self.depth.fetch_add(1, Ordering::Relaxed);
-        crate::metrics::inbound_received(&record.to, carrier, !incomplete);
+        crate::metrics::inbound_received(
+            &record.to,
+            carrier,
+            !incomplete,
+            info.line.as_deref(),
+            turn.view.as_ref().and_then(|v| v.queue.as_deref()),
+        );
         Ok(())
     }
 
@@ -576,6 +679,14 @@ impl InboundPath {
     /// log.
     fn apply(&self, write: Write<'_>) -> Result<(), StoreError> {
         let store = &self.store;
+        // System replies are new outbound messages: their outbox index keys
+        // go in the same transaction (`store::backlog`).
+        let mut reply_keys = Vec::new();
+        for (_, value) in &write.replies {
+            let record: MessageRecord =
+                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+            reply_keys.extend(Store::new_message_index_keys(&record));
+        }
         (
             &store.inbox_parts,
             &store.inbox,
@@ -584,35 +695,62 @@ impl InboundPath {
             &store.opt_outs,
             &store.outbox,
             &store.outbox_index,
+            &store.sessions,
+            &store.session_pairs,
+            &store.session_deadlines,
+            &store.transcripts,
+            &store.consents,
         )
-            .transaction(|(parts, inbox, events, recent, opt_outs, outbox, index)| {
-                if let Some((key, value)) = &write.add_part {
-                    parts.insert(&key[..], value.as_slice())?;
-                }
-                for key in &write.remove_parts {
-                    parts.remove(&key[..])?;
-                }
-                if let Some((event, value)) = &write.message {
-                    inbox.insert(&event.seq().to_be_bytes()[..], value.as_slice())?;
-                    event.write_to_tx(events)?;
-                }
-                for event in &write.events {
-                    event.write_to_tx(events)?;
-                }
-                if let Some((key, value)) = &write.opt_out {
-                    opt_outs.insert(key.as_slice(), value.as_slice())?;
-                }
-                if let Some((record, value)) = &write.reply {
-                    for (key, value) in Store::new_message_index_keys(record) {
-                        index.insert(key, value)?;
+            .transaction(
+                |(
+                    parts,
+                    inbox,
+                    events,
+                    recent,
+                    opt_outs,
+                    outbox,
+                    index,
+                    sessions,
+                    pairs,
+                    deadlines,
+                    transcripts,
+                    consents,
+                )| {
+                    if let Some((key, value)) = &write.add_part {
+                        parts.insert(&key[..], value.as_slice())?;
                     }
-                    outbox.insert(record.id.as_bytes(), value.as_slice())?;
-                }
-                if let Some(key) = &write.recent {
-                    recent.insert(&key[..], &[][..])?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            })
+                    for key in &write.remove_parts {
+                        parts.remove(&key[..])?;
+                    }
+                    if let Some((event, value)) = &write.message {
+                        inbox.insert(&event.seq().to_be_bytes()[..], value.as_slice())?;
+                        event.write_to_tx(events)?;
+                    }
+                    for event in &write.events {
+                        event.write_to_tx(events)?;
+                    }
+                    if let Some((key, value)) = &write.opt_out {
+                        opt_outs.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    for (key, value) in &reply_keys {
+                        index.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    for (key, value) in &write.replies {
+                        outbox.insert(key.as_bytes(), value.as_slice())?;
+                    }
+                    write.channel.apply(&ChannelTx {
+                        sessions,
+                        pairs,
+                        deadlines,
+                        transcripts,
+                        consents,
+                    })?;
+                    if let Some(key) = &write.recent {
+                        recent.insert(&key[..], &[][..])?;
+                    }
+                    Ok::<(), ConflictableTransactionError<()>>(())
+                },
+            )
             .map_err(|e| match e {
                 sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
                 sled::transaction::TransactionError::Abort(()) => corrupt("aborted".into()),
@@ -629,6 +767,7 @@ impl InboundPath {
         sms: &InboundSms,
         info: &NumberInfo,
         order_key: &str,
+        language: Option<&str>,
     ) -> Result<Compliance, StoreError> {
         let (number, customer) = (sms.to.as_str(), sms.from.as_str());
         let was_out = self.registry.is_opted_out(number, customer)?;
@@ -663,28 +802,19 @@ impl InboundPath {
             }
         }
         if let Some(replies) = &info.replies {
-            let text = match keyword {
-                Keyword::Stop => &replies.stop,
-                Keyword::Start => &replies.start,
-                Keyword::Help => &replies.help,
+            let (key, base) = match keyword {
+                Keyword::Stop => (MessageKey::Stop, &replies.stop),
+                Keyword::Start => (MessageKey::Start, &replies.start),
+                Keyword::Help => (MessageKey::Help, &replies.help),
             };
-            match plan::choose_encoding(text, &replies.plan) {
-                Ok(chosen) => {
-                    let mut record = MessageRecord::queued(
-                        self.store.generate_id()?,
-                        number.to_owned(),
-                        customer.to_owned(),
-                        text.clone(),
-                        chosen.encoding().as_str(),
-                        chosen.segments(),
-                        replies.carrier.clone(),
-                        self.settings.reply_validity.as_millis() as u64,
-                    );
-                    record.system = Some(keyword.as_str().to_ascii_lowercase());
-                    out.reply = Some(record);
-                }
-                Err(e) => warn!(error = %e, %number, "the line's reply cannot be sent"),
+            // In the session's language when the message joined a session.
+            let text = match (&info.sessions, language) {
+                (Some(line), Some(language)) => line_text(line, key, language),
+                _ => None,
             }
+            .unwrap_or_else(|| base.clone());
+            let kind = keyword.as_str().to_ascii_lowercase();
+            out.reply = self.system_message(number, customer, replies, &kind, &text)?;
         }
         Ok(out)
     }
@@ -708,6 +838,16 @@ struct Compliance {
     reply: Option<MessageRecord>,
 }
 
+/// The next request to open a session; never, without a requester.
+async fn next_opening(
+    requests: &mut Option<mpsc::Receiver<OutboundOpening>>,
+) -> Option<OutboundOpening> {
+    match requests {
+        Some(requests) => requests.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 fn corrupt(detail: String) -> StoreError {
     StoreError::Corrupt {
         tree: "inbox",
@@ -715,18 +855,18 @@ fn corrupt(detail: String) -> StoreError {
     }
 }
 
-/// The `data` of `message.received` (the session fields stay empty until
-/// the channel logic opens sessions).
+/// The `data` of `message.received`: the session and its queue and
+/// language when the message joined one.
 #[allow(clippy::too_many_arguments)]
 fn received_event(
     id: &str,
     carrier: &str,
     first: &InboundSms,
     content: &Content,
-    segments: u8,
-    incomplete: bool,
+    (segments, incomplete): (u8, bool),
     info: &NumberInfo,
     keyword: Option<Keyword>,
+    session: Option<&SessionView>,
 ) -> Value {
     let mut data = json!({
         "id": id,
@@ -738,14 +878,14 @@ fn received_event(
         "media": [],
         "carrier": carrier,
         "received_at": rfc3339(first.received_at),
-        "language": info.language,
+        "language": session.map(|s| s.language.as_str()).or(info.language.as_deref()),
         "keyword": keyword.map(Keyword::as_str),
         "call_id": null,
         "session": {
-            "id": null,
+            "id": session.map(|s| s.id.as_str()),
             "line": info.line,
-            "queue": null,
-            "new": false,
+            "queue": session.and_then(|s| s.queue.as_deref()),
+            "new": session.is_some_and(|s| s.new),
         },
         "incomplete": incomplete,
     });

@@ -37,6 +37,11 @@ mod trees {
     pub const OPT_OUTS: &str = "opt_outs";
     pub const LIMITS: &str = "limits";
     pub const RECEIPTS: &str = "receipts";
+    pub const SESSIONS: &str = "sessions";
+    pub const SESSION_PAIRS: &str = "session_pairs";
+    pub const SESSION_DEADLINES: &str = "session_deadlines";
+    pub const TRANSCRIPTS: &str = "transcripts";
+    pub const CONSENTS: &str = "consents";
 }
 
 /// Why the store could not be used.
@@ -100,6 +105,16 @@ pub struct Store {
     pub limits: sled::Tree,
     /// Receipts not matched to a submitted segment (yet).
     pub receipts: sled::Tree,
+    /// Sessions, open and ended, by id (`channel::session_trees`).
+    pub sessions: sled::Tree,
+    /// (business number, customer) → the id of their open session.
+    pub session_pairs: sled::Tree,
+    /// Open sessions by deadline: the session timers.
+    pub session_deadlines: sled::Tree,
+    /// Every session's messages in order (`channel::transcript`).
+    pub transcripts: sled::Tree,
+    /// The consent registry (`channel::consent`).
+    pub consents: sled::Tree,
     durability: GroupCommit,
 }
 
@@ -131,6 +146,11 @@ impl Store {
             opt_outs: db.open_tree(trees::OPT_OUTS)?,
             limits: db.open_tree(trees::LIMITS)?,
             receipts: db.open_tree(trees::RECEIPTS)?,
+            sessions: db.open_tree(trees::SESSIONS)?,
+            session_pairs: db.open_tree(trees::SESSION_PAIRS)?,
+            session_deadlines: db.open_tree(trees::SESSION_DEADLINES)?,
+            transcripts: db.open_tree(trees::TRANSCRIPTS)?,
+            consents: db.open_tree(trees::CONSENTS)?,
             db,
             durability,
         })

@@ -1,5 +1,6 @@
 //! Retention: final outbox records, with their `client_ref` keys, are
-//! removed `[store] retention` after their last change, so disk use stays
+//! removed `[store] retention` after their last change (and ended sessions
+//! with their transcripts, see `channel::session_retention`), so disk use stays
 //! flat under steady traffic and `GET /v1/messages/{id}` answers for as
 //! long as operators want to look back.
 //!
@@ -92,6 +93,14 @@ pub async fn run(store: Store, retention: Duration, mut stop: tokio::sync::watch
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = stop.changed() => return,
+        }
+        let cutoff = now_ms().saturating_sub(retention.as_millis() as u64);
+        match crate::channel::session_retention::retire_ended_sessions(&store, cutoff).await {
+            Ok(removed) if removed > 0 => {
+                tracing::debug!(removed, "retention: ended sessions removed");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session retention failed; tried again later"),
         }
         match pass(&store, retention, now_ms()).await {
             Ok(done) if done.removed > 0 => {

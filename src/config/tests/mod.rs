@@ -1936,3 +1936,18 @@ fn store_section_defaults_values_and_errors() {
         assert!(keys.iter().any(|k| k.contains(key)), "{key} in {keys:?}");
     }
 }
+
+#[test]
+fn menu_repeats_defaults_to_two_and_is_bounded() {
+    let config = parse_ok(&with_line(""));
+    assert_eq!(config.lines()[0].menu_repeats, 2);
+    let config = parse_ok(&with_line("menu_repeats = 0\n"));
+    assert_eq!(config.lines()[0].menu_repeats, 0);
+    let text = with_line("menu_repeats = 11\n");
+    single_error(
+        &text,
+        line_of(&text, "menu_repeats"),
+        "lines[0].menu_repeats",
+        "must be at most 10",
+    );
+}
