@@ -55,8 +55,18 @@ pub struct Lanes {
 }
 
 impl Lanes {
-    /// Adds a message with segments to send to `number`'s lane.
+    /// Adds a message with segments to send to the back of `number`'s lane.
     pub fn push(&mut self, number: &str, id: Arc<str>) {
+        self.add(number, id, false);
+    }
+
+    /// Adds a message to the *front* of `number`'s lane: it goes before
+    /// everything the number has waiting (a STOP confirmation).
+    pub fn push_first(&mut self, number: &str, id: Arc<str>) {
+        self.add(number, id, true);
+    }
+
+    fn add(&mut self, number: &str, id: Arc<str>, first: bool) {
         let lane = match self.lanes.get_mut(number) {
             Some(lane) => lane,
             None => self.lanes.entry(Arc::from(number)).or_insert_with(|| Lane {
@@ -64,7 +74,11 @@ impl Lanes {
                 state: State::Idle,
             }),
         };
-        lane.ready.push_back(id);
+        if first {
+            lane.ready.push_front(id);
+        } else {
+            lane.ready.push_back(id);
+        }
         if lane.state == State::Idle {
             lane.state = State::Runnable;
             if let Some((key, _)) = self.lanes.get_key_value(number) {

@@ -348,7 +348,13 @@ impl Dispatcher {
             && !active.to_send.is_empty()
         {
             active.in_lane = true;
-            self.lanes.push(&active.record.from, id.clone());
+            // The STOP confirmation is the one message the customer is
+            // still owed: it goes before whatever the number has waiting.
+            if active.record.system.as_deref() == Some("stop") {
+                self.lanes.push_first(&active.record.from, id.clone());
+            } else {
+                self.lanes.push(&active.record.from, id.clone());
+            }
         }
     }
 

@@ -61,7 +61,11 @@ impl Dispatcher {
                 self.lanes.park_on_carrier(number, &carrier);
                 return;
             }
-            let daily = if active.daily_reserved {
+            // The STOP confirmation is exempt from daily caps (DESIGN
+            // §4.6): a customer who opted out is owed it even on a day the
+            // number has used up.
+            let daily = if active.daily_reserved || active.record.system.as_deref() == Some("stop")
+            {
                 0
             } else {
                 active.to_send.len() as u32

@@ -127,6 +127,17 @@ impl Harness {
 
     /// A message as the API accepts it: written, then handed over.
     fn send(&mut self, to: &str, text: &str, validity: Duration) -> String {
+        self.send_system(to, text, validity, None)
+    }
+
+    /// A message, or a system reply of the channel (`system`).
+    fn send_system(
+        &mut self,
+        to: &str,
+        text: &str,
+        validity: Duration,
+        system: Option<&str>,
+    ) -> String {
         let n = self.next_id;
         self.next_id += 1;
         let mut record = MessageRecord::queued(
@@ -142,6 +153,7 @@ impl Harness {
         record.created_at = self.now.wall_ms;
         record.updated_at = self.now.wall_ms;
         record.expires_at = self.now.wall_ms + validity.as_millis() as u64;
+        record.system = system.map(str::to_owned);
         self.store.put_message(&record).expect("write");
         let id = record.id.clone();
         self.machine.set_now(self.now);
@@ -476,4 +488,29 @@ fn keys_written_just_before_their_record_are_not_taken_for_stale() {
         1,
         "{handed:?}"
     );
+}
+
+#[test]
+fn the_stop_confirmation_jumps_the_queue_and_the_daily_cap() {
+    let mut h = Harness::new(limited(Limits {
+        per_second: cap(1),
+        per_minute: None,
+        per_day: cap(2),
+    }));
+    let sent: Vec<String> = (0..4)
+        .map(|i| h.send(&format!("+1555111{i:04}"), "marketing", HOUR))
+        .collect();
+    assert_eq!(ids(&h.handed()), [&sent[0]]);
+    let stop = h.send_system("+15559990000", "You are unsubscribed", HOUR, Some("stop"));
+    // Next second: the STOP confirmation goes before the waiting messages.
+    h.advance(Duration::from_millis(1_100));
+    assert_eq!(ids(&h.handed()), [&stop]);
+    h.advance(Duration::from_millis(1_100));
+    assert_eq!(ids(&h.handed()), [&sent[1]]);
+    // The daily cap (2) is now used up; a second STOP still goes.
+    let stop2 = h.send_system("+15559990001", "You are unsubscribed", HOUR, Some("stop"));
+    h.advance(Duration::from_millis(1_100));
+    assert_eq!(ids(&h.handed()), [&stop2]);
+    h.advance(Duration::from_secs(10));
+    assert!(h.handed().is_empty());
 }
