@@ -146,7 +146,21 @@ impl Dispatcher {
             conversation.spilled = true;
             return;
         }
-        conversation.queue.push_back(id.clone());
+        if force && !after_last && conversation.queue.len() > 1 {
+            // Handed over late (two requests racing, or a system reply and
+            // an agent's answer): it takes its place by id among the
+            // waiting ones, so a consent is not sent after the reply it
+            // precedes. The head may be on the wire already and stays.
+            let at = conversation
+                .queue
+                .iter()
+                .skip(1)
+                .position(|q| **q > *id)
+                .map_or(conversation.queue.len(), |p| p + 1);
+            conversation.queue.insert(at, id.clone());
+        } else {
+            conversation.queue.push_back(id.clone());
+        }
         if after_last {
             conversation.last = Some(id.clone());
         }

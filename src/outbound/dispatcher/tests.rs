@@ -514,3 +514,43 @@ fn the_stop_confirmation_jumps_the_queue_and_the_daily_cap() {
     h.advance(Duration::from_secs(10));
     assert!(h.handed().is_empty());
 }
+
+#[test]
+fn a_message_handed_over_late_takes_its_place_by_id() {
+    let mut h = Harness::new(Default::default());
+    let records: Vec<MessageRecord> = (1..=3)
+        .map(|n| {
+            let mut r = MessageRecord::queued(
+                n,
+                FROM.into(),
+                "+15551110001".into(),
+                format!("m{n}"),
+                "gsm7",
+                1,
+                CARRIER.into(),
+                HOUR.as_millis() as u64,
+            );
+            r.expires_at = h.now.wall_ms + HOUR.as_millis() as u64;
+            h.store.put_message(&r).expect("write");
+            r
+        })
+        .collect();
+    // 1 and 3 are handed over first (2's request is slower), then 2.
+    h.machine.handle_command(Command::Accepted(vec![
+        records[0].clone(),
+        records[2].clone(),
+    ]));
+    h.step();
+    h.machine
+        .handle_command(Command::Accepted(vec![records[1].clone()]));
+    h.step();
+    let mut order = Vec::new();
+    for _ in 0..3 {
+        let handed = h.handed();
+        assert_eq!(handed.len(), 1, "{handed:?}");
+        order.push(handed[0].0.clone());
+        h.accept(&handed[0].0, &format!("c{}", order.len()));
+    }
+    let expected: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(order, expected);
+}
