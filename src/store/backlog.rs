@@ -3,14 +3,17 @@
 //! holding every waiting record in memory, and a restart reads what is
 //! unfinished instead of the whole history.
 //!
-//! One tree, `outbox_index`, three kinds of key:
+//! One tree, `outbox_index`, two kinds of key:
 //! - `n` number `\0` id → customer: a message to send (`queued` or
 //!   `sending`), per business number in acceptance order (ids increase);
-//! - `c` number `\0` customer `\0` id → (): the same, per conversation, so
-//!   a conversation whose later messages were left on disk can read them
-//!   in order without scanning its number's backlog;
 //! - `r` id → (): a `submitted` message whose receipts are still waited
 //!   for.
+//!
+//! Every key costs a sled write when it comes and one when it goes, on the
+//! hottest path, so there are no more of them than a restart and a backlog
+//! need (a per-conversation index was tried and cost a quarter of the
+//! end-to-end rate; a conversation whose later messages were left on disk
+//! reads them from its number's keys instead, in bounded steps).
 //!
 //! [`Stage::of`] says which keys a record needs, and [`Store::put_message`]
 //! keeps them in step with every record write: keys a record gains are
@@ -25,7 +28,6 @@ use super::outbox::{MessageRecord, MessageStatus};
 use super::{Store, StoreError};
 
 const TO_SEND: u8 = b'n';
-const CONVERSATION: u8 = b'c';
 const AWAITING: u8 = b'r';
 /// Set once the index covers the whole outbox (built from it on the first
 /// start of a version that has it).
@@ -71,16 +73,6 @@ fn to_send_key(from: &str, id: &str) -> Vec<u8> {
     key
 }
 
-fn conversation_prefix(from: &str, to: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(3 + from.len() + to.len() + 20);
-    key.push(CONVERSATION);
-    key.extend_from_slice(from.as_bytes());
-    key.push(0);
-    key.extend_from_slice(to.as_bytes());
-    key.push(0);
-    key
-}
-
 fn awaiting_key(id: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(1 + id.len());
     key.push(AWAITING);
@@ -123,7 +115,6 @@ impl Store {
         let id = record.id.as_str();
         let to = Stage::of(record);
         let had = |stage| from.is_none_or(|from| from == stage);
-        let conversation = || [conversation_prefix(&record.from, &record.to), id.into()].concat();
         if from == Some(to) {
             self.outbox.insert(id.as_bytes(), value)?;
             return Ok(());
@@ -133,7 +124,6 @@ impl Store {
             Stage::ToSend => {
                 self.outbox_index
                     .insert(to_send_key(&record.from, id), record.to.as_bytes())?;
-                self.outbox_index.insert(conversation(), &[])?;
             }
             Stage::AwaitingReceipts => {
                 self.outbox_index.insert(awaiting_key(id), &[])?;
@@ -143,7 +133,6 @@ impl Store {
         self.outbox.insert(id.as_bytes(), value)?;
         if to != Stage::ToSend && had(Stage::ToSend) {
             self.outbox_index.remove(to_send_key(&record.from, id))?;
-            self.outbox_index.remove(conversation())?;
         }
         if to != Stage::AwaitingReceipts && had(Stage::AwaitingReceipts) {
             self.outbox_index.remove(awaiting_key(id))?;
@@ -162,22 +151,12 @@ impl Store {
         Ok(())
     }
 
-    /// The index keys of a newly accepted record, for a transaction.
-    pub fn new_message_index_keys(record: &MessageRecord) -> [(Vec<u8>, Vec<u8>); 2] {
-        [
-            (
-                to_send_key(&record.from, &record.id),
-                record.to.clone().into_bytes(),
-            ),
-            (
-                [
-                    conversation_prefix(&record.from, &record.to),
-                    record.id.clone().into(),
-                ]
-                .concat(),
-                Vec::new(),
-            ),
-        ]
+    /// The index key of a newly accepted record, for a transaction.
+    pub fn new_message_index_keys(record: &MessageRecord) -> [(Vec<u8>, Vec<u8>); 1] {
+        [(
+            to_send_key(&record.from, &record.id),
+            record.to.clone().into_bytes(),
+        )]
     }
 
     /// The business numbers with messages to send.
@@ -232,44 +211,15 @@ impl Store {
         Ok(out)
     }
 
-    /// Up to `limit` ids of the conversation `from` → `to` to send, in
-    /// acceptance order, after the message `after`.
-    pub fn backlog_of_conversation(
-        &self,
-        from: &str,
-        to: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
-        let prefix = conversation_prefix(from, to);
-        let start = match after {
-            Some(id) => Bound::Excluded([prefix.clone(), id.as_bytes().to_vec()].concat()),
-            None => Bound::Included(prefix.clone()),
-        };
-        let end = Bound::Excluded(prefix_end(&prefix));
-        let mut out = Vec::new();
-        for item in self
-            .outbox_index
-            .range::<Vec<u8>, _>((start, end))
-            .take(limit)
-        {
-            let (key, _) = item?;
-            out.push(text(&key[prefix.len()..])?);
-        }
-        Ok(out)
-    }
-
     /// Whether the message `id` of `from` is still to be sent.
     pub fn is_to_send(&self, from: &str, id: &str) -> Result<bool, StoreError> {
         Ok(self.outbox_index.contains_key(to_send_key(from, id))?)
     }
 
-    /// Drops the to-send keys of a record that moved on (a crash came
+    /// Drops the to-send key of a record that moved on (a crash came
     /// between its write and the index's).
-    pub fn drop_stale_to_send(&self, from: &str, to: &str, id: &str) -> Result<(), StoreError> {
+    pub fn drop_stale_to_send(&self, from: &str, id: &str) -> Result<(), StoreError> {
         self.outbox_index.remove(to_send_key(from, id))?;
-        self.outbox_index
-            .remove([conversation_prefix(from, to), id.as_bytes().to_vec()].concat())?;
         Ok(())
     }
 
@@ -381,12 +331,6 @@ mod tests {
                 .expect("scan")),
             vec![b.id.clone()]
         );
-        assert_eq!(
-            store
-                .backlog_of_conversation("+1555", "+1666", Some(&a.id), 10)
-                .expect("scan"),
-            vec![c.id.clone()]
-        );
 
         let mut a = a;
         a.status = MessageStatus::Submitted;
@@ -408,10 +352,8 @@ mod tests {
         store.put_message(&a).expect("put");
         assert!(store.awaiting_receipts().next().is_none());
         assert_eq!(
-            store
-                .backlog_of_conversation("+1555", "+1666", None, 10)
-                .expect("scan"),
-            vec![c.id.clone()]
+            ids(store.backlog_of_number("+1555", None, 10).expect("scan")),
+            [b.id.clone(), c.id.clone()]
         );
     }
 

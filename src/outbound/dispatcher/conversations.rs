@@ -9,8 +9,8 @@
 //! The backlog stays on disk (`store::backlog`). Each number reads its
 //! messages in acceptance order, at most [`LOADED_PER_NUMBER`] at a time,
 //! and a conversation keeps at most [`LOADED_PER_CONVERSATION`] in memory:
-//! past that it is *spilled*, and its later messages are read from its own
-//! index once the loaded ones are done. A number whose scan has reached the
+//! past that it is *spilled*, and once the loaded ones are done its later
+//! messages are looked for in its number's index, a bounded step at a time. A number whose scan has reached the
 //! end of its backlog is *caught up*: newly accepted messages go straight
 //! into memory without being read back. So memory is bounded by the
 //! numbers and what is in flight, never by the backlog, and a restart reads
@@ -27,6 +27,8 @@ pub(super) const LOADED_PER_NUMBER: usize = 1024;
 pub(super) const LOADED_PER_CONVERSATION: usize = 32;
 /// Index entries read at a time.
 const SCAN_CHUNK: usize = 256;
+/// Index entries a spilled conversation searches per step.
+const CONVERSATION_SCAN_STEP: usize = 4_096;
 
 /// A conversation's messages in memory.
 #[derive(Default)]
@@ -37,6 +39,9 @@ pub(super) struct Conversation {
     last: Option<Arc<str>>,
     /// Later messages are on disk only.
     spilled: bool,
+    /// While spilled: how far its number's index was searched for its
+    /// messages.
+    scanned: Option<Arc<str>>,
 }
 
 /// A number's reading of its backlog.
@@ -144,6 +149,7 @@ impl Dispatcher {
             return;
         } else if conversation.queue.len() >= LOADED_PER_CONVERSATION {
             conversation.spilled = true;
+            conversation.scanned = None;
             return;
         }
         if force && !after_last && conversation.queue.len() > 1 {
@@ -179,6 +185,7 @@ impl Dispatcher {
         if !self.backlog_counted {
             return;
         }
+        self.refill_conversations_later();
         for number in std::mem::take(&mut self.refill_due) {
             let Some(backlog) = self.numbers.get(&number) else {
                 continue;
@@ -251,7 +258,7 @@ impl Dispatcher {
             if stale {
                 // The index named a message that moved on: its keys go, and
                 // so does its count.
-                if let Err(e) = self.store.drop_stale_to_send(&key.0, &key.1, &id) {
+                if let Err(e) = self.store.drop_stale_to_send(&key.0, &id) {
                     warn!(error = %e, %id, "could not drop a stale index entry");
                 }
                 self.leave_depth(MessageStatus::Queued);
@@ -402,40 +409,93 @@ impl Dispatcher {
         next
     }
 
-    /// Reads a spilled conversation's next messages from disk.
+    /// Reads a spilled conversation's next messages from its number's
+    /// index, at most [`CONVERSATION_SCAN_STEP`] entries per call; one that
+    /// found nothing yet goes on in the next pump.
     fn refill_conversation(&mut self, key: &ConversationKey) {
         let Some(conversation) = self.conversations.get(key) else {
             return;
         };
-        let ids = match self.store.backlog_of_conversation(
-            &key.0,
-            &key.1,
-            conversation.last.as_deref(),
-            LOADED_PER_CONVERSATION,
-        ) {
-            Ok(ids) => ids,
-            Err(e) => {
-                // Left spilled: the next message that finishes in this
-                // number, or the next restart, reads it again.
-                warn!(error = %e, "could not read a conversation's backlog");
-                return;
-            }
-        };
-        let reached_end = ids.len() < LOADED_PER_CONVERSATION;
-        let mut taken = 0;
-        if let Some(conversation) = self.conversations.get_mut(key) {
-            conversation.spilled = !reached_end;
-            for id in ids {
-                let id: Arc<str> = Arc::from(id);
-                conversation.last = Some(id.clone());
-                if self.loaded.insert(id.clone()) {
-                    conversation.queue.push_back(id);
-                    taken += 1;
+        let mut after = conversation
+            .scanned
+            .clone()
+            .or_else(|| conversation.last.clone());
+        let mut found: Vec<Arc<str>> = Vec::new();
+        let mut scanned = 0;
+        let mut reached_end = false;
+        'scan: while scanned < CONVERSATION_SCAN_STEP {
+            let entries = match self
+                .store
+                .backlog_of_number(&key.0, after.as_deref(), SCAN_CHUNK)
+            {
+                Ok(entries) => entries,
+                Err(e) => {
+                    warn!(error = %e, "could not read a conversation's backlog; trying again");
+                    self.conversations_later.push(key.clone());
+                    return;
                 }
+            };
+            let short = entries.len() < SCAN_CHUNK;
+            let count = entries.len();
+            for (i, entry) in entries.into_iter().enumerate() {
+                scanned += 1;
+                let id: Arc<str> = Arc::from(entry.id);
+                after = Some(id.clone());
+                if entry.to == key.1 && !self.loaded.contains(&id) {
+                    found.push(id);
+                    if found.len() == LOADED_PER_CONVERSATION {
+                        reached_end = short && i + 1 == count;
+                        break 'scan;
+                    }
+                }
+            }
+            if short {
+                reached_end = true;
+                break;
+            }
+        }
+        let taken = found.len();
+        if let Some(conversation) = self.conversations.get_mut(key) {
+            conversation.scanned = after;
+            conversation.spilled = !reached_end;
+            for id in found {
+                conversation.last = Some(id.clone());
+                self.loaded.insert(id.clone());
+                conversation.queue.push_back(id);
+            }
+            if taken == 0 && conversation.spilled {
+                self.conversations_later.push(key.clone());
             }
         }
         if let Some(backlog) = self.numbers.get_mut(key.0.as_str()) {
             backlog.loaded += taken;
+        }
+    }
+
+    /// Goes on with the spilled conversations whose last step found
+    /// nothing (their messages are sparse in a large backlog).
+    fn refill_conversations_later(&mut self) {
+        for key in std::mem::take(&mut self.conversations_later) {
+            let waiting = self
+                .conversations
+                .get(&key)
+                .is_some_and(|c| c.spilled && c.queue.is_empty());
+            if !waiting {
+                continue;
+            }
+            self.refill_conversation(&key);
+            let front = self
+                .conversations
+                .get(&key)
+                .and_then(|c| c.queue.front().cloned());
+            match front {
+                Some(id) => self.activate(id, key, None),
+                None => {
+                    if self.conversations.get(&key).is_some_and(|c| !c.spilled) {
+                        self.conversations.remove(&key);
+                    }
+                }
+            }
         }
     }
 

@@ -224,6 +224,8 @@ pub struct Dispatcher {
     /// read on after that.
     refill_due: Vec<Arc<str>>,
     refill_later: Vec<Arc<str>>,
+    /// Spilled conversations whose search goes on next pump.
+    conversations_later: Vec<ConversationKey>,
     /// Every message in memory (active or waiting in its conversation).
     loaded: HashSet<Arc<str>>,
     active: HashMap<Arc<str>, Active>,
@@ -312,6 +314,7 @@ impl Dispatcher {
             numbers: HashMap::default(),
             refill_due: Vec::new(),
             refill_later: Vec::new(),
+            conversations_later: Vec::new(),
             loaded: HashSet::default(),
             active: HashMap::default(),
             lanes: Lanes::default(),
