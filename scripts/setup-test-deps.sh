@@ -1,16 +1,33 @@
 #!/usr/bin/env bash
-# What the test suite needs beyond cargo, installed from Debian's packages:
-# systemd-analyze (tests/systemd_unit.rs checks the unit file with it).
-# Idempotent; run by .ci/run before the tests.
+# What the test suite needs beyond cargo. Idempotent, and quick when all is
+# there; run by .ci/run before the tests.
+# - From Debian's packages: systemd-analyze (tests/systemd_unit.rs and
+#   tests/deb_package.rs check the unit with it); lintian, dpkg-dev
+#   (dpkg-shlibdeps, for the package's Depends), binutils (strip) and adduser
+#   (tests/deb_package.rs builds, lints and installs the Debian package).
+# - From crates.io: cargo-deb, pinned (scripts/package-deb.sh); the first
+#   install compiles it, about a minute and a half on 2 cores.
 set -euo pipefail
+
+CARGO_DEB_VERSION=3.8.0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 missing=()
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v lintian >/dev/null 2>&1 || missing+=(lintian)
+command -v dpkg-shlibdeps >/dev/null 2>&1 || missing+=(dpkg-dev)
+command -v strip >/dev/null 2>&1 || missing+=(binutils)
+command -v adduser >/dev/null 2>&1 || missing+=(adduser)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "$(cargo deb --version 2>/dev/null)" != "cargo-deb $CARGO_DEB_VERSION" ]; then
+  echo "installing: cargo-deb $CARGO_DEB_VERSION"
+  cargo install cargo-deb --version "$CARGO_DEB_VERSION" --locked --quiet
 fi
