@@ -153,6 +153,7 @@ pub async fn run(
     reloads: mpsc::Receiver<Settings>,
     ready: impl FnOnce() + Send,
 ) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let store = Store::open(&settings.state_dir)?;
     if let Some(listen) = settings.metrics_listen {
         crate::metrics::install(listen)?;
@@ -167,12 +168,16 @@ pub async fn run(
     };
 
     let mut routes = HashMap::new();
-    let mut binds_up = Vec::new();
+    let mut carriers = Vec::new();
     let mut transport_tasks = Vec::new();
     for carrier in &settings.smpp {
         let (transport, tasks): (SmppTransport, _) =
             SmppTransport::spawn(carrier.clone(), outputs.clone(), stop_rx.clone());
-        binds_up.push(transport.bound.clone());
+        carriers.push(crate::api::status::CarrierView {
+            name: carrier.name.to_string(),
+            protocol: "smpp",
+            gauges: transport.gauges.clone(),
+        });
         transport_tasks.extend(tasks);
         routes.insert(
             carrier.name.to_string(),
@@ -185,7 +190,7 @@ pub async fn run(
                     .unwrap_or_default(),
                 id_mapping: carrier.id_mapping,
                 receipt_wait: crate::outbound::receipts::receipt_wait(carrier.response_timeout),
-                bound: transport.bound.clone(),
+                bound: transport.gauges.bound.clone(),
             },
         );
     }
@@ -215,7 +220,7 @@ pub async fn run(
     let inbound = InboundPath::new(
         store.clone(),
         core_link.log().clone(),
-        inbox_depth,
+        inbox_depth.clone(),
         settings.inbound.clone(),
         inbound_rx,
         Some(handle.clone()),
@@ -230,14 +235,19 @@ pub async fn run(
 
     let numbers = ArcSwap::from_pointee(number_routes(&settings));
     let binds_total: usize = settings.smpp.iter().map(|c| c.binds).sum();
-    let status_binds = binds_up.clone();
+    let status_binds = carriers.iter().map(|c| c.gauges.bound.clone()).collect();
     let state = Arc::new(ApiState {
         store: store.clone(),
         dispatcher: handle,
         tokens: settings.tokens.clone(),
         numbers,
         default_validity: settings.default_validity,
-        binds_up,
+        status: crate::api::status::StatusSources {
+            started,
+            carriers,
+            inbox_depth,
+            events: core_link.log().clone(),
+        },
         max_outbox: settings.max_outbox,
         claims: Default::default(),
         dead_letters: core_link.dead_letters(),

@@ -53,6 +53,16 @@ enum Command {
         #[command(subcommand)]
         action: cli::events::EventsCommand,
     },
+    /// The running daemon's live view (GET /v1/status): carriers' links,
+    /// numbers' queues and limits, depths and backlogs.
+    Status {
+        /// The daemon's configuration file.
+        #[arg(long, env = "CARRIER_GATEWAY_CONFIG")]
+        config: PathBuf,
+        /// Print the API's JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
     /// SMPP PDU tools: decode hex to JSON, encode JSON to hex.
     Pdu {
         #[command(subcommand)]
@@ -80,6 +90,7 @@ fn main() -> ExitCode {
         Command::Demo { once } => cli::demo::run(once),
         Command::Pdu { action } => cli::pdu::run(action),
         Command::Events { action } => cli::events::run(action),
+        Command::Status { config, json } => cli::status::run(&config, json),
         Command::Sim {
             which: SimCommand::Smsc(args),
         } => run_sim(*args),

@@ -8,10 +8,11 @@ pub mod error;
 mod messages;
 pub mod serve;
 mod sessions;
+pub mod status;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -51,8 +52,9 @@ pub struct ApiState {
     pub numbers: ArcSwap<HashMap<String, NumberRoute>>,
     /// Validity when the request gives none.
     pub default_validity: Duration,
-    /// Binds up across all carriers (readiness).
-    pub binds_up: Vec<Arc<AtomicUsize>>,
+    /// The carriers, their links and the rest the status view reads (and
+    /// readiness: a bind up anywhere).
+    pub status: status::StatusSources,
     /// Refuse new messages beyond this many unfinished ones.
     pub max_outbox: usize,
     /// `client_ref`s being written by requests in flight.
@@ -99,6 +101,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/events/dead/{id}/requeue", post(dead_letters::requeue))
         .route("/v1/sessions/{id}", get(sessions::get))
         .route("/v1/sessions/{id}/transcript", get(sessions::transcript))
+        .route("/v1/status", get(status::get))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .merge(authed)
@@ -226,9 +229,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 async fn ready(State(state): State<Arc<ApiState>>) -> Response {
     let up: usize = state
-        .binds_up
+        .status
+        .carriers
         .iter()
-        .map(|b| b.load(Ordering::Relaxed))
+        .map(|c| c.gauges.bound.load(Ordering::Relaxed))
         .sum();
     if up > 0 {
         (StatusCode::OK, "ready").into_response()

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod events;
 pub mod pdu;
 pub mod run;
+pub mod status;
 
 /// How a subcommand failed: bad input (exit 2) or anything else (exit 1).
 #[derive(Debug)]

@@ -19,7 +19,64 @@ use std::sync::Arc;
 use foldhash::HashMap;
 use tokio::time::Instant;
 
-use super::limits::EntityId;
+use super::limits::{EntityId, LimitKind};
+
+/// What holds a parked lane back (`held_by` of `GET /v1/status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldBy {
+    /// A cap of the number, its campaign or its brand.
+    Limit(EntityId, LimitKind),
+    /// That entity's daily lease being made durable (milliseconds).
+    DailyLease(EntityId),
+    /// Its carrier: no link up, or the carrier's queue full.
+    Carrier,
+}
+
+/// Segments sent in the last minute, in one-second slots.
+#[derive(Debug)]
+struct RecentSends {
+    /// (wall-clock second, segments sent in it), at `second % 60`.
+    slots: [(u64, u32); 60],
+}
+
+impl RecentSends {
+    fn new() -> RecentSends {
+        RecentSends {
+            slots: [(0, 0); 60],
+        }
+    }
+
+    fn record(&mut self, wall_ms: u64) {
+        let second = wall_ms / 1000;
+        let slot = &mut self.slots[(second % 60) as usize];
+        if slot.0 == second {
+            slot.1 += 1;
+        } else {
+            *slot = (second, 1);
+        }
+    }
+
+    /// Segments sent in the 60 s up to `wall_ms` (whole seconds).
+    fn count(&self, wall_ms: u64) -> u32 {
+        let second = wall_ms / 1000;
+        self.slots
+            .iter()
+            .filter(|(s, _)| *s + 60 > second && *s <= second)
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// One number's lane, as `GET /v1/status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneStatus {
+    /// The business number.
+    pub number: Arc<str>,
+    /// What holds it back, if it is parked.
+    pub held_by: Option<HeldBy>,
+    /// Segments handed to its carrier in the last minute.
+    pub sent_last_minute: u32,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -35,6 +92,9 @@ enum State {
 struct Lane {
     ready: VecDeque<Arc<str>>,
     state: State,
+    /// Set while parked.
+    held_by: Option<HeldBy>,
+    sent: Box<RecentSends>,
 }
 
 /// Every number's lane and what parked lanes wait for.
@@ -72,6 +132,8 @@ impl Lanes {
             None => self.lanes.entry(Arc::from(number)).or_insert_with(|| Lane {
                 ready: VecDeque::new(),
                 state: State::Idle,
+                held_by: None,
+                sent: Box::new(RecentSends::new()),
             }),
         };
         if first {
@@ -131,19 +193,25 @@ impl Lanes {
         }
     }
 
-    /// Parks a lane on `entity`, until `until` if given, or until
-    /// [`Lanes::wake_entity`]. Returns whether it is the entity's first
-    /// waiter (the entity just started holding messages back).
+    /// Parks a lane on `entity`'s cap `limit` until `until`, or on its
+    /// daily lease (`limit` `None`) until [`Lanes::wake_entity`]. Returns
+    /// whether it is the entity's first waiter (the entity just started
+    /// holding messages back).
     pub fn park_on_entity(
         &mut self,
         number: Arc<str>,
         entity: EntityId,
+        limit: Option<LimitKind>,
         until: Option<Instant>,
     ) -> bool {
         let Some(lane) = self.lanes.get_mut(&number) else {
             return false;
         };
         lane.state = State::Parked;
+        lane.held_by = Some(match limit {
+            Some(kind) => HeldBy::Limit(entity, kind),
+            None => HeldBy::DailyLease(entity),
+        });
         let waiters = self.on_entity.entry(entity).or_default();
         let first = waiters.is_empty();
         waiters.push(number);
@@ -160,6 +228,7 @@ impl Lanes {
     pub fn park_on_carrier(&mut self, number: Arc<str>, carrier: &str) {
         if let Some(lane) = self.lanes.get_mut(&number) {
             lane.state = State::Parked;
+            lane.held_by = Some(HeldBy::Carrier);
             match self.on_carrier.get_mut(carrier) {
                 Some(waiters) => waiters.push(number),
                 None => {
@@ -224,9 +293,29 @@ impl Lanes {
                 && lane.state == State::Parked
             {
                 lane.state = State::Runnable;
+                lane.held_by = None;
                 self.runnable.push_back(number);
             }
         }
+    }
+
+    /// Counts a segment of `number` handed to its carrier at `wall_ms`.
+    pub fn record_sent(&mut self, number: &str, wall_ms: u64) {
+        if let Some(lane) = self.lanes.get_mut(number) {
+            lane.sent.record(wall_ms);
+        }
+    }
+
+    /// Every lane's hold and recent sends, at `wall_ms`.
+    pub fn status(&self, wall_ms: u64) -> Vec<LaneStatus> {
+        self.lanes
+            .iter()
+            .map(|(number, lane)| LaneStatus {
+                number: number.clone(),
+                held_by: lane.held_by.filter(|_| lane.state == State::Parked),
+                sent_last_minute: lane.sent.count(wall_ms),
+            })
+            .collect()
     }
 
     /// When the earliest entity timer fires.
@@ -275,7 +364,12 @@ mod tests {
         assert_eq!(lanes.front(&first).map(|s| &**s), Some("a1"));
         // +1 is at its limit: parked; +2 goes on.
         let now = Instant::now();
-        lanes.park_on_entity(first, 0, Some(now + Duration::from_secs(1)));
+        lanes.park_on_entity(
+            first,
+            0,
+            Some(LimitKind::PerSecond),
+            Some(now + Duration::from_secs(1)),
+        );
         let second = lanes.next_runnable().unwrap();
         assert_eq!(&*second, "+2");
         lanes.pop_front(&second);
@@ -298,7 +392,7 @@ mod tests {
         for n in ["+1", "+2", "+3"] {
             lanes.push(n, id(n));
             let lane = lanes.next_runnable().unwrap();
-            lanes.park_on_entity(lane, 7, Some(now));
+            lanes.park_on_entity(lane, 7, Some(LimitKind::PerSecond), Some(now));
         }
         assert_eq!(lanes.timers.len(), 1);
         lanes.wake_due(now);
@@ -313,9 +407,19 @@ mod tests {
         lanes.push("+1", id("a"));
         lanes.push("+2", id("b"));
         let a = lanes.next_runnable().unwrap();
-        lanes.park_on_entity(a, 1, Some(now + Duration::from_secs(3600)));
+        lanes.park_on_entity(
+            a,
+            1,
+            Some(LimitKind::PerDay),
+            Some(now + Duration::from_secs(3600)),
+        );
         let b = lanes.next_runnable().unwrap();
-        lanes.park_on_entity(b, 1, Some(now + Duration::from_secs(1)));
+        lanes.park_on_entity(
+            b,
+            1,
+            Some(LimitKind::PerSecond),
+            Some(now + Duration::from_secs(1)),
+        );
         lanes.wake_due(now + Duration::from_secs(1));
         assert_eq!(std::iter::from_fn(|| lanes.next_runnable()).count(), 2);
     }
@@ -339,13 +443,58 @@ mod tests {
         let a = lanes.next_runnable().unwrap();
         lanes.park_on_carrier(a, "acme");
         let b = lanes.next_runnable().unwrap();
-        lanes.park_on_entity(b, 3, None);
+        lanes.park_on_entity(b, 3, None, None);
         lanes.wake_carriers(|_| false);
         assert_eq!(lanes.next_runnable(), None);
         lanes.wake_carriers(|c| c == "acme");
         assert_eq!(lanes.next_runnable().as_deref(), Some("+1"));
         lanes.wake_entity(3);
         assert_eq!(lanes.next_runnable().as_deref(), Some("+2"));
+    }
+
+    #[test]
+    fn status_names_the_hold_until_the_lane_wakes() {
+        let mut lanes = Lanes::default();
+        let now = Instant::now();
+        lanes.push("+1", id("a"));
+        lanes.push("+2", id("b"));
+        let a = lanes.next_runnable().unwrap();
+        lanes.park_on_entity(a, 4, Some(LimitKind::PerMinute), Some(now));
+        let b = lanes.next_runnable().unwrap();
+        lanes.park_on_carrier(b, "acme");
+        let held = |lanes: &Lanes, n: &str| {
+            lanes
+                .status(0)
+                .into_iter()
+                .find(|s| &*s.number == n)
+                .and_then(|s| s.held_by)
+        };
+        assert_eq!(
+            held(&lanes, "+1"),
+            Some(HeldBy::Limit(4, LimitKind::PerMinute))
+        );
+        assert_eq!(held(&lanes, "+2"), Some(HeldBy::Carrier));
+        lanes.wake_due(now);
+        assert_eq!(held(&lanes, "+1"), None);
+        assert_eq!(held(&lanes, "+2"), Some(HeldBy::Carrier));
+    }
+
+    #[test]
+    fn sends_count_for_a_minute() {
+        let mut lanes = Lanes::default();
+        lanes.push("+1", id("a"));
+        let t = 1_000_000_000;
+        lanes.record_sent("+1", t);
+        lanes.record_sent("+1", t + 500);
+        lanes.record_sent("+1", t + 30_000);
+        let sent = |lanes: &Lanes, at| lanes.status(at)[0].sent_last_minute;
+        assert_eq!(sent(&lanes, t + 30_000), 3);
+        assert_eq!(sent(&lanes, t + 59_999), 3);
+        assert_eq!(sent(&lanes, t + 60_000), 1);
+        assert_eq!(sent(&lanes, t + 90_000), 0);
+        // A slot is reused a minute later, not added to.
+        lanes.record_sent("+1", t + 120_000);
+        assert_eq!(sent(&lanes, t + 120_000), 1);
     }
 
     #[test]

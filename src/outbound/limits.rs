@@ -48,6 +48,28 @@ const DAY_MS: u64 = 24 * 3600 * 1000;
 /// Index of a limited entity (a number, campaign or brand).
 pub type EntityId = u32;
 
+/// Which cap of an entity holds a segment back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    /// `per_second`.
+    PerSecond,
+    /// `per_minute`.
+    PerMinute,
+    /// `per_day`.
+    PerDay,
+}
+
+impl LimitKind {
+    /// The config key's name (`held_by` of `GET /v1/status`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitKind::PerSecond => "per_second",
+            LimitKind::PerMinute => "per_minute",
+            LimitKind::PerDay => "per_day",
+        }
+    }
+}
+
 /// What the limiter says about the next segment of a number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Admission {
@@ -59,9 +81,9 @@ pub enum Admission {
         until: Instant,
         /// The entity at its cap.
         entity: EntityId,
-        /// Its daily cap (not a rate window): a message whose segments are
-        /// already reserved may still go.
-        daily: bool,
+        /// Which of its caps; behind a `per_day` cap, a message whose
+        /// segments are already reserved may still go.
+        limit: LimitKind,
     },
     /// Persist `lease` for `entity`'s daily count and wait for it to be
     /// durable ([`Limiter::lease_durable`]).
@@ -132,6 +154,7 @@ pub struct RateSnapshot {
 struct RateWindow {
     cap: u32,
     span: Duration,
+    kind: LimitKind,
     counts: Counts,
 }
 
@@ -148,7 +171,7 @@ enum Counts {
 }
 
 impl RateWindow {
-    fn new(cap: u32, span: Duration) -> RateWindow {
+    fn new(cap: u32, span: Duration, kind: LimitKind) -> RateWindow {
         let counts = if cap <= EXACT_LOG_MAX {
             Counts::Exact(VecDeque::new())
         } else {
@@ -157,7 +180,12 @@ impl RateWindow {
                 total: 0,
             }
         };
-        RateWindow { cap, span, counts }
+        RateWindow {
+            cap,
+            span,
+            kind,
+            counts,
+        }
     }
 
     fn bucket_len(&self) -> Duration {
@@ -354,10 +382,18 @@ impl Entity {
     fn new(key: String, limits: &Limits) -> Entity {
         let mut rates = Vec::new();
         if let Some(cap) = limits.per_second {
-            rates.push(RateWindow::new(cap.get(), Duration::from_secs(1)));
+            rates.push(RateWindow::new(
+                cap.get(),
+                Duration::from_secs(1),
+                LimitKind::PerSecond,
+            ));
         }
         if let Some(cap) = limits.per_minute {
-            rates.push(RateWindow::new(cap.get(), Duration::from_secs(60)));
+            rates.push(RateWindow::new(
+                cap.get(),
+                Duration::from_secs(60),
+                LimitKind::PerMinute,
+            ));
         }
         let daily = limits.per_day.map(|cap| DailyCap {
             cap: u64::from(cap.get()),
@@ -508,7 +544,7 @@ impl Limiter {
                     return Admission::Wait {
                         until,
                         entity: id,
-                        daily: false,
+                        limit: window.kind,
                     };
                 }
             }
@@ -528,7 +564,7 @@ impl Limiter {
                 return Admission::Wait {
                     until,
                     entity: id,
-                    daily: true,
+                    limit: LimitKind::PerDay,
                 };
             }
             if daily.used + n > daily.lease {
@@ -765,7 +801,7 @@ mod tests {
             Admission::Wait {
                 until: t0 + Duration::from_secs(1),
                 entity: 0,
-                daily: false,
+                limit: LimitKind::PerSecond,
             }
         );
     }

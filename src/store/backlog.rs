@@ -256,6 +256,34 @@ impl Store {
         Ok(n)
     }
 
+    /// How many messages each business number has to send (one pass over
+    /// every to-send key: about a second per million queued).
+    pub fn to_send_per_number(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let mut counts = std::collections::BTreeMap::new();
+        let mut current: Option<(Vec<u8>, u64)> = None;
+        for item in self.outbox_index.scan_prefix([TO_SEND]) {
+            let (key, _) = item?;
+            let Some(end) = key.iter().position(|&b| b == 0) else {
+                continue;
+            };
+            let number = &key[1..end];
+            match &mut current {
+                Some((last, n)) if last.as_slice() == number => *n += 1,
+                _ => {
+                    if let Some((last, n)) = current.replace((number.to_vec(), 1)) {
+                        counts.insert(text(&last)?, n);
+                    }
+                }
+            }
+        }
+        if let Some((last, n)) = current {
+            counts.insert(text(&last)?, n);
+        }
+        Ok(counts)
+    }
+
     /// Builds the index from the outbox if this database predates it (one
     /// pass over the whole outbox, once).
     pub fn build_outbox_index(&self) -> Result<usize, StoreError> {
@@ -348,6 +376,11 @@ mod tests {
             3
         );
         assert_eq!(store.count_to_send(&c.id).expect("count"), 1);
+        let per_number = store.to_send_per_number().expect("count");
+        assert_eq!(
+            per_number.into_iter().collect::<Vec<_>>(),
+            [("+1555".to_owned(), 2), ("+1999".to_owned(), 1)]
+        );
         a.status = MessageStatus::Delivered;
         store.put_message(&a).expect("put");
         assert!(store.awaiting_receipts().next().is_none());

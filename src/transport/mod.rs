@@ -22,6 +22,7 @@
 //! Each protocol is one module beside the others (`smpp` today); everything
 //! protocol-specific (PDUs, addressing, error tables) stays inside it.
 
+pub mod gauges;
 pub mod smpp;
 
 use std::sync::Arc;

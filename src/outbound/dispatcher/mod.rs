@@ -49,8 +49,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::lanes::Lanes;
-use super::limits::{Admission, DailyLease, EntityId, Limiter, NumberLimits};
+use super::lanes::{HeldBy, Lanes};
+use super::limits::{Admission, DailyLease, EntityId, LimitKind, Limiter, NumberLimits};
 use super::plan::{self, PlanOptions};
 use super::receipts::{Outcome, OutcomeState, ReceiptBook};
 use crate::store::backlog::Stage;
@@ -85,6 +85,23 @@ pub enum Command {
     Accepted(Vec<MessageRecord>),
     /// New limits (SIGHUP): number → its limits.
     ReloadLimits(std::collections::HashMap<String, NumberLimits>),
+    /// What holds each number back and what it sent (`GET /v1/status`).
+    Activity(oneshot::Sender<Vec<NumberActivity>>),
+}
+
+/// A business number's sending, as `GET /v1/status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberActivity {
+    /// The business number.
+    pub number: String,
+    /// What holds its next segment back: `per_second`, `per_minute`,
+    /// `per_day` (a cap), `daily_lease` (its daily count being made
+    /// durable) or `carrier` (no link up, or the carrier's queue full).
+    pub held_by: Option<&'static str>,
+    /// Whose cap or lease: `number:…`, `campaign:…` or `brand:…`.
+    pub held_by_limit: Option<String>,
+    /// Segments handed to its carrier in the last 60 s.
+    pub sent_last_minute: u32,
 }
 
 /// Sends commands to the dispatcher.
@@ -114,6 +131,14 @@ impl DispatcherHandle {
     /// Hands newly accepted (durable) messages over.
     pub async fn accepted(&self, records: Vec<MessageRecord>) {
         let _ = self.tx.send(Command::Accepted(records)).await;
+    }
+
+    /// Each number's hold and recent sends; `None` if the dispatcher is
+    /// gone (stopping).
+    pub async fn activity(&self) -> Option<Vec<NumberActivity>> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Command::Activity(reply)).await.ok()?;
+        answer.await.ok()
     }
 
     /// Replaces the limits, keeping what was counted so far.
@@ -356,7 +381,32 @@ impl Dispatcher {
                 self.accepted(records);
             }
             Command::ReloadLimits(limits) => self.reload_limits(&limits),
+            Command::Activity(reply) => {
+                let _ = reply.send(self.activity());
+            }
         }
+    }
+
+    /// Each lane's hold (with the entity it names) and recent sends.
+    fn activity(&self) -> Vec<NumberActivity> {
+        self.lanes
+            .status(self.now.wall_ms)
+            .into_iter()
+            .map(|lane| {
+                let (held_by, entity) = match lane.held_by {
+                    None => (None, None),
+                    Some(HeldBy::Limit(entity, kind)) => (Some(kind.as_str()), Some(entity)),
+                    Some(HeldBy::DailyLease(entity)) => (Some("daily_lease"), Some(entity)),
+                    Some(HeldBy::Carrier) => (Some("carrier"), None),
+                };
+                NumberActivity {
+                    number: lane.number.to_string(),
+                    held_by,
+                    held_by_limit: entity.map(|e| self.limiter.key(e).to_owned()),
+                    sent_last_minute: lane.sent_last_minute,
+                }
+            })
+            .collect()
     }
 
     /// Does what the inputs so far made possible: hands segments to the

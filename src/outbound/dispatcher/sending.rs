@@ -75,13 +75,13 @@ impl Dispatcher {
                 Admission::Wait {
                     until,
                     entity,
-                    daily,
+                    limit,
                 } => {
                     // A daily cap holds back new messages only: one that
                     // already has its segments reserved (a retry, say)
                     // behind it in the lane goes first.
                     let active_messages = &self.active;
-                    if daily
+                    if limit == LimitKind::PerDay
                         && self.lanes.promote(&number, |m| {
                             active_messages.get(m).is_some_and(|a| {
                                 a.daily_reserved && a.backoff.is_none() && !a.to_send.is_empty()
@@ -90,18 +90,21 @@ impl Dispatcher {
                     {
                         continue;
                     }
-                    if self.lanes.park_on_entity(number, entity, Some(until)) {
+                    if self
+                        .lanes
+                        .park_on_entity(number, entity, Some(limit), Some(until))
+                    {
                         crate::metrics::limit_hold(self.limiter.key(entity));
                     }
                     return;
                 }
                 Admission::Lease { entity, lease } => {
                     self.persist_lease(entity, lease);
-                    self.lanes.park_on_entity(number, entity, None);
+                    self.lanes.park_on_entity(number, entity, None, None);
                     return;
                 }
                 Admission::LeasePending { entity } => {
-                    self.lanes.park_on_entity(number, entity, None);
+                    self.lanes.park_on_entity(number, entity, None, None);
                     return;
                 }
                 Admission::Never { entity } => {
@@ -181,6 +184,7 @@ impl Dispatcher {
                 return;
             }
             active.outstanding += 1;
+            self.lanes.record_sent(&number, wall);
             if !active.attempt_started {
                 active.attempt_started = true;
                 active.record.attempts += 1;

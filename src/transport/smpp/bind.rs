@@ -31,7 +31,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -47,6 +46,7 @@ use tracing::{debug, info, warn};
 
 use super::SmppLinkConfig;
 use super::pacer::{Change, Pacer, PacerConfig};
+use crate::transport::gauges::CarrierGauges;
 use crate::transport::{
     InboundDelivery, LinkEvent, LinkOutputs, LinkStatus, LinkWork, WorkContent,
 };
@@ -57,7 +57,7 @@ pub(super) async fn run(
     index: usize,
     jobs: async_channel::Receiver<LinkWork>,
     outputs: LinkOutputs,
-    bound: Arc<AtomicUsize>,
+    gauges: Arc<CarrierGauges>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     // Failed attempts since the link was last bound.
@@ -78,7 +78,7 @@ pub(super) async fn run(
         {
             Ok(Ok(tcp)) => {
                 let _ = tcp.set_nodelay(true);
-                let mut link = Link::new(&carrier, index, &outputs, &bound, bind_deadline);
+                let mut link = Link::new(&carrier, index, &outputs, &gauges, bind_deadline);
                 if carrier.tls {
                     match tokio::time::timeout_at(bind_deadline, super::tls::connect(&carrier, tcp))
                         .await
@@ -147,7 +147,8 @@ struct Link<'a> {
     /// Which of the carrier's binds this is (the `bind` metric label).
     index: usize,
     outputs: &'a LinkOutputs,
-    bound_count: &'a AtomicUsize,
+    /// The carrier's live figures; this link writes its own.
+    gauges: &'a CarrierGauges,
     session: Session,
     in_flight: HashMap<u64, InFlight>,
     next_tag: u64,
@@ -168,7 +169,7 @@ impl<'a> Link<'a> {
         carrier: &'a SmppLinkConfig,
         index: usize,
         outputs: &'a LinkOutputs,
-        bound_count: &'a AtomicUsize,
+        gauges: &'a CarrierGauges,
         bind_deadline: Instant,
     ) -> Self {
         let config = SessionConfig {
@@ -182,7 +183,7 @@ impl<'a> Link<'a> {
             carrier,
             index,
             outputs,
-            bound_count,
+            gauges,
             session: Session::new(config, Instant::now().into_std()),
             in_flight: HashMap::new(),
             next_tag: 0,
@@ -227,7 +228,9 @@ impl<'a> Link<'a> {
         let mut stopping = false;
         let mut drain_until: Option<Instant> = None;
         let mut unbinding = false;
+        let window = self.gauges.link(self.index);
         let result = loop {
+            window.set_window_in_use(self.in_flight.len());
             let drained = self.in_flight.is_empty() && self.pending_acks.is_empty();
             if stopping && !unbinding {
                 debug!(
@@ -341,7 +344,7 @@ impl<'a> Link<'a> {
         self.session.handle_disconnect(Instant::now().into_std());
         if self.pacer.limit().is_some() && self.carrier.throughput.is_none() {
             // The next connection starts unlimited.
-            crate::metrics::bind_rate_limit(&self.carrier.name, self.index, None);
+            self.publish_rate(None);
         }
         let _ = self.drain_events().await;
         self.set_bound(false).await;
@@ -385,7 +388,13 @@ impl<'a> Link<'a> {
                 info!(last_limit = from, "no throttling for a while: bind unpaced");
             }
         }
-        crate::metrics::bind_rate_limit(carrier, self.index, self.pacer.limit());
+        self.publish_rate(self.pacer.limit());
+    }
+
+    /// The bind's paced rate, to the metric and the status view.
+    fn publish_rate(&self, limit: Option<f64>) {
+        crate::metrics::bind_rate_limit(&self.carrier.name, self.index, limit);
+        self.gauges.link(self.index).set_paced_rate(limit);
     }
 
     fn submit(&mut self, job: LinkWork) {
@@ -461,16 +470,14 @@ impl<'a> Link<'a> {
         self.is_bound = up;
         if up {
             self.was_bound = true;
-            self.bound_count.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.bound_count.fetch_sub(1, Ordering::Relaxed);
         }
+        self.gauges.set_bound(self.index, up);
         // A step, not a value: two binds changing at once must not leave
         // the gauge at whichever computed count was written last.
         crate::metrics::bind_state_changed(&self.carrier.name, up);
         if up {
             // The series exists (at 0, unpaced) from the first bind on.
-            crate::metrics::bind_rate_limit(&self.carrier.name, self.index, self.pacer.limit());
+            self.publish_rate(self.pacer.limit());
         }
         let _ = self
             .outputs

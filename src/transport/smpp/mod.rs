@@ -13,7 +13,6 @@ mod tls;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use carrier_protocol::receipt::MessageIdMapping;
@@ -21,6 +20,7 @@ use carrier_protocol::smpp::InterfaceVersion;
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use super::gauges::CarrierGauges;
 use super::{LinkOutputs, LinkWork};
 pub use classify::StatusTable;
 pub use submit::SubmitAddressing;
@@ -78,8 +78,8 @@ pub struct SmppLinkConfig {
 pub struct SmppTransport {
     /// Work for this carrier; shared by its connections.
     pub jobs: async_channel::Sender<LinkWork>,
-    /// Connections currently bound.
-    pub bound: Arc<AtomicUsize>,
+    /// Its connections' live figures (how many are bound, windows, rates).
+    pub gauges: Arc<CarrierGauges>,
 }
 
 impl SmppTransport {
@@ -93,7 +93,7 @@ impl SmppTransport {
         // disk) and refills as binds drain it.
         let capacity = (carrier.window * carrier.binds).max(64) * 2;
         let (jobs, queue) = async_channel::bounded(capacity);
-        let bound = Arc::new(AtomicUsize::new(0));
+        let gauges = Arc::new(CarrierGauges::new(carrier.binds.max(1)));
         let carrier = Arc::new(carrier);
         let tasks = (0..carrier.binds.max(1))
             .map(|index| {
@@ -104,13 +104,13 @@ impl SmppTransport {
                         index,
                         queue.clone(),
                         outputs.clone(),
-                        bound.clone(),
+                        gauges.clone(),
                         shutdown.clone(),
                     )
                     .instrument(span),
                 )
             })
             .collect();
-        (SmppTransport { jobs, bound }, tasks)
+        (SmppTransport { jobs, gauges }, tasks)
     }
 }
