@@ -39,6 +39,8 @@ pub struct Settings {
     pub metrics_listen: Option<SocketAddr>,
     /// Bearer tokens.
     pub tokens: Vec<String>,
+    /// The API's limits on clients.
+    pub http_limits: crate::config::HttpLimits,
     /// SMPP carriers.
     pub smpp: Vec<SmppLinkConfig>,
     /// Encoding options per carrier name.
@@ -102,6 +104,9 @@ async fn apply_reloads(
         }
         if next.tokens != current.tokens {
             needs_restart.push("API tokens");
+        }
+        if next.http_limits != current.http_limits {
+            needs_restart.push("[api] limits");
         }
         if next.core != current.core {
             needs_restart.push("the core link");
@@ -266,7 +271,7 @@ pub async fn run(
         }
         crate::systemd::notify_stopping();
     };
-    api::serve::serve(listener, api::router(state), shutdown).await?;
+    api::serve::serve(listener, api::router(state), settings.http_limits, shutdown).await?;
     reload_task.abort();
 
     info!("stopping: unbinding carriers");

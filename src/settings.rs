@@ -86,6 +86,7 @@ impl Settings {
                 .iter()
                 .map(|t| t.expose().to_owned())
                 .collect(),
+            http_limits: config.api().limits,
             smpp,
             plans,
             numbers,

@@ -100,3 +100,68 @@ async fn messages_go_through_a_verified_tls_link() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// An SMSC that accepts TCP and never says a word of TLS: each attempt is
+/// dropped at `bind_timeout`, logged with the peer, and retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_handshake_that_never_completes_times_out_and_is_retried() {
+    use tokio::io::AsyncReadExt;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &[]);
+    let (sink, _events) = start_sink().await;
+    let mute = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let mute_port = mute.local_addr().expect("addr").port();
+    let extra = format!(
+        "\n[[carriers]]\nname = \"mute\"\nprotocol = \"smpp\"\nhost = \"127.0.0.1\"\nport = {mute_port}\n\
+         tls = true\nsystem_id = \"gw\"\npassword = \"x\"\nbinds = 1\nbind_timeout = \"1s\"\n\
+         reconnect_delay = \"200ms\"\nreconnect_max_delay = \"400ms\"\n\n\
+         [[numbers]]\nnumber = \"+15551230009\"\ncarrier = \"mute\"\n"
+    );
+    let (config, _api) = write_config(dir.path(), sim.addr, sink, &extra);
+    let log = dir.path().join("gateway.log");
+    let mut gateway = std::process::Command::new(BIN)
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "warn")
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("start the gateway");
+
+    // Two attempts in a row: each held open by the gateway for about
+    // `bind_timeout`, then dropped.
+    for attempt in 0..2 {
+        let (mut conn, _) = tokio::time::timeout(Duration::from_secs(10), mute.accept())
+            .await
+            .unwrap_or_else(|_| panic!("attempt {attempt} never came"))
+            .expect("accept");
+        let opened = Instant::now();
+        let mut hello = Vec::new();
+        let dropped = tokio::time::timeout(Duration::from_secs(10), async {
+            let mut buf = [0u8; 1024];
+            loop {
+                match conn.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => hello.extend_from_slice(&buf[..n]),
+                }
+            }
+        })
+        .await;
+        assert!(dropped.is_ok(), "attempt {attempt}: never dropped");
+        let held = opened.elapsed();
+        assert!(
+            held >= Duration::from_millis(800) && held < Duration::from_millis(2500),
+            "attempt {attempt}: held {held:?} with bind_timeout 1 s"
+        );
+        // It was a TLS ClientHello (a handshake record), not SMPP.
+        assert_eq!(hello.first(), Some(&0x16), "attempt {attempt}");
+    }
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    let log = std::fs::read_to_string(&log).expect("log");
+    let timeout_line =
+        format!("TLS handshake with 127.0.0.1:{mute_port} took longer than bind_timeout (1s)");
+    assert!(log.contains(&timeout_line), "{log}");
+}

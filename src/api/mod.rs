@@ -118,7 +118,6 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .layer(middleware::from_fn(json_bodies_only))
         .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY))
         .layer(middleware::from_fn(body::read_whole_body))
-        .layer(middleware::from_fn(serve::request_timeout))
         .layer(middleware::from_fn(json_errors))
         .with_state(state)
 }

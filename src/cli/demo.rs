@@ -84,6 +84,7 @@ async fn demo(once: bool) -> anyhow::Result<()> {
         api_listen: api,
         metrics_listen: Some(pick(9090)),
         tokens: vec![TOKEN.into()],
+        http_limits: Default::default(),
         smpp: vec![carrier],
         plans: HashMap::from([("demo-smsc".to_owned(), PlanOptions::default())]),
         numbers: HashMap::from([(NUMBER.to_owned(), "demo-smsc".to_owned())]),

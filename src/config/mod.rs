@@ -41,6 +41,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use toml::de::DeTable;
 
@@ -82,6 +83,8 @@ pub struct ApiConfig {
     /// Accepted bearer tokens; each may be `"env:NAME"`. Default empty, which
     /// is allowed only when `listen` is a loopback address.
     pub tokens: Vec<Secret>,
+    /// What a client may cost the server.
+    pub limits: HttpLimits,
 }
 
 impl Default for ApiConfig {
@@ -89,6 +92,37 @@ impl Default for ApiConfig {
         ApiConfig {
             listen: DEFAULT_API_LISTEN,
             tokens: Vec::new(),
+            limits: HttpLimits::default(),
+        }
+    }
+}
+
+/// `[api]` limits on clients (docs/configuration.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// `header_timeout`: a request's header must be complete this long
+    /// after the connection opened or the previous answer was sent.
+    pub header_timeout: Duration,
+    /// `request_timeout`: a request, body and answer included.
+    pub request_timeout: Duration,
+    /// `idle_timeout`: a keep-alive connection without a request for this
+    /// long is closed (at most `header_timeout`).
+    pub idle_timeout: Duration,
+    /// `max_connections`: connections served at once; more wait in the
+    /// kernel's accept queue.
+    pub max_connections: usize,
+    /// `drain_timeout`: how long a stop waits for requests in progress.
+    pub drain_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            drain_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -568,10 +602,65 @@ fn decode_api(
             (None, None) => table.missing(cx, "tokens", message),
         }
     }
+    let limits = decode_http_limits(&mut table, cx);
     table.finish(cx);
     Some(ApiConfig {
         listen: listen?,
         tokens: tokens?,
+        limits: limits?,
+    })
+}
+
+fn decode_http_limits(table: &mut TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<HttpLimits> {
+    let defaults = HttpLimits::default();
+    let header_timeout = table.or_default(
+        cx,
+        "header_timeout",
+        defaults.header_timeout,
+        parse_positive_duration,
+    );
+    let request_timeout = table.or_default(
+        cx,
+        "request_timeout",
+        defaults.request_timeout,
+        parse_positive_duration,
+    );
+    let idle_node = table.take("idle_timeout");
+    let idle_timeout = match &idle_node {
+        Some(node) => parse_positive_duration(node, cx),
+        None => header_timeout.map(|h| h.min(defaults.idle_timeout)),
+    };
+    if let (Some(node), Some(idle), Some(header)) = (&idle_node, idle_timeout, header_timeout)
+        && idle > header
+    {
+        node.error(
+            cx,
+            format!(
+                "must be at most `header_timeout` ({}): an idle connection is closed by then \
+                 anyway, as the wait for the next request's header",
+                humantime::format_duration(header)
+            ),
+        );
+    }
+    let max_connections = table.or_default(
+        cx,
+        "max_connections",
+        defaults.max_connections,
+        parse_int(1, 1_000_000),
+    );
+    let drain_timeout = table.or_default(
+        cx,
+        "drain_timeout",
+        defaults.drain_timeout,
+        parse_positive_duration,
+    );
+    let idle_timeout = idle_timeout.filter(|&i| header_timeout.is_none_or(|h| i <= h));
+    Some(HttpLimits {
+        header_timeout: header_timeout?,
+        request_timeout: request_timeout?,
+        idle_timeout: idle_timeout?,
+        max_connections: max_connections?,
+        drain_timeout: drain_timeout?,
     })
 }
 
