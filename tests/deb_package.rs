@@ -8,7 +8,7 @@
 //!
 //! **Which binary.** The package is built from the debug binary that `cargo
 //! test` has just built (`package-deb.sh --binary`), not from the `dist`
-//! profile the release package uses: a dist build takes about 9 minutes on
+//! profile the release package uses: a dist build takes about 4 minutes on
 //! two cores, packaging the debug binary about 6 seconds. What this test
 //! checks (the files, their modes, the control fields, the maintainer
 //! scripts, the unit) does not depend on how the binary was optimized; the
