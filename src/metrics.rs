@@ -190,6 +190,19 @@ pub fn sessions_open(open: usize) {
     gauge!("carrier_gateway_sessions_open").set(open as f64);
 }
 
+/// A customer's keyword changed their opt-out state for `number`
+/// (`carrier_gateway_opt_outs_total{number, keyword, change}`, `change` is
+/// `opt_out` or `opt_in`).
+pub fn opt_out_changed(number: &str, keyword: &'static str, opted_out: bool) {
+    counter!(
+        "carrier_gateway_opt_outs_total",
+        "number" => number.to_owned(),
+        "keyword" => keyword,
+        "change" => if opted_out { "opt_out" } else { "opt_in" }
+    )
+    .increment(1);
+}
+
 /// A consent message queued (once per customer and business number).
 pub fn consent_sent(number: &str) {
     counter!("carrier_gateway_consent_sent_total", "number" => number.to_owned()).increment(1);

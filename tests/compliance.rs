@@ -189,4 +189,19 @@ start_message = "{START_REPLY}"
         !texts().iter().any(|t| t == "Your order shipped"),
         "the message queued before the STOP was sent"
     );
+    // Counted by keyword and change (HELP changes nothing).
+    let metrics = metrics_text(&config).await;
+    let count = |keyword: &str, change: &str| {
+        metric_sum(
+            &metrics,
+            "carrier_gateway_opt_outs_total",
+            &[
+                &format!("number=\"{FROM}\""),
+                &format!("keyword=\"{keyword}\""),
+                &format!("change=\"{change}\""),
+            ],
+        )
+    };
+    assert_eq!(count("STOP", "opt_out"), 1.0, "{metrics}");
+    assert_eq!(count("START", "opt_in"), 1.0, "{metrics}");
 }

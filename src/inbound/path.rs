@@ -657,6 +657,9 @@ impl InboundPath {
         drop(turn.events);
         drop(compliance.event);
         drop(closed);
+        if let Some((keyword, opted_out)) = compliance.changed {
+            crate::metrics::opt_out_changed(&record.to, keyword, opted_out);
+        }
         for reply in records {
             if reply.system.as_deref() == Some(SystemKind::Consent.as_str()) {
                 crate::metrics::consent_sent(&reply.from);
@@ -789,6 +792,7 @@ impl InboundPath {
             ));
             if opted_out != was_out {
                 info!(%number, %customer, keyword = keyword.as_str(), opted_out, "opt-out changed");
+                out.changed = Some((keyword.as_str(), opted_out));
                 let data = serde_json::json!({
                     "customer": customer,
                     "number": number,
@@ -836,6 +840,9 @@ struct Compliance {
     opt_out: Option<(Vec<u8>, Vec<u8>)>,
     /// The line's reply.
     reply: Option<MessageRecord>,
+    /// The keyword and the new state, when the state changed (counted once
+    /// the write is done).
+    changed: Option<(&'static str, bool)>,
 }
 
 /// The next request to open a session; never, without a requester.
