@@ -56,6 +56,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use bytes::Bytes;
 use carrier_protocol::smpp::{COctetString, MessageState, Npi, Ton};
+use carrier_protocol::text::EncodingOptions;
+use carrier_protocol::text::choose::LanguageSet;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
@@ -85,6 +87,8 @@ pub struct Account {
 pub struct SmscSimConfig {
     /// Where to listen (port 0 picks a free port; see [`SmscSim::local_addr`]).
     pub listen: SocketAddr,
+    /// National shift tables MO texts may use (none by default).
+    pub mo_languages: LanguageSet,
     /// Delay between accepting a submit that asks for a receipt and sending
     /// the receipt. `None`: no receipts; `Some(ZERO)`: at once (written in
     /// the same batch as the `submit_sm_resp`, after it). Default `Some(ZERO)`.
@@ -176,6 +180,7 @@ impl SmscSimConfig {
             max_connections: None,
             system_id: "SMSCSIM".to_owned(),
             window: 256,
+            mo_languages: LanguageSet::EMPTY,
         }
     }
 }
@@ -221,7 +226,11 @@ impl Shared {
         part_delay: Duration,
     ) -> Result<usize, MoError> {
         let reference = self.mo_reference.fetch_add(1, Ordering::Relaxed);
-        let parts = mo_segments(from, to, text, reference)?;
+        let options = EncodingOptions {
+            languages: self.config.mo_languages,
+            ..EncodingOptions::default()
+        };
+        let parts = mo_segments(from, to, text, reference, &options)?;
         let count = parts.len();
         let now = Instant::now();
         let items = parts

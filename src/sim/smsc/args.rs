@@ -8,6 +8,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use carrier_protocol::text::NationalLanguage;
+use carrier_protocol::text::choose::LanguageSet;
+
 use super::{Account, SmscSimConfig};
 
 /// `carrier-gateway sim smsc`: an SMPP SMSC simulator.
@@ -100,9 +103,29 @@ pub struct SmscArgs {
     #[arg(long, value_name = "N")]
     pub max_connections: Option<usize>,
 
+    /// GSM national shift tables MO texts may be encoded with (comma
+    /// separated: `turkish,spanish,hindi`…), as a carrier that supports
+    /// them sends them; default none (GSM 03.38 or UCS-2).
+    #[arg(long, value_name = "LIST", value_parser = parse_languages)]
+    pub mo_national_languages: Option<LanguageSet>,
+
     /// Outstanding deliver_sm (receipts, MO) per bind.
     #[arg(long, value_name = "N", default_value_t = 256, value_parser = parse_window)]
     pub window: usize,
+}
+
+/// A comma-separated list of national language names.
+fn parse_languages(text: &str) -> Result<LanguageSet, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            NationalLanguage::ALL
+                .into_iter()
+                .find(|l| l.as_str() == name)
+                .ok_or_else(|| format!("unknown national language `{name}`"))
+        })
+        .collect()
 }
 
 /// A window of 1 to 2^20 (the session's maximum).
@@ -152,6 +175,7 @@ impl SmscArgs {
             .collect();
         config.max_connections = self.max_connections;
         config.window = self.window;
+        config.mo_languages = self.mo_national_languages.unwrap_or_default();
         config
     }
 }

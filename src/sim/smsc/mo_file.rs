@@ -32,6 +32,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use carrier_protocol::smpp::MessageState;
+use carrier_protocol::text::EncodingOptions;
 
 use super::outgoing::{MoError, mo_segments, parse_stat, smpp_address};
 
@@ -198,7 +199,8 @@ fn parse_line(line: &str) -> Result<MoScriptEntry, String> {
     }
     let (from, to, text) = (string("from")?, string("to")?, string("text")?);
     // Fail now, not when the entry's turn comes.
-    mo_segments(&from, &to, &text, 0).map_err(|e: MoError| e.to_string())?;
+    mo_segments(&from, &to, &text, 0, &EncodingOptions::default())
+        .map_err(|e: MoError| e.to_string())?;
     let part_delay = match obj.get("part_delay_ms") {
         None | Some(serde_json::Value::Null) => 0,
         Some(v) => v

@@ -407,14 +407,16 @@ pub(crate) fn smpp_address(number: &str) -> Result<Address, MoError> {
     Ok(Address { ton, npi, addr })
 }
 
-/// The `deliver_sm` segments of an MO message: GSM 03.38 when the text fits
-/// it, UCS-2 otherwise, split with an 8-bit-reference concatenation UDH when
-/// it is longer than one SMS.
+/// The `deliver_sm` segments of an MO message: GSM 03.38 (with the national
+/// shift tables `encoding` allows) when the text fits it, UCS-2 otherwise,
+/// split with an 8-bit-reference concatenation UDH when it is longer than
+/// one SMS.
 pub(crate) fn mo_segments(
     from: &str,
     to: &str,
     text: &str,
     reference: u8,
+    encoding: &EncodingOptions,
 ) -> Result<Vec<DeliverSm>, MoError> {
     let source = smpp_address(from)?;
     let dest = smpp_address(to)?;
@@ -422,8 +424,8 @@ pub(crate) fn mo_segments(
         reference: u16::from(reference),
         ..SplitOptions::default()
     };
-    let segments = split_text(text, &EncodingOptions::default(), &options)
-        .map_err(|e| MoError::TooLong(e.to_string()))?;
+    let segments =
+        split_text(text, encoding, &options).map_err(|e| MoError::TooLong(e.to_string()))?;
     let mut out = Vec::with_capacity(segments.parts.len());
     for part in segments.parts {
         let esm_class = EsmClass(part.esm_class_bits());
@@ -568,14 +570,28 @@ mod tests {
 
     #[test]
     fn mo_gsm_single_and_ucs2_split() {
-        let one = mo_segments("+15557654321", "+15551230001", "Hello", 7).expect("valid");
+        let one = mo_segments(
+            "+15557654321",
+            "+15551230001",
+            "Hello",
+            7,
+            &EncodingOptions::default(),
+        )
+        .expect("valid");
         assert_eq!(one.len(), 1);
         assert_eq!(one[0].data_coding, DataCoding::SmscDefault);
         assert!(!one[0].esm_class.udhi());
         assert_eq!(one[0].short_message.as_bytes(), b"Hello");
 
         let long = "Привет мир! ".repeat(10);
-        let parts = mo_segments("+15557654321", "+15551230001", &long, 9).expect("valid");
+        let parts = mo_segments(
+            "+15557654321",
+            "+15551230001",
+            &long,
+            9,
+            &EncodingOptions::default(),
+        )
+        .expect("valid");
         assert_eq!(parts.len(), 2);
         for (i, part) in parts.iter().enumerate() {
             assert_eq!(part.data_coding, DataCoding::Ucs2);
