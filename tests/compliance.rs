@@ -205,3 +205,53 @@ start_message = "{START_REPLY}"
     assert_eq!(count("STOP", "opt_out"), 1.0, "{metrics}");
     assert_eq!(count("START", "opt_in"), 1.0, "{metrics}");
 }
+
+/// A line's own words (`stop_keywords = ["ARRET", "ALTO"]`) opt out like
+/// STOP, accents and case aside; the standard words still work beside them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_s_own_stop_word_opts_out() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mo = dir.path().join("mo.jsonl");
+    std::fs::write(
+        &mo,
+        format!(
+            "{}\n",
+            json!({"from": CUSTOMER, "to": FROM, "text": " Arrêt ", "delay_ms": 200})
+        ),
+    )
+    .expect("mo");
+    let sim = start_sim(dir.path(), &["--mo-file", &mo.display().to_string()]);
+    let (sink, events) = start_sink().await;
+    let extra = format!(
+        r#"line = "support"
+
+[[lines]]
+name = "support"
+language = "fr"
+stop_keywords = ["ARRET", "ALTO"]
+consent_message = "Acme : messages sur vos demandes. ARRET pour ne plus en recevoir."
+help_message = "{HELP_REPLY}"
+stop_message = "{STOP_REPLY}"
+start_message = "{START_REPLY}"
+"#
+    );
+    let (config, api) = write_config(dir.path(), sim.addr, sink, &extra);
+    let _gateway = Gateway::start(&config, &api);
+
+    wait_until(Duration::from_secs(20), "optout.changed", || {
+        !events_of(&events, "optout.changed").is_empty()
+    })
+    .await;
+    let change = &events_of(&events, "optout.changed")[0]["data"];
+    assert_eq!(
+        change,
+        &json!({"customer": CUSTOMER, "number": FROM, "opted_out": true, "keyword": "STOP"})
+    );
+    assert!(opted_out(&api).await);
+    wait_until(Duration::from_secs(20), "the STOP confirmation", || {
+        sim_records(&sim)
+            .iter()
+            .any(|r| record_text(r) == STOP_REPLY)
+    })
+    .await;
+}

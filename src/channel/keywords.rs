@@ -44,15 +44,32 @@ const START_WORDS: &[&str] = &["START", "UNSTOP", "YES"];
 /// Help words.
 const HELP_WORDS: &[&str] = &["HELP", "INFO"];
 
-/// The keyword a message is, if it is one.
-pub fn match_keyword(text: &str) -> Option<Keyword> {
+/// A line's own compliance words (`stop_keywords`, `start_keywords`,
+/// `help_keywords`), in addition to the standard ones, folded as
+/// [`fold_keyword`] folds (`ARRET`, `ALTO`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineKeywords {
+    /// More opt-out words.
+    pub stop: Vec<String>,
+    /// More opt-in words.
+    pub start: Vec<String>,
+    /// More help words.
+    pub help: Vec<String>,
+}
+
+/// The keyword a message is, if it is one: a standard word, or one of the
+/// line's own.
+pub fn match_keyword(text: &str, line: Option<&LineKeywords>) -> Option<Keyword> {
     let folded = fold_keyword(text);
-    let is = |words: &[&str]| words.contains(&folded.as_str());
-    if is(STOP_WORDS) {
+    let is = |standard: &[&str], own: fn(&LineKeywords) -> &Vec<String>| {
+        standard.contains(&folded.as_str())
+            || line.is_some_and(|l| own(l).contains(&folded))
+    };
+    if is(STOP_WORDS, |l| &l.stop) {
         Some(Keyword::Stop)
-    } else if is(START_WORDS) {
+    } else if is(START_WORDS, |l| &l.start) {
         Some(Keyword::Start)
-    } else if is(HELP_WORDS) {
+    } else if is(HELP_WORDS, |l| &l.help) {
         Some(Keyword::Help)
     } else {
         None
@@ -86,13 +103,17 @@ mod tests {
             "unsubscribe",
             "Quit",
         ] {
-            assert_eq!(match_keyword(stop), Some(Keyword::Stop), "{stop:?}");
+            assert_eq!(match_keyword(stop, None), Some(Keyword::Stop), "{stop:?}");
         }
         for start in ["start", "UNSTOP", "Yes"] {
-            assert_eq!(match_keyword(start), Some(Keyword::Start), "{start:?}");
+            assert_eq!(
+                match_keyword(start, None),
+                Some(Keyword::Start),
+                "{start:?}"
+            );
         }
         for help in ["help", "Info "] {
-            assert_eq!(match_keyword(help), Some(Keyword::Help), "{help:?}");
+            assert_eq!(match_keyword(help, None), Some(Keyword::Help), "{help:?}");
         }
         for other in [
             "stop please",
@@ -102,7 +123,25 @@ mod tests {
             "yes!",
             "helpdesk",
         ] {
-            assert_eq!(match_keyword(other), None, "{other:?}");
+            assert_eq!(match_keyword(other, None), None, "{other:?}");
         }
+    }
+
+    #[test]
+    fn a_line_adds_its_own_words() {
+        let french = LineKeywords {
+            stop: vec!["ARRET".into()],
+            start: vec!["ARRIVEE".into()],
+            help: vec!["AIDE".into()],
+        };
+        assert_eq!(match_keyword(" Arrêt ", Some(&french)), Some(Keyword::Stop));
+        assert_eq!(
+            match_keyword("arrivée", Some(&french)),
+            Some(Keyword::Start)
+        );
+        assert_eq!(match_keyword("AIDE", Some(&french)), Some(Keyword::Help));
+        assert_eq!(match_keyword("stop", Some(&french)), Some(Keyword::Stop));
+        assert_eq!(match_keyword("arrêt", None), None);
+        assert_eq!(match_keyword("arrêt tout", Some(&french)), None);
     }
 }

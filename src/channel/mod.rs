@@ -28,7 +28,7 @@ pub mod turn;
 pub mod write;
 
 pub use consent::{ConsentRecord, ConsentRegistry};
-pub use keywords::{Keyword, match_keyword};
+pub use keywords::{Keyword, LineKeywords, match_keyword};
 pub use optouts::{OptOutRegistry, OptOutState};
 pub use session::{EndReason, Session, SessionOrigin};
 pub use session_trees::SessionTrees;

@@ -373,6 +373,7 @@ mod tests {
             queues,
             menu_repeats: 2,
             translations,
+            keywords: Default::default(),
         }
     }
 

@@ -130,11 +130,67 @@ pub struct Line {
     pub menu_repeats: u8,
     /// `[lines.messages.<lang>]`: per-language overrides of any message.
     pub translations: BTreeMap<Language, BTreeMap<MessageKey, String>>,
+    /// `stop_keywords`, `start_keywords`, `help_keywords`: the line's own
+    /// compliance words beside the standard ones (e.g. `ARRET`, `ALTO`).
+    pub keywords: crate::channel::LineKeywords,
 }
 
-/// Compliance keywords handled before any menu; a queue keyword equal to one
-/// of them could never be selected.
-const COMPLIANCE_KEYWORDS: &[&str] = &["stop", "start", "help"];
+/// Whether `keyword` is a compliance keyword, standard or the line's own:
+/// those are handled before any menu, so a queue keyword equal to one could
+/// never be selected.
+fn is_compliance_keyword(keyword: &str, line: &crate::channel::LineKeywords) -> bool {
+    crate::channel::match_keyword(keyword, Some(line)).is_some()
+}
+
+/// Decodes `stop_keywords`, `start_keywords` and `help_keywords`: words
+/// that are not already a compliance keyword of another kind (or listed
+/// twice), folded for comparison.
+fn decode_line_keywords(
+    table: &mut TableReader<'_, '_>,
+    cx: &mut Ctx<'_, '_>,
+) -> Option<crate::channel::LineKeywords> {
+    use crate::channel::keywords::fold_keyword;
+    use crate::channel::{Keyword, LineKeywords};
+    let mut line = LineKeywords::default();
+    let mut ok = true;
+    for (key, kind) in [
+        ("stop_keywords", Keyword::Stop),
+        ("start_keywords", Keyword::Start),
+        ("help_keywords", Keyword::Help),
+    ] {
+        let Some(node) = table.take(key) else {
+            continue;
+        };
+        let words = parse_list(&node, cx, |item, cx| {
+            let word = fold_keyword(&parse_non_empty(item, cx)?);
+            if word.is_empty() {
+                item.error(cx, "must not be blank");
+                return None;
+            }
+            if let Some(other) = crate::channel::match_keyword(&word, Some(&line)) {
+                let message = if other == kind {
+                    format!("`{word}` is already a {} keyword", other.as_str())
+                } else {
+                    format!(
+                        "`{word}` is already a {} keyword; a word can mean one thing only",
+                        other.as_str()
+                    )
+                };
+                item.error(cx, message);
+                return None;
+            }
+            // Seen by the next items and lists.
+            match kind {
+                Keyword::Stop => line.stop.push(word.clone()),
+                Keyword::Start => line.start.push(word.clone()),
+                Keyword::Help => line.help.push(word.clone()),
+            }
+            Some(word)
+        });
+        ok &= words.is_some();
+    }
+    ok.then_some(line)
+}
 
 impl Line {
     /// The text of `key` in `language`: the override for that language if
@@ -179,10 +235,11 @@ fn parse_keywords(
     cx: &mut Ctx<'_, '_>,
     seen: &mut Vec<(String, usize)>,
     queue_index: usize,
+    compliance: &crate::channel::LineKeywords,
 ) -> Option<Vec<String>> {
     parse_list(node, cx, |item, cx| {
         let keyword = normalize_keyword(&parse_non_empty(item, cx)?);
-        if COMPLIANCE_KEYWORDS.contains(&keyword.as_str()) {
+        if is_compliance_keyword(&keyword, compliance) {
             item.error(
                 cx,
                 format!(
@@ -213,20 +270,23 @@ fn decode_queue(
     names: &mut Names,
     keywords_seen: &mut Vec<(String, usize)>,
     keywords_required: bool,
+    compliance: &crate::channel::LineKeywords,
 ) -> Option<Queue> {
     let name = table.required(cx, "name", |node, cx| {
         let name = parse_name(node, cx)?;
         names.define(cx, node, &name, "queue name").then_some(name)
     });
     let keywords = match table.take("keywords") {
-        Some(node) => parse_keywords(&node, cx, keywords_seen, index).and_then(|keywords| {
-            if keywords.is_empty() && keywords_required {
-                node.error(cx, "must list at least one keyword: the line has a menu");
-                None
-            } else {
-                Some(keywords)
-            }
-        }),
+        Some(node) => {
+            parse_keywords(&node, cx, keywords_seen, index, compliance).and_then(|keywords| {
+                if keywords.is_empty() && keywords_required {
+                    node.error(cx, "must list at least one keyword: the line has a menu");
+                    None
+                } else {
+                    Some(keywords)
+                }
+            })
+        }
         None if keywords_required => {
             table.missing(
                 cx,
@@ -327,6 +387,8 @@ pub(crate) fn decode(
         parse_positive_duration,
     );
 
+    let line_keywords = decode_line_keywords(&mut table, cx);
+    let compliance = line_keywords.clone().unwrap_or_default();
     let queue_tables = match table.take("queues") {
         Some(node) => node.table_array(cx, "lines.queues"),
         None => Vec::new(),
@@ -343,6 +405,7 @@ pub(crate) fn decode(
             &mut queue_names,
             &mut keywords_seen,
             several_queues,
+            &compliance,
         );
         match (queue, queues.as_mut()) {
             (Some(queue), Some(list)) => list.push(queue),
@@ -384,5 +447,6 @@ pub(crate) fn decode(
         queues: queues?,
         menu_repeats: menu_repeats?,
         translations: translations?,
+        keywords: line_keywords?,
     })
 }

@@ -559,7 +559,11 @@ impl InboundPath {
         let keyword = if incomplete {
             None
         } else {
-            content.text.as_deref().and_then(match_keyword)
+            let line = info.sessions.as_deref().map(|line| &line.keywords);
+            content
+                .text
+                .as_deref()
+                .and_then(|text| match_keyword(text, line))
         };
         // Order per conversation: the customer and the business number.
         let order_key = format!("{}|{}", first.to, first.from);

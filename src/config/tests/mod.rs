@@ -1951,3 +1951,41 @@ fn menu_repeats_defaults_to_two_and_is_bounded() {
         "must be at most 10",
     );
 }
+
+#[test]
+fn a_line_has_its_own_compliance_words_each_meaning_one_thing() {
+    let text = with_line(
+        "stop_keywords = [\"ARRET\", \"alto\"]\nstart_keywords = [\"Arrivée\"]\nhelp_keywords = [\"aide\"]\n",
+    );
+    let config = parse_ok(&text);
+    let line = config.line("support").expect("line");
+    assert_eq!(line.keywords.stop, ["ARRET", "ALTO"]);
+    assert_eq!(line.keywords.start, ["ARRIVEE"]);
+    assert_eq!(line.keywords.help, ["AIDE"]);
+
+    let twice = with_line("stop_keywords = [\"arret\"]\nhelp_keywords = [\"ARRÊT\"]\n");
+    single_error(
+        &twice,
+        line_of(&twice, "[\"ARRÊT\"]"),
+        "lines[0].help_keywords[0]",
+        "`ARRET` is already a STOP keyword; a word can mean one thing only",
+    );
+    let standard = with_line("start_keywords = [\"info\"]\n");
+    single_error(
+        &standard,
+        line_of(&standard, "[\"info\"]"),
+        "lines[0].start_keywords[0]",
+        "`INFO` is already a HELP keyword; a word can mean one thing only",
+    );
+    // A queue keyword that a compliance word would always take first.
+    let queue = with_line(
+        "stop_keywords = [\"alto\"]\nmenu_prompt = \"?\"\n[[lines.queues]]\nname = \"a\"\nkeywords = [\"1\"]\n\
+         [[lines.queues]]\nname = \"b\"\nkeywords = [\"Alto\"]\n",
+    );
+    single_error(
+        &queue,
+        line_of(&queue, "[\"Alto\"]"),
+        "lines[0].queues[1].keywords[0]",
+        "`alto` is a compliance keyword, answered before any menu; it can never select a queue",
+    );
+}
