@@ -70,6 +70,7 @@ impl Settings {
                             language: line.map(|l| l.language.as_str().to_owned()),
                             replies,
                             sessions: line.cloned().map(Arc::new),
+                            opt_out_numbers: opt_out_numbers(config, n),
                         },
                     )
                 })
@@ -114,6 +115,28 @@ impl Settings {
 
 /// The caps a number is subject to: its own, its campaign's and its
 /// brand's.
+/// The business numbers a customer's STOP or START to `number` changes:
+/// itself, or every number of its brand when its line says so.
+fn opt_out_numbers(config: &Config, number: &config::BusinessNumber) -> Vec<String> {
+    let own = number.number.as_str().to_owned();
+    let brand_wide = config
+        .line_of(number)
+        .is_some_and(|l| l.opt_out_scope == config::OptOutScope::Brand);
+    let Some(brand) = config.brand_of(number).filter(|_| brand_wide) else {
+        return vec![own];
+    };
+    let mut numbers = vec![own.clone()];
+    numbers.extend(
+        config
+            .numbers()
+            .iter()
+            .filter(|other| config.brand_of(other).is_some_and(|b| b.id == brand.id))
+            .map(|other| other.number.as_str().to_owned())
+            .filter(|other| *other != own),
+    );
+    numbers
+}
+
 fn number_limits(config: &Config, number: &config::BusinessNumber) -> NumberLimits {
     let campaign = number
         .campaign

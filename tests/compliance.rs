@@ -255,3 +255,93 @@ start_message = "{START_REPLY}"
     })
     .await;
 }
+
+/// `opt_out_scope = "brand"`: a STOP to one number opts the customer out
+/// of every number of its brand (one `optout.changed` each), and of no
+/// other brand's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_brand_wide_stop_covers_every_number_of_the_brand() {
+    const SISTER: &str = "+15551230002";
+    const OTHER_BRAND: &str = "+15551230003";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mo = dir.path().join("mo.jsonl");
+    std::fs::write(
+        &mo,
+        format!(
+            "{}\n",
+            json!({"from": CUSTOMER, "to": FROM, "text": "STOP", "delay_ms": 200})
+        ),
+    )
+    .expect("mo");
+    let sim = start_sim(dir.path(), &["--mo-file", &mo.display().to_string()]);
+    let (sink, events) = start_sink().await;
+    let extra = format!(
+        r#"line = "support"
+campaign = "C1"
+
+[[numbers]]
+number = "{SISTER}"
+carrier = "acme"
+line = "support"
+campaign = "C1"
+
+[[numbers]]
+number = "{OTHER_BRAND}"
+carrier = "acme"
+line = "support"
+campaign = "C2"
+
+[[brands]]
+id = "B1"
+
+[[brands]]
+id = "B2"
+
+[[campaigns]]
+id = "C1"
+brand = "B1"
+
+[[campaigns]]
+id = "C2"
+brand = "B2"
+
+[[lines]]
+name = "support"
+opt_out_scope = "brand"
+consent_message = "Acme: msgs about your requests. Reply STOP to opt out."
+help_message = "{HELP_REPLY}"
+stop_message = "{STOP_REPLY}"
+start_message = "{START_REPLY}"
+"#
+    );
+    let (config, api) = write_config(dir.path(), sim.addr, sink, &extra);
+    let _gateway = Gateway::start(&config, &api);
+
+    wait_until(Duration::from_secs(20), "two optout.changed", || {
+        events_of(&events, "optout.changed").len() >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut changed: Vec<String> = events_of(&events, "optout.changed")
+        .iter()
+        .map(|e| {
+            assert_eq!(e["data"]["opted_out"], true, "{e}");
+            assert_eq!(e["data"]["keyword"], "STOP", "{e}");
+            e["data"]["number"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    changed.sort();
+    assert_eq!(changed, [FROM, SISTER]);
+    for (number, refused) in [(FROM, true), (SISTER, true), (OTHER_BRAND, false)] {
+        let answer = post_message(
+            &api,
+            json!({"from": number, "to": CUSTOMER, "text": "Sale!", "service": "session_less"}),
+        )
+        .await;
+        if refused {
+            assert_eq!(answer["error"]["code"], "opted_out", "{number}: {answer}");
+        } else {
+            assert_eq!(answer["status"], "queued", "{number}: {answer}");
+        }
+    }
+}

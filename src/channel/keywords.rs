@@ -62,8 +62,7 @@ pub struct LineKeywords {
 pub fn match_keyword(text: &str, line: Option<&LineKeywords>) -> Option<Keyword> {
     let folded = fold_keyword(text);
     let is = |standard: &[&str], own: fn(&LineKeywords) -> &Vec<String>| {
-        standard.contains(&folded.as_str())
-            || line.is_some_and(|l| own(l).contains(&folded))
+        standard.contains(&folded.as_str()) || line.is_some_and(|l| own(l).contains(&folded))
     };
     if is(STOP_WORDS, |l| &l.stop) {
         Some(Keyword::Stop)

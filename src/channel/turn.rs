@@ -374,6 +374,7 @@ mod tests {
             menu_repeats: 2,
             translations,
             keywords: Default::default(),
+            opt_out_scope: Default::default(),
         }
     }
 

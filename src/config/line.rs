@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::config::reader::{Ctx, Node, TableReader};
 use crate::config::routing::Names;
 use crate::config::values::{
-    Language, language_from_str, parse_int, parse_language, parse_list, parse_name,
+    Language, language_from_str, parse_choice, parse_int, parse_language, parse_list, parse_name,
     parse_non_empty, parse_positive_duration,
 };
 
@@ -133,6 +133,20 @@ pub struct Line {
     /// `stop_keywords`, `start_keywords`, `help_keywords`: the line's own
     /// compliance words beside the standard ones (e.g. `ARRET`, `ALTO`).
     pub keywords: crate::channel::LineKeywords,
+    /// `opt_out_scope`: what a STOP (or START) to one of the line's numbers
+    /// changes. Default `"number"`.
+    pub opt_out_scope: OptOutScope,
+}
+
+/// What a customer's STOP or START covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OptOutScope {
+    /// The business number it was sent to.
+    #[default]
+    Number,
+    /// Every business number of that number's brand (through its
+    /// campaign); a number without a brand: itself.
+    Brand,
 }
 
 /// Whether `keyword` is a compliance keyword, standard or the line's own:
@@ -388,6 +402,18 @@ pub(crate) fn decode(
     );
 
     let line_keywords = decode_line_keywords(&mut table, cx);
+    let opt_out_scope = table.or_default(
+        cx,
+        "opt_out_scope",
+        OptOutScope::Number,
+        parse_choice(
+            "opt-out scope",
+            &[
+                ("number", OptOutScope::Number),
+                ("brand", OptOutScope::Brand),
+            ],
+        ),
+    );
     let compliance = line_keywords.clone().unwrap_or_default();
     let queue_tables = match table.take("queues") {
         Some(node) => node.table_array(cx, "lines.queues"),
@@ -448,5 +474,6 @@ pub(crate) fn decode(
         menu_repeats: menu_repeats?,
         translations: translations?,
         keywords: line_keywords?,
+        opt_out_scope: opt_out_scope?,
     })
 }

@@ -50,7 +50,7 @@ use crate::message_status::{MessageStatus, StatusSet};
 pub use carrier::{Carrier, Mm7Carrier, Protocol, SipCarrier, SipTransport};
 pub use check::{CheckReport, check_config};
 pub use error::{ConfigError, ConfigErrors};
-pub use line::{Line, LineMessages, MessageKey, Queue};
+pub use line::{Line, LineMessages, MessageKey, OptOutScope, Queue};
 pub use routing::{Brand, BusinessNumber, Campaign, Limits};
 pub use service::{MissingVariable, ServiceConfig, ServiceKind, Template};
 pub use smpp::{ErrorClass, ErrorPolicy, SmppCarrier};

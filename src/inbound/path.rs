@@ -51,6 +51,10 @@ pub struct NumberInfo {
     /// The line's sessions, menu and system messages (`None`: the number
     /// has no line, and its messages open no session).
     pub sessions: Option<Arc<Line>>,
+    /// The numbers a STOP or START to this one changes, itself first
+    /// (every number of its brand with `opt_out_scope = "brand"`; empty
+    /// means itself).
+    pub opt_out_numbers: Vec<String>,
 }
 
 /// The replies of a business number's line to STOP, START and HELP, and
@@ -113,8 +117,8 @@ struct Write<'a> {
     message: Option<(&'a PreparedEvent, Vec<u8>)>,
     /// More events after the message's (`optout.changed`).
     events: Vec<&'a PreparedEvent>,
-    /// The opt-out registry's new entry.
-    opt_out: Option<(Vec<u8>, Vec<u8>)>,
+    /// The opt-out registry's new entries.
+    opt_outs: Vec<(Vec<u8>, Vec<u8>)>,
     /// System replies, written to the outbox.
     replies: Vec<(String, Vec<u8>)>,
     /// Sessions, transcripts and consent.
@@ -643,13 +647,13 @@ impl InboundPath {
             None => None,
         };
         let mut events: Vec<&PreparedEvent> = turn.events.iter().collect();
-        events.extend(compliance.event.iter());
+        events.extend(compliance.events.iter());
         events.extend(closed.iter());
         self.apply(Write {
             remove_parts,
             message: Some((&prepared, value)),
             events,
-            opt_out: compliance.opt_out.clone(),
+            opt_outs: compliance.opt_outs.clone(),
             replies,
             channel,
             recent,
@@ -659,10 +663,10 @@ impl InboundPath {
         drop(prepared);
         turn.count();
         drop(turn.events);
-        drop(compliance.event);
+        drop(compliance.events);
         drop(closed);
-        if let Some((keyword, opted_out)) = compliance.changed {
-            crate::metrics::opt_out_changed(&record.to, keyword, opted_out);
+        for (number, keyword, opted_out) in &compliance.changed {
+            crate::metrics::opt_out_changed(number, keyword, *opted_out);
         }
         for reply in records {
             if reply.system.as_deref() == Some(SystemKind::Consent.as_str()) {
@@ -736,7 +740,7 @@ impl InboundPath {
                     for event in &write.events {
                         event.write_to_tx(events)?;
                     }
-                    if let Some((key, value)) = &write.opt_out {
+                    for (key, value) in &write.opt_outs {
                         opt_outs.insert(key.as_slice(), value.as_slice())?;
                     }
                     for (key, value) in &reply_keys {
@@ -777,7 +781,6 @@ impl InboundPath {
         language: Option<&str>,
     ) -> Result<Compliance, StoreError> {
         let (number, customer) = (sms.to.as_str(), sms.from.as_str());
-        let was_out = self.registry.is_opted_out(number, customer)?;
         let mut out = Compliance::default();
         let opted_out = match keyword {
             Keyword::Stop => Some(true),
@@ -790,23 +793,44 @@ impl InboundPath {
                 keyword: keyword.as_str().to_owned(),
                 at: now_ms(),
             };
-            out.opt_out = Some((
-                OptOutRegistry::key(number, customer),
-                serde_json::to_vec(&state).map_err(|e| corrupt(e.to_string()))?,
-            ));
-            if opted_out != was_out {
-                info!(%number, %customer, keyword = keyword.as_str(), opted_out, "opt-out changed");
-                out.changed = Some((keyword.as_str(), opted_out));
+            let value = serde_json::to_vec(&state).map_err(|e| corrupt(e.to_string()))?;
+            // The number itself, and with a brand-wide scope every other
+            // number of its brand, each with its own event when its state
+            // changes (in that number's conversation with the customer).
+            let own = [number.to_owned()];
+            let targets = if info.opt_out_numbers.is_empty() {
+                &own[..]
+            } else {
+                &info.opt_out_numbers[..]
+            };
+            for target in targets {
+                let was_out = self.registry.is_opted_out(target, customer)?;
+                out.opt_outs
+                    .push((OptOutRegistry::key(target, customer), value.clone()));
+                if opted_out == was_out {
+                    continue;
+                }
+                info!(number = %target, %customer, keyword = keyword.as_str(), opted_out, "opt-out changed");
+                out.changed
+                    .push((target.clone(), keyword.as_str(), opted_out));
                 let data = serde_json::json!({
                     "customer": customer,
-                    "number": number,
+                    "number": target,
                     "opted_out": opted_out,
                     "keyword": keyword.as_str(),
                 });
-                out.event = self
+                let key = if target == number {
+                    order_key.to_owned()
+                } else {
+                    format!("{target}|{customer}")
+                };
+                if let Some(event) = self
                     .log
-                    .prepare(NewEvent::new(EventType::OptoutChanged, order_key, data))
-                    .map_err(|e| corrupt(e.to_string()))?;
+                    .prepare(NewEvent::new(EventType::OptoutChanged, key, data))
+                    .map_err(|e| corrupt(e.to_string()))?
+                {
+                    out.events.push(event);
+                }
             }
         }
         if let Some(replies) = &info.replies {
@@ -838,15 +862,15 @@ impl InboundPath {
 /// What a compliance keyword adds to the write of its message.
 #[derive(Default)]
 struct Compliance {
-    /// `optout.changed`, when the state changed.
-    event: Option<PreparedEvent>,
-    /// The registry's new entry.
-    opt_out: Option<(Vec<u8>, Vec<u8>)>,
+    /// `optout.changed`, one per number whose state changed.
+    events: Vec<PreparedEvent>,
+    /// The registry's new entries.
+    opt_outs: Vec<(Vec<u8>, Vec<u8>)>,
     /// The line's reply.
     reply: Option<MessageRecord>,
-    /// The keyword and the new state, when the state changed (counted once
-    /// the write is done).
-    changed: Option<(&'static str, bool)>,
+    /// Each number whose state changed, with the keyword and its new state
+    /// (counted once the write is done).
+    changed: Vec<(String, &'static str, bool)>,
 }
 
 /// The next request to open a session; never, without a requester.

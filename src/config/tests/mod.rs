@@ -1989,3 +1989,20 @@ fn a_line_has_its_own_compliance_words_each_meaning_one_thing() {
         "`alto` is a compliance keyword, answered before any menu; it can never select a queue",
     );
 }
+
+#[test]
+fn opt_out_scope_is_number_or_brand() {
+    let number = parse_ok(&with_line(""));
+    assert_eq!(
+        number.line("support").expect("line").opt_out_scope,
+        crate::config::OptOutScope::Number
+    );
+    let brand = parse_ok(&with_line("opt_out_scope = \"brand\"\n"));
+    assert_eq!(
+        brand.line("support").expect("line").opt_out_scope,
+        crate::config::OptOutScope::Brand
+    );
+    let errors = parse_err(&with_line("opt_out_scope = \"campaign\"\n"));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].key_path, "lines[0].opt_out_scope");
+}
