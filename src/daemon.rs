@@ -72,6 +72,11 @@ fn number_routes(settings: &Settings) -> HashMap<String, NumberRoute> {
                 number.clone(),
                 NumberRoute {
                     carrier: carrier.clone(),
+                    line: settings
+                        .inbound
+                        .numbers
+                        .get(number)
+                        .and_then(|info| info.line.clone()),
                     plan: settings.plans.get(carrier).cloned().unwrap_or_default(),
                 },
             )

@@ -25,10 +25,31 @@ pub fn install(listen: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A message accepted by the API.
-pub fn accepted(from: &str, segments: usize) {
-    counter!("carrier_gateway_messages_accepted_total", "direction" => "mt", "number" => from.to_owned())
-        .increment(1);
+/// Where an outbound message comes from, for the accepted counter's
+/// labels: its number's line, its session's queue, and its service
+/// (`channel`, `outbound`, `session_less`, or `system` for the channel's
+/// own replies: consent, menu, keyword replies, timeouts).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MtOrigin<'a> {
+    /// The number's line, if it has one.
+    pub line: Option<&'a str>,
+    /// The session's queue, if the message is in a session that has one.
+    pub queue: Option<&'a str>,
+    /// The service.
+    pub service: &'static str,
+}
+
+/// An outbound message accepted (by the API, or written by the channel).
+pub fn accepted(from: &str, segments: usize, origin: MtOrigin<'_>) {
+    counter!(
+        "carrier_gateway_messages_accepted_total",
+        "direction" => "mt",
+        "number" => from.to_owned(),
+        "line" => origin.line.unwrap_or_default().to_owned(),
+        "queue" => origin.queue.unwrap_or_default().to_owned(),
+        "service" => origin.service
+    )
+    .increment(1);
     counter!("carrier_gateway_segments_accepted_total", "direction" => "mt")
         .increment(segments as u64);
 }

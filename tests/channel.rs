@@ -208,6 +208,22 @@ async fn first_text_gets_consent_then_the_menu_and_2_picks_tech() {
     .collect();
     assert_eq!(lines, expected, "{transcript}");
 
+    // Outbound messages counted by line, queue and service: the consent
+    // and the menu (before a queue was chosen), the agent's reply in tech.
+    let metrics = metrics_text(&config).await;
+    let accepted =
+        |labels: &[&str]| metric_sum(&metrics, "carrier_gateway_messages_accepted_total", labels);
+    assert_eq!(
+        accepted(&["line=\"support\"", "queue=\"\"", "service=\"system\""]),
+        2.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        accepted(&["line=\"support\"", "queue=\"tech\"", "service=\"channel\""]),
+        1.0,
+        "{metrics}"
+    );
+
     // Unknown sessions and a channel message without one are refused.
     let unknown = post_message(
         &api,

@@ -77,8 +77,8 @@ struct Prepared {
 
 /// The session side of a send.
 enum Session {
-    /// Service `channel`: the open session of this id.
-    Join(String),
+    /// Service `channel`: the open session of this id, and its queue.
+    Join(String, Option<String>),
     /// Service `outbound`: a session the message opens.
     Open,
 }
@@ -87,8 +87,9 @@ enum Session {
 enum Placement {
     /// `session_less`: the outbox only.
     Alone,
-    /// `channel`: the outbox and this transcript entry, in one transaction.
-    InSession(Vec<u8>, Vec<u8>),
+    /// `channel`: the outbox and this transcript entry, in one transaction;
+    /// the session's queue.
+    InSession(Vec<u8>, Vec<u8>, Option<String>),
     /// `outbound`: through the inbound path's task, which owns sessions.
     Opening {
         queue: Option<String>,
@@ -142,9 +143,10 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
     let rule =
         |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "service_rule", message);
     let session = match (request.service.as_deref(), request.session_id.as_deref()) {
-        (None | Some("channel"), Some(id)) => Some(Session::Join(
-            super::sessions::joinable(state, id, &request.from, &request.to)?.id,
-        )),
+        (None | Some("channel"), Some(id)) => {
+            let session = super::sessions::joinable(state, id, &request.from, &request.to)?;
+            Some(Session::Join(session.id, session.queue))
+        }
         (Some("outbound"), None) => Some(Session::Open),
         (Some("outbound"), Some(_)) => {
             return Err(rule(
@@ -226,7 +228,7 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
             queue: request.queue,
             language: request.language,
         },
-        Some(Session::Join(session_id)) => {
+        Some(Session::Join(session_id, queue)) => {
             let entry = TranscriptEntry {
                 direction: Direction::Out,
                 author: Author::Agent,
@@ -244,6 +246,7 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
             Placement::InSession(
                 transcript_key(&session_id, state.store.generate_id()?),
                 value,
+                queue,
             )
         }
         None => Placement::Alone,
@@ -364,7 +367,11 @@ async fn send_one(state: &Arc<ApiState>, body: &Bytes) -> Result<Response, ApiEr
         Claim::New(prepared) => (prepared.record, prepared.placement),
     };
     match placement {
-        Placement::InSession(key, entry) => write_in_session(state, &record, &(key, entry))?,
+        Placement::InSession(key, entry, queue) => {
+            write_in_session(state, &record, &(key, entry))?;
+            commit_and_hand_over(state, vec![(record.clone(), Some(queue))]).await?;
+            return Ok((StatusCode::ACCEPTED, axum::Json(accepted_body(&record))).into_response());
+        }
         Placement::Alone => state.store.put_message(&record)?,
         Placement::Opening { queue, language } => {
             let response = accepted_body(&record);
@@ -373,7 +380,7 @@ async fn send_one(state: &Arc<ApiState>, body: &Bytes) -> Result<Response, ApiEr
         }
     }
     let response = accepted_body(&record);
-    commit_and_hand_over(state, vec![record]).await?;
+    commit_and_hand_over(state, vec![(record, None)]).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(response)).into_response())
 }
 
@@ -445,17 +452,32 @@ fn write_in_session(
 /// to the dispatcher, in a task of its own: a client that goes away during
 /// the commit cancels its request, and must not leave messages written but
 /// never sent (until the next restart's replay).
+/// Each record comes with its session's queue when it was sent in a session
+/// (`channel`; the inner `None`: a session without a queue), for the
+/// accepted counter.
 async fn commit_and_hand_over(
     state: &Arc<ApiState>,
-    records: Vec<MessageRecord>,
+    records: Vec<(MessageRecord, Option<Option<String>>)>,
 ) -> Result<(), crate::store::StoreError> {
     let state = state.clone();
     let task = tokio::spawn(async move {
         state.store.group_commit().sync().await?;
-        for record in &records {
-            crate::metrics::accepted(&record.from, record.segments.len());
+        let numbers = state.numbers.load();
+        let mut handed = Vec::with_capacity(records.len());
+        for (record, session) in records {
+            let origin = crate::metrics::MtOrigin {
+                line: numbers.get(&record.from).and_then(|n| n.line.as_deref()),
+                queue: session.as_ref().and_then(|q| q.as_deref()),
+                service: if session.is_some() {
+                    "channel"
+                } else {
+                    "session_less"
+                },
+            };
+            crate::metrics::accepted(&record.from, record.segments.len(), origin);
+            handed.push(record);
         }
-        state.dispatcher.accepted(records).await;
+        state.dispatcher.accepted(handed).await;
         Ok(())
     });
     task.await.unwrap_or(Err(crate::store::StoreError::Closed))
@@ -497,12 +519,14 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
                     results.push(ApiError::from(e).body());
                     continue;
                 }
-                if let Placement::InSession(key, entry) = prepared.placement {
+                let mut queue = None;
+                if let Placement::InSession(key, entry, session_queue) = prepared.placement {
                     transcripts.insert(key, entry);
                     in_sessions = true;
+                    queue = Some(session_queue);
                 }
                 results.push(accepted_body(&prepared.record));
-                records.push(prepared.record);
+                records.push((prepared.record, queue));
             }
             Ok(Claim::Repeat(record)) => results.push(accepted_body(&record)),
             Err(e) => results.push(e.body()),

@@ -36,6 +36,8 @@ use claims::ClaimsInFlight;
 pub struct NumberRoute {
     /// Its SMS carrier.
     pub carrier: String,
+    /// Its line of business, if it has one.
+    pub line: Option<String>,
     /// That carrier's encoding options.
     pub plan: PlanOptions,
 }

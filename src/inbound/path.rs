@@ -672,7 +672,12 @@ impl InboundPath {
             if reply.system.as_deref() == Some(SystemKind::Consent.as_str()) {
                 crate::metrics::consent_sent(&reply.from);
             }
-            crate::metrics::accepted(&reply.from, reply.segments.len());
+            let origin = crate::metrics::MtOrigin {
+                line: info.line.as_deref(),
+                queue: turn.view.as_ref().and_then(|v| v.queue.as_deref()),
+                service: "system",
+            };
+            crate::metrics::accepted(&reply.from, reply.segments.len(), origin);
             self.replies.push(reply);
         }
         self.depth.fetch_add(1, Ordering::Relaxed);

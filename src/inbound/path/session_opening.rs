@@ -189,7 +189,16 @@ impl InboundPath {
             if record.system.is_some() {
                 crate::metrics::consent_sent(&record.from);
             }
-            crate::metrics::accepted(&record.from, record.segments.len());
+            let origin = crate::metrics::MtOrigin {
+                line: Some(&session.line),
+                queue: session.queue.as_deref(),
+                service: if record.system.is_some() {
+                    "system"
+                } else {
+                    "outbound"
+                },
+            };
+            crate::metrics::accepted(&record.from, record.segments.len(), origin);
             self.replies.push(record);
         }
         Ok(session.id.clone())

@@ -402,7 +402,12 @@ impl InboundPath {
             info!(session = %after.id, reason = reason.as_str(), "session ended");
             crate::metrics::session_ended(&after.line, reason.as_str());
             for record in records {
-                crate::metrics::accepted(&record.from, record.segments.len());
+                let origin = crate::metrics::MtOrigin {
+                    line: Some(&after.line),
+                    queue: after.queue.as_deref(),
+                    service: "system",
+                };
+                crate::metrics::accepted(&record.from, record.segments.len(), origin);
                 self.replies.push(record);
             }
         }
