@@ -60,6 +60,8 @@ pub struct Settings {
     pub core: crate::core_link::CoreLinkSettings,
     /// What the inbound path knows of numbers, and its timeouts.
     pub inbound: InboundSettings,
+    /// Templates, EWT thresholds and the call expiry.
+    pub services: crate::services::ServiceSettings,
 }
 
 /// The API's view of the business numbers.
@@ -77,6 +79,11 @@ fn number_routes(settings: &Settings) -> HashMap<String, NumberRoute> {
                         .numbers
                         .get(number)
                         .and_then(|info| info.line.clone()),
+                    language: settings
+                        .inbound
+                        .numbers
+                        .get(number)
+                        .and_then(|info| info.language.clone()),
                     plan: settings.plans.get(carrier).cloned().unwrap_or_default(),
                 },
             )
@@ -138,9 +145,10 @@ async fn apply_reloads(
         // after the numbers below go live) can reach it before them.
         api.dispatcher.reload_limits(next.limits.clone()).await;
         api.numbers.store(Arc::new(routes));
+        api.services.store(Arc::new(next.services.clone()));
         info!(
             numbers = next.numbers.len(),
-            "configuration reloaded: numbers and limits applied"
+            "configuration reloaded: numbers, limits, templates and services applied"
         );
         if !needs_restart.is_empty() {
             tracing::warn!(
@@ -262,6 +270,7 @@ pub async fn run(
         claims: Default::default(),
         dead_letters: core_link.dead_letters(),
         openings: openings_tx,
+        services: ArcSwap::from_pointee(settings.services.clone()),
     });
     let reload_task = tokio::spawn(apply_reloads(settings.clone(), reloads, state.clone()));
     let listener = tokio::net::TcpListener::bind(settings.api_listen).await?;

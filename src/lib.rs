@@ -18,6 +18,7 @@ pub mod inbound;
 pub mod message_status;
 pub mod metrics;
 pub mod outbound;
+pub mod services;
 pub mod settings;
 pub mod sim;
 pub mod store;

@@ -16,6 +16,18 @@ pub fn install(listen: SocketAddr) -> anyhow::Result<()> {
     PrometheusBuilder::new()
         .with_http_listener(listen)
         .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full(
+                "carrier_gateway_session_duration_seconds".into(),
+            ),
+            &[
+                30.0, 60.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 43200.0, 86400.0,
+            ],
+        )?
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full("carrier_gateway_ewt_seconds".into()),
+            &[30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0],
+        )?
+        .set_buckets_for_metric(
             metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()),
             &[
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -61,9 +73,31 @@ pub fn message_final(record: &MessageRecord) {
         "direction" => "mt",
         "number" => record.from.clone(),
         "carrier" => record.carrier.clone(),
-        "status" => record.status.as_str()
+        "status" => record.status.as_str(),
+        "service" => record.service_label()
     )
     .increment(1);
+}
+
+/// The API refused a send (`carrier_gateway_api_refusals_total{service,
+/// code}`; `service` is the one the request named or defaulted to, empty
+/// when the request was not readable that far).
+pub fn api_refused(service: &'static str, code: &'static str) {
+    counter!("carrier_gateway_api_refusals_total", "service" => service, "code" => code)
+        .increment(1);
+}
+
+/// An expected wait given with a request to a service with an EWT
+/// threshold (`carrier_gateway_ewt_seconds{service}`, accepted or not).
+pub fn ewt_seen(service: &'static str, ewt_seconds: u64) {
+    histogram!("carrier_gateway_ewt_seconds", "service" => service).record(ewt_seconds as f64);
+}
+
+/// IVR calls registered (`new`: not registered before) or ended
+/// (`carrier_gateway_calls_total{change}`: `registered`, `ended`,
+/// `deflected`, `expired`).
+pub fn call_changed(change: &'static str, count: usize) {
+    counter!("carrier_gateway_calls_total", "change" => change).increment(count as u64);
 }
 
 /// A segment will be retried.
@@ -198,10 +232,18 @@ pub fn session_started(line: &str, origin: &'static str) {
     gauge!("carrier_gateway_sessions_open").increment(1.0);
 }
 
-/// A session ended.
-pub fn session_ended(line: &str, reason: &'static str) {
+/// A session ended, `duration_ms` after it started
+/// (`carrier_gateway_session_duration_seconds{line, reason}`: its sum over
+/// its count is the mean session duration).
+pub fn session_ended(line: &str, reason: &'static str, duration_ms: u64) {
     counter!("carrier_gateway_sessions_ended_total", "line" => line.to_owned(), "reason" => reason)
         .increment(1);
+    histogram!(
+        "carrier_gateway_session_duration_seconds",
+        "line" => line.to_owned(),
+        "reason" => reason
+    )
+    .record(duration_ms as f64 / 1000.0);
     gauge!("carrier_gateway_sessions_open").decrement(1.0);
 }
 

@@ -109,6 +109,7 @@ impl Settings {
                 max_age: core.max_age,
             },
             inbound,
+            services: crate::services::ServiceSettings::from_config(config),
         }
     }
 }

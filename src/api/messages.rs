@@ -19,13 +19,20 @@ use serde_json::{Value, json};
 use super::claims::ClaimGuard;
 use super::{ApiError, ApiState};
 use crate::channel::transcript::transcript_key;
-use crate::channel::{Author, Direction, OptOutRegistry, TranscriptEntry};
+use crate::channel::{
+    Author, Direction, OptOutRegistry, SessionOrigin, SessionTrees, TranscriptEntry,
+};
+use crate::config::Language;
 use crate::inbound::{OpeningRefusal, OutboundOpening};
 use crate::outbound::plan;
+use crate::services::{
+    Call, CallRegistry, RenderRefusal, ServiceAsk, ServiceRefusal, SessionUse, check_request,
+    render, service_of, variables_as_text,
+};
 use crate::store::outbox::MessageRecord;
 
 /// The request body of a send (docs/api.md). Every field of the contract is
-/// accepted; the ones for services not built yet are refused explicitly.
+/// accepted; media (MMS) is refused explicitly until it is built.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct SendRequest {
@@ -75,31 +82,57 @@ struct Prepared {
     placement: Placement,
 }
 
-/// The session side of a send.
-enum Session {
-    /// Service `channel`: the open session of this id, and its queue.
-    Join(String, Option<String>),
-    /// Service `outbound`: a session the message opens.
-    Open,
-}
-
 /// How a validated message is written.
 enum Placement {
-    /// `session_less`: the outbox only.
+    /// No session (`session_less`, or a call-bound service whose customer
+    /// has no open session): the outbox only.
     Alone,
-    /// `channel`: the outbox and this transcript entry, in one transaction;
-    /// the session's queue.
+    /// In an open session (`channel`, or the call's): the outbox and this
+    /// transcript entry, in one transaction; the session's queue.
     InSession(Vec<u8>, Vec<u8>, Option<String>),
-    /// `outbound`: through the inbound path's task, which owns sessions.
+    /// `outbound` and `deflection`: through the inbound path's task, which
+    /// owns sessions.
     Opening {
         queue: Option<String>,
         language: Option<String>,
+        origin: SessionOrigin,
+        call: Option<Call>,
     },
 }
 
+/// `422 service_rule` (or `below_ewt_threshold`) from the matrix.
+fn service_refusal(refusal: ServiceRefusal) -> ApiError {
+    let code = match refusal {
+        ServiceRefusal::Rule(_) => "service_rule",
+        ServiceRefusal::BelowEwt { .. } => "below_ewt_threshold",
+    };
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, refusal.to_string())
+}
+
+fn rule_refusal(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "service_rule", message)
+}
+
+/// Validates a send and counts a refusal by service and code.
 fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
+    let mut service = "";
+    let prepared = prepare_send(state, value, &mut service);
+    if let Err(e) = &prepared {
+        crate::metrics::api_refused(service, e.code);
+    }
+    prepared
+}
+
+fn prepare_send(
+    state: &ApiState,
+    value: Value,
+    service_label: &mut &'static str,
+) -> Result<Prepared, ApiError> {
     let request: SendRequest = serde_json::from_value(value)
         .map_err(|e| ApiError::invalid_json(format!("not a valid message: {e}")))?;
+    let kind = service_of(request.service.as_deref(), request.session_id.as_deref())
+        .map_err(service_refusal)?;
+    *service_label = kind.as_str();
     if PhoneNumber::parse(&request.from).is_err() {
         return Err(ApiError::invalid_number(format!(
             "`from` {:?} is neither an E.164 number (+ and 8 to 15 digits) nor a short code",
@@ -110,6 +143,13 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
         return Err(ApiError::invalid_number(format!(
             "`to` {:?} is not an E.164 number (+ and 8 to 15 digits)",
             request.to
+        )));
+    }
+    if let Some(language) = &request.language
+        && Language::parse(language).is_none()
+    {
+        return Err(ApiError::invalid_json(format!(
+            "`language` {language:?} is not a language tag (e.g. \"es\" or \"pt-BR\")"
         )));
     }
     let numbers = state.numbers.load_full();
@@ -133,56 +173,91 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
             ),
         ));
     }
-    if request.media.as_ref().is_some_and(|m| !m.is_empty()) || request.template.is_some() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "service_rule",
-            "media and templates are not available in this version of the gateway; send `text`",
+    let media = request.media.as_ref().is_some_and(|m| !m.is_empty());
+    if media {
+        return Err(rule_refusal(
+            "media (MMS) is not available in this version of the gateway; send `text`",
         ));
     }
-    let rule =
-        |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "service_rule", message);
-    let session = match (request.service.as_deref(), request.session_id.as_deref()) {
-        (None | Some("channel"), Some(id)) => {
-            let session = super::sessions::joinable(state, id, &request.from, &request.to)?;
-            Some(Session::Join(session.id, session.queue))
-        }
-        (Some("outbound"), None) => Some(Session::Open),
-        (Some("outbound"), Some(_)) => {
-            return Err(rule(
-                "service `outbound` opens a new session: leave out `session_id` \
-                 (or send with service `channel` to write in that session)"
-                    .to_owned(),
-            ));
-        }
-        (Some("channel"), None) => {
-            return Err(rule(
-                "service `channel` sends within a session: give its `session_id`".to_owned(),
-            ));
-        }
-        (None | Some("session_less"), None) => None,
-        (Some("session_less"), Some(_)) => {
-            return Err(rule(
-                "a `session_less` message belongs to no session: leave out `session_id`, \
-                 or `service` (which then defaults to `channel`)"
-                    .to_owned(),
-            ));
-        }
-        (Some(other), _) => {
-            return Err(rule(format!(
-                "service {other:?} is not available in this version of the gateway; \
-                 use session_less, outbound, or channel with a session_id"
-            )));
-        }
-    };
-    let text = request.text.clone().unwrap_or_default();
-    if text.is_empty() {
+    let text_given = request.text.as_deref().is_some_and(|t| !t.is_empty());
+    if !text_given && request.template.is_none() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "empty_message",
-            "`text` is required and may not be empty",
+            "`text` (or `template`) is required and may not be empty",
         ));
     }
+    let services = state.services.load();
+    if kind.has_ewt_threshold()
+        && let Some(ewt) = request.ewt_seconds
+    {
+        crate::metrics::ewt_seen(kind.as_str(), ewt);
+    }
+    let ask = ServiceAsk {
+        text: text_given,
+        template: request.template.as_deref(),
+        media,
+        session_id: request.session_id.as_deref(),
+        call_id: request.call_id.as_deref(),
+        ewt_seconds: request.ewt_seconds,
+        queue: request.queue.as_deref(),
+    };
+    let rule =
+        check_request(kind, &ask, services.min_ewt.get(&kind).copied()).map_err(service_refusal)?;
+    let now = crate::store::outbox::now_ms();
+    let call = if rule.needs_call {
+        let id = request.call_id.as_deref().unwrap_or_default();
+        let call = CallRegistry::new(state.store.calls.clone())
+            .get(id, now)?
+            .ok_or_else(|| super::calls::unknown_call(id))?;
+        if call.number != request.from || call.customer != request.to {
+            return Err(rule_refusal(format!(
+                "call {id:?} is {} calling {}: send `from` the call's number `to` its caller",
+                call.customer, call.number
+            )));
+        }
+        Some(call)
+    } else {
+        None
+    };
+    let session = match rule.session {
+        SessionUse::Given => {
+            let id = request.session_id.as_deref().unwrap_or_default();
+            Some(super::sessions::joinable(
+                state,
+                id,
+                &request.from,
+                &request.to,
+            )?)
+        }
+        SessionUse::Call => SessionTrees::new(&state.store)
+            .open_for(&request.from, &request.to)?
+            .filter(|s| s.is_open() && s.due(now).is_none()),
+        SessionUse::Opens | SessionUse::OpensChannel | SessionUse::None => None,
+    };
+    let (text, language) = match request.template.as_deref() {
+        Some(name) => {
+            let template = services
+                .templates
+                .get(name)
+                .ok_or_else(|| RenderRefusal::Unknown(name.to_owned()))
+                .map_err(|e| rule_refusal(e.to_string()))?;
+            let variables = variables_as_text(request.variables.as_ref())
+                .map_err(|e| rule_refusal(e.to_string()))?;
+            let preferred = [
+                request.language.as_deref(),
+                session.as_ref().map(|s| s.language.as_str()),
+                route.language.as_deref(),
+            ];
+            let rendered = render(template, &preferred, &variables)
+                .map_err(|e| rule_refusal(e.to_string()))?;
+            (rendered.text, Some(rendered.language))
+        }
+        None => (
+            request.text.clone().unwrap_or_default(),
+            request.language.clone(),
+        ),
+    };
     let validity = match &request.validity {
         Some(v) => humantime::parse_duration(v)
             .map_err(|e| ApiError::invalid_json(format!("`validity` {v:?}: {e}")))?,
@@ -223,12 +298,23 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
         validity.as_millis() as u64,
     );
     record.client_ref = request.client_ref;
-    let placement = match session {
-        Some(Session::Open) => Placement::Opening {
+    record.service = Some(kind);
+    record.call_id = call.as_ref().map(|c| c.call_id.clone());
+    record.language = language;
+    let placement = match (rule.session, session) {
+        (SessionUse::Opens, _) => Placement::Opening {
             queue: request.queue,
             language: request.language,
+            origin: SessionOrigin::Outbound,
+            call: None,
         },
-        Some(Session::Join(session_id, queue)) => {
+        (SessionUse::OpensChannel, _) => Placement::Opening {
+            queue: request.queue,
+            language: request.language,
+            origin: SessionOrigin::Deflection,
+            call,
+        },
+        (_, Some(session)) => {
             let entry = TranscriptEntry {
                 direction: Direction::Out,
                 author: Author::Agent,
@@ -244,12 +330,12 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
                 })
             })?;
             Placement::InSession(
-                transcript_key(&session_id, state.store.generate_id()?),
+                transcript_key(&session.id, state.store.generate_id()?),
                 value,
-                queue,
+                session.queue,
             )
         }
-        None => Placement::Alone,
+        (_, None) => Placement::Alone,
     };
     Ok(Prepared {
         record,
@@ -373,9 +459,14 @@ async fn send_one(state: &Arc<ApiState>, body: &Bytes) -> Result<Response, ApiEr
             return Ok((StatusCode::ACCEPTED, axum::Json(accepted_body(&record))).into_response());
         }
         Placement::Alone => state.store.put_message(&record)?,
-        Placement::Opening { queue, language } => {
+        Placement::Opening {
+            queue,
+            language,
+            origin,
+            call,
+        } => {
             let response = accepted_body(&record);
-            open_session(state, record, queue, language).await?;
+            open_session(state, record, queue, language, origin, call).await?;
             return Ok((StatusCode::ACCEPTED, axum::Json(response)).into_response());
         }
     }
@@ -392,6 +483,8 @@ async fn open_session(
     record: MessageRecord,
     queue: Option<String>,
     language: Option<String>,
+    origin: SessionOrigin,
+    call: Option<Call>,
 ) -> Result<(), ApiError> {
     let gone = || ApiError::unavailable("the gateway is stopping; retry");
     let (answer, answered) = tokio::sync::oneshot::channel();
@@ -399,12 +492,15 @@ async fn open_session(
         record,
         queue,
         language,
+        origin,
+        call,
         answer,
     };
     state.openings.send(opening).await.map_err(|_| gone())?;
     match answered.await.map_err(|_| gone())? {
         Ok(_session) => Ok(()),
         Err(OpeningRefusal::Store(e)) => Err(e.into()),
+        Err(OpeningRefusal::UnknownCall(id)) => Err(super::calls::unknown_call(&id)),
         Err(refusal) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "service_rule",
@@ -468,11 +564,7 @@ async fn commit_and_hand_over(
             let origin = crate::metrics::MtOrigin {
                 line: numbers.get(&record.from).and_then(|n| n.line.as_deref()),
                 queue: session.as_ref().and_then(|q| q.as_deref()),
-                service: if session.is_some() {
-                    "channel"
-                } else {
-                    "session_less"
-                },
+                service: record.service_label(),
             };
             crate::metrics::accepted(&record.from, record.segments.len(), origin);
             handed.push(record);
@@ -505,11 +597,17 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
         match outcome {
             Ok(Claim::New(Prepared {
                 record,
-                placement: Placement::Opening { queue, language },
+                placement:
+                    Placement::Opening {
+                        queue,
+                        language,
+                        origin,
+                        call,
+                    },
                 ..
             })) => {
                 let response = accepted_body(&record);
-                match open_session(&state, record, queue, language).await {
+                match open_session(&state, record, queue, language, origin, call).await {
                     Ok(()) => results.push(response),
                     Err(e) => results.push(e.body()),
                 }

@@ -2,6 +2,7 @@
 //! Handlers live in one module per resource.
 
 mod body;
+mod calls;
 mod claims;
 mod dead_letters;
 pub mod error;
@@ -38,6 +39,8 @@ pub struct NumberRoute {
     pub carrier: String,
     /// Its line of business, if it has one.
     pub line: Option<String>,
+    /// That line's language.
+    pub language: Option<String>,
     /// That carrier's encoding options.
     pub plan: PlanOptions,
 }
@@ -66,6 +69,8 @@ pub struct ApiState {
     /// Messages that open a session (service `outbound`) go to the inbound
     /// path's task, the one writer of sessions.
     pub openings: tokio::sync::mpsc::Sender<crate::inbound::OutboundOpening>,
+    /// Templates, EWT thresholds and the call expiry (replaced on SIGHUP).
+    pub services: ArcSwap<crate::services::ServiceSettings>,
 }
 
 /// `?from=` of `GET /v1/opt-outs/{customer}`.
@@ -104,6 +109,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/sessions/{id}", get(sessions::get))
         .route("/v1/sessions/{id}/transcript", get(sessions::transcript))
         .route("/v1/status", get(status::get))
+        .route(
+            "/v1/calls/{call_id}",
+            get(calls::get).put(calls::register).delete(calls::end),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .merge(authed)
@@ -154,12 +163,15 @@ async fn json_errors(request: Request, next: Next) -> Response {
     ApiError::new(status, code, message).into_response()
 }
 
-/// A `POST` must carry JSON (`Content-Type: application/json`): a browser
+/// A `POST` or `PUT` must carry JSON (`Content-Type: application/json`): a browser
 /// page cannot send one across origins without a CORS preflight, which this
 /// API never grants, so a page on the same host cannot send SMS through a
 /// token-less loopback API with a plain form post.
 async fn json_bodies_only(request: Request, next: Next) -> Response {
-    if request.method() == axum::http::Method::POST {
+    if matches!(
+        *request.method(),
+        axum::http::Method::POST | axum::http::Method::PUT
+    ) {
         let json = request
             .headers()
             .get(header::CONTENT_TYPE)

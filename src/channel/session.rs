@@ -123,6 +123,14 @@ pub struct SessionStart {
     pub expiry_ms: u64,
 }
 
+impl Session {
+    /// How long it lasted (until now for an open one: 0), milliseconds.
+    pub fn duration_ms(&self) -> u64 {
+        self.ended_at
+            .map_or(0, |ended| ended.saturating_sub(self.started_at))
+    }
+}
+
 /// The `ses_…` id of a generated number.
 pub fn session_id(n: u64) -> String {
     format!("ses_{n:016x}")

@@ -223,6 +223,10 @@ pub struct OpeningFacts<'a> {
     pub queue: Option<&'a str>,
     /// The language the request asks for (`None`, or not a tag: the line's).
     pub language: Option<&'a str>,
+    /// `Outbound` (service `outbound`) or `Deflection`.
+    pub origin: SessionOrigin,
+    /// The IVR call the session belongs to (deflection).
+    pub call_id: Option<&'a str>,
     /// Unix milliseconds.
     pub now: u64,
 }
@@ -239,12 +243,21 @@ pub struct OpeningPlan {
     pub new: bool,
     /// Consent, sent (and recorded) before the message.
     pub consent: Option<SystemText>,
+    /// The menu prompt, sent after the message: a deflected caller picks
+    /// a queue as a new inbound customer would.
+    pub menu: Option<SystemText>,
 }
 
-/// Decides a message that opens a session towards the customer. A session
-/// already open with them is joined rather than cut off: the agent's
-/// message continues the conversation the customer is in. No menu: the
-/// gateway's side chose the queue (or none).
+/// Decides a message that opens a session towards the customer.
+///
+/// `Outbound`: a session already open with them is joined rather than cut
+/// off, since the agent's message continues the conversation the customer
+/// is in; no menu, the gateway's side chose the queue (or none).
+///
+/// `Deflection`: a caller moves from the IVR to SMS, which is a new
+/// conversation. An open session ends (`closed`), and the new one gets
+/// consent and, unless the request preselected a queue, the menu, as a new
+/// inbound session would.
 pub fn plan_opening(facts: OpeningFacts<'_>, new_id: impl FnOnce() -> String) -> OpeningPlan {
     let OpeningFacts {
         customer,
@@ -254,6 +267,8 @@ pub fn plan_opening(facts: OpeningFacts<'_>, new_id: impl FnOnce() -> String) ->
         consented,
         queue,
         language,
+        origin,
+        call_id,
         now,
     } = facts;
     let mut ended = None;
@@ -264,12 +279,17 @@ pub fn plan_opening(facts: OpeningFacts<'_>, new_id: impl FnOnce() -> String) ->
                 ended = Some(session);
                 None
             }
+            None if origin == SessionOrigin::Deflection => {
+                session.end(EndReason::Closed, now);
+                ended = Some(session);
+                None
+            }
             None => Some(session),
         },
         None => None,
     };
     let new = open.is_none();
-    let session = open.unwrap_or_else(|| {
+    let mut session = open.unwrap_or_else(|| {
         let language = language
             .and_then(Language::parse)
             .unwrap_or_else(|| line.language.clone());
@@ -287,13 +307,21 @@ pub fn plan_opening(facts: OpeningFacts<'_>, new_id: impl FnOnce() -> String) ->
                 line: line.name.clone(),
                 queue,
                 language: language.as_str().to_owned(),
-                origin: SessionOrigin::Outbound,
+                origin,
                 idle_timeout_ms: line.idle_timeout.as_millis() as u64,
                 expiry_ms: line.expiry.as_millis() as u64,
             },
             now,
         )
     });
+    if new {
+        session.call_id = call_id.map(str::to_owned);
+    }
+    let menu = (origin == SessionOrigin::Deflection
+        && new
+        && session.queue.is_none()
+        && line.queues.len() > 1)
+        .then(|| menu_prompt(line, &session.language));
     let consent = if consented {
         None
     } else {
@@ -307,6 +335,7 @@ pub fn plan_opening(facts: OpeningFacts<'_>, new_id: impl FnOnce() -> String) ->
         session,
         new,
         consent,
+        menu,
     }
 }
 
@@ -490,10 +519,53 @@ mod tests {
                 consented,
                 queue: Some("tech"),
                 language: Some("es"),
+                origin: SessionOrigin::Outbound,
+                call_id: None,
                 now,
             },
             || "ses_out".to_owned(),
         )
+    }
+
+    fn deflection(line: &Line, open: Option<Session>, queue: Option<&str>) -> OpeningPlan {
+        plan_opening(
+            OpeningFacts {
+                customer: "+15557654321",
+                number: "+15551230001",
+                line,
+                open,
+                consented: false,
+                queue,
+                language: None,
+                origin: SessionOrigin::Deflection,
+                call_id: Some("call-1"),
+                now: MIN,
+            },
+            || "ses_deflected".to_owned(),
+        )
+    }
+
+    #[test]
+    fn a_deflection_opens_a_new_channel_session_with_consent_and_menu() {
+        let line = menu_line();
+        let inbound = turn(&line, None, true, "hi", 0).session;
+        let plan = deflection(&line, Some(inbound.clone()), None);
+        assert!(plan.new);
+        let ended = plan.ended.expect("the open session ends");
+        assert_eq!(
+            (ended.id, ended.end_reason),
+            (inbound.id, Some(EndReason::Closed))
+        );
+        assert_eq!(plan.session.id, "ses_deflected");
+        assert_eq!(plan.session.origin, SessionOrigin::Deflection);
+        assert_eq!(plan.session.call_id.as_deref(), Some("call-1"));
+        assert_eq!(plan.session.queue, None);
+        assert_eq!(plan.consent.map(|c| c.kind), Some(SystemKind::Consent));
+        assert_eq!(plan.menu.map(|m| m.kind), Some(SystemKind::MenuPrompt));
+        // A preselected queue needs no menu.
+        let preselected = deflection(&line, None, Some("tech"));
+        assert_eq!(preselected.session.queue.as_deref(), Some("tech"));
+        assert_eq!(preselected.menu, None);
     }
 
     #[test]

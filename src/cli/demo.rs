@@ -105,6 +105,7 @@ async fn demo(once: bool) -> anyhow::Result<()> {
             max_age: Duration::from_secs(3600),
         },
         inbound: crate::inbound::InboundSettings::default(),
+        services: Default::default(),
     };
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {

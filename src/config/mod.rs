@@ -52,7 +52,7 @@ pub use check::{CheckReport, check_config};
 pub use error::{ConfigError, ConfigErrors};
 pub use line::{Line, LineMessages, MessageKey, OptOutScope, Queue};
 pub use routing::{Brand, BusinessNumber, Campaign, Limits};
-pub use service::{MissingVariable, ServiceConfig, ServiceKind, Template};
+pub use service::{CallsConfig, MissingVariable, ServiceConfig, ServiceKind, Template};
 pub use smpp::{ErrorClass, ErrorPolicy, SmppCarrier};
 pub use values::{
     HttpUrl, InvalidPhoneNumber, Language, NumberKind, PhoneNumber, Secret, SecretSource,
@@ -204,6 +204,7 @@ pub struct Config {
     lines: Vec<Line>,
     templates: BTreeMap<String, Template>,
     services: BTreeMap<ServiceKind, ServiceConfig>,
+    calls: CallsConfig,
     index: Index,
 }
 
@@ -345,6 +346,11 @@ impl Config {
     /// The services that have a `[services.<name>]` table.
     pub fn services(&self) -> &BTreeMap<ServiceKind, ServiceConfig> {
         &self.services
+    }
+
+    /// `[calls]`.
+    pub fn calls(&self) -> CallsConfig {
+        self.calls
     }
 
     /// The business number written `number` (`+15551230001` or `12345`).
@@ -867,6 +873,10 @@ fn decode(root: &toml::Spanned<DeTable<'_>>, cx: &mut Ctx<'_, '_>) -> Option<Con
 
     let templates = table.or_default(cx, "templates", BTreeMap::new(), service::decode_templates);
     let services = table.or_default(cx, "services", BTreeMap::new(), service::decode_services);
+    let calls = match table.take("calls") {
+        Some(node) => node.table(cx).and_then(|t| service::decode_calls(t, cx)),
+        None => Some(CallsConfig::default()),
+    };
     table.finish(cx);
 
     let carriers = carriers?;
@@ -894,6 +904,7 @@ fn decode(root: &toml::Spanned<DeTable<'_>>, cx: &mut Ctx<'_, '_>) -> Option<Con
         lines,
         templates: templates?,
         services: services?,
+        calls: calls?,
         index,
     })
 }

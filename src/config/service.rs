@@ -189,7 +189,10 @@ pub(crate) fn decode_templates(
 }
 
 /// The outbound SMS services (docs/api.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum ServiceKind {
     /// `channel`: within an existing session.
     Channel,
@@ -271,6 +274,41 @@ fn decode_service(
         })
     });
     Some(ServiceConfig { min_ewt: min_ewt? })
+}
+
+/// `[calls]`: the IVR calls the contact center registers
+/// (`PUT /v1/calls/{call_id}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallsConfig {
+    /// A call never ended with `DELETE` is forgotten this long after it was
+    /// registered (or registered again), so a lost `DELETE` cannot tag a
+    /// customer's texts with a call for ever. Default 4 h.
+    pub expire_after: Duration,
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        CallsConfig {
+            expire_after: Duration::from_secs(4 * 3600),
+        }
+    }
+}
+
+/// Decodes `[calls]`.
+pub(crate) fn decode_calls(
+    mut table: TableReader<'_, '_>,
+    cx: &mut Ctx<'_, '_>,
+) -> Option<CallsConfig> {
+    let expire_after = table.or_default(
+        cx,
+        "expire_after",
+        CallsConfig::default().expire_after,
+        crate::config::values::parse_positive_duration,
+    );
+    table.finish(cx);
+    Some(CallsConfig {
+        expire_after: expire_after?,
+    })
 }
 
 /// Decodes `[services]`: one optional table per known service name.

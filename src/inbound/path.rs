@@ -124,6 +124,8 @@ struct Write<'a> {
     /// Sessions, transcripts and consent.
     channel: ChannelWrite,
     recent: Option<[u8; 16]>,
+    /// A call that ends with this write (a deflection), with its record.
+    end_call: Option<crate::services::Call>,
 }
 
 /// The inbound path's task state.
@@ -573,6 +575,11 @@ impl InboundPath {
         let order_key = format!("{}|{}", first.to, first.from);
         let mut channel = ChannelWrite::default();
         let mut records = Vec::new();
+        // A text from a caller whose IVR call is registered carries the
+        // call, so the agent on the phone sees it.
+        let call = crate::services::CallRegistry::new(self.store.calls.clone())
+            .active_for(&first.to, &first.from, now_ms())?
+            .map(|call| call.call_id);
         let turn = self.session_turn(
             &Arrival {
                 sms: first,
@@ -580,6 +587,7 @@ impl InboundPath {
                 text: content.text.as_deref(),
                 keyword,
                 order_key: &order_key,
+                call_id: call.as_deref(),
             },
             &info,
             &mut channel,
@@ -594,6 +602,7 @@ impl InboundPath {
             &info,
             keyword,
             turn.view.as_ref(),
+            call.as_deref(),
         );
         let prepared = self
             .log
@@ -716,6 +725,7 @@ impl InboundPath {
             &store.session_deadlines,
             &store.transcripts,
             &store.consents,
+            &store.calls,
         )
             .transaction(
                 |(
@@ -731,6 +741,7 @@ impl InboundPath {
                     deadlines,
                     transcripts,
                     consents,
+                    calls,
                 )| {
                     if let Some((key, value)) = &write.add_part {
                         parts.insert(&key[..], value.as_slice())?;
@@ -763,6 +774,9 @@ impl InboundPath {
                     })?;
                     if let Some(key) = &write.recent {
                         recent.insert(&key[..], &[][..])?;
+                    }
+                    if let Some(call) = &write.end_call {
+                        crate::services::CallRegistry::remove_in(calls, &call.call_id, Some(call))?;
                     }
                     Ok::<(), ConflictableTransactionError<()>>(())
                 },
@@ -907,6 +921,7 @@ fn received_event(
     info: &NumberInfo,
     keyword: Option<Keyword>,
     session: Option<&SessionView>,
+    call_id: Option<&str>,
 ) -> Value {
     let mut data = json!({
         "id": id,
@@ -920,7 +935,7 @@ fn received_event(
         "received_at": rfc3339(first.received_at),
         "language": session.map(|s| s.language.as_str()).or(info.language.as_deref()),
         "keyword": keyword.map(Keyword::as_str),
-        "call_id": null,
+        "call_id": call_id,
         "session": {
             "id": session.map(|s| s.id.as_str()),
             "line": info.line,

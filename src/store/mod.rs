@@ -42,6 +42,7 @@ mod trees {
     pub const SESSION_DEADLINES: &str = "session_deadlines";
     pub const TRANSCRIPTS: &str = "transcripts";
     pub const CONSENTS: &str = "consents";
+    pub const CALLS: &str = "calls";
 }
 
 /// Why the store could not be used.
@@ -117,6 +118,9 @@ pub struct Store {
     pub transcripts: sled::Tree,
     /// The consent registry (`channel::consent`).
     pub consents: sled::Tree,
+    /// Registered IVR calls and, per (number, customer), the active one
+    /// (`services::calls`).
+    pub calls: sled::Tree,
     durability: GroupCommit,
 }
 
@@ -153,6 +157,7 @@ impl Store {
             session_deadlines: db.open_tree(trees::SESSION_DEADLINES)?,
             transcripts: db.open_tree(trees::TRANSCRIPTS)?,
             consents: db.open_tree(trees::CONSENTS)?,
+            calls: db.open_tree(trees::CALLS)?,
             db,
             durability,
         })

@@ -82,6 +82,18 @@ pub struct MessageRecord {
     /// opted-out customers too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,
+    /// The service it was sent with (`services::matrix`); `None` for the
+    /// channel's own replies (see `system`) and for records written before
+    /// services were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<crate::config::ServiceKind>,
+    /// The IVR call it was sent for (call-bound services).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    /// The language its template was rendered in, or the one the request
+    /// gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 impl MessageRecord {
@@ -121,6 +133,9 @@ impl MessageRecord {
             receipts: true,
             receipt_timed_out: false,
             system: None,
+            service: None,
+            call_id: None,
+            language: None,
         }
     }
 
@@ -147,7 +162,20 @@ impl MessageRecord {
             "error": self.error,
             "created_at": rfc3339(self.created_at),
             "updated_at": rfc3339(self.updated_at),
+            "service": self.service_label(),
+            "call_id": self.call_id,
+            "language": self.language,
         })
+    }
+
+    /// The service for metrics and the API: the recorded one, `system` for
+    /// the channel's own replies, `session_less` for older records.
+    pub fn service_label(&self) -> &'static str {
+        match (self.service, &self.system) {
+            (Some(kind), _) => kind.as_str(),
+            (None, Some(_)) => "system",
+            (None, None) => "session_less",
+        }
     }
 }
 

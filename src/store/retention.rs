@@ -1,6 +1,7 @@
 //! Retention: final outbox records, with their `client_ref` keys, are
 //! removed `[store] retention` after their last change (and ended sessions
-//! with their transcripts, see `channel::session_retention`), so disk use stays
+//! with their transcripts, see `channel::session_retention`; and expired
+//! IVR calls, see `services::calls`), so disk use stays
 //! flat under steady traffic and `GET /v1/messages/{id}` answers for as
 //! long as operators want to look back.
 //!
@@ -102,6 +103,21 @@ pub async fn run(store: Store, retention: Duration, mut stop: tokio::sync::watch
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session retention failed; tried again later"),
         }
+        // Calls never ended with DELETE: already ignored once expired, and
+        // removed here so the tree does not grow.
+        match crate::services::CallRegistry::new(store.calls.clone()).remove_expired(now_ms()) {
+            Ok(removed) if removed > 0 => {
+                tracing::info!(
+                    removed,
+                    "expired IVR calls removed (never ended with DELETE)"
+                );
+                crate::metrics::call_changed("expired", removed);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "removing expired calls failed; tried again later")
+            }
+        }
         match pass(&store, retention, now_ms()).await {
             Ok(done) if done.removed > 0 => {
                 tracing::debug!(removed = done.removed, "retention: final records removed");
@@ -137,6 +153,9 @@ mod tests {
             receipts: true,
             receipt_timed_out: false,
             system: None,
+            service: None,
+            call_id: None,
+            language: None,
         }
     }
 

@@ -2006,3 +2006,23 @@ fn opt_out_scope_is_number_or_brand() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].key_path, "lines[0].opt_out_scope");
 }
+
+#[test]
+fn calls_expire_after_a_configured_bound() {
+    assert_eq!(
+        parse_ok(CORE).calls().expire_after,
+        Duration::from_secs(4 * 3600),
+        "default"
+    );
+    let config = parse_ok(&format!("{CORE}\n[calls]\nexpire_after = \"30m\"\n"));
+    assert_eq!(config.calls().expire_after, Duration::from_secs(1800));
+    let text = format!("{CORE}\n[calls]\nexpire_after = \"0s\"\n");
+    single_error(
+        &text,
+        line_of(&text, "expire_after"),
+        "calls.expire_after",
+        "",
+    );
+    let text = format!("{CORE}\n[calls]\nttl = \"1h\"\n");
+    single_error(&text, line_of(&text, "ttl"), "calls.ttl", "unknown key");
+}

@@ -1,6 +1,7 @@
-//! Sessions the gateway opens (service `outbound`): the API hands the
-//! validated message to the inbound path's task, which owns sessions, and
-//! gets the session id back once the group commit made it durable.
+//! Sessions the gateway opens (services `outbound` and `deflection`): the
+//! API hands the validated message to the inbound path's task, which owns
+//! sessions, and gets the session id back once the group commit made it
+//! durable. A deflection also ends its IVR call, in the same transaction.
 //!
 //! Why through this task rather than a write of the API's own: the task is
 //! the only writer of sessions and consent records, so a customer's first
@@ -14,7 +15,7 @@ use super::{InboundPath, Write, corrupt};
 use crate::channel::session::session_id;
 use crate::channel::turn::{OpeningFacts, plan_opening};
 use crate::channel::{
-    Author, ChannelWrite, ConsentRecord, Direction, SessionOrigin, TranscriptEntry,
+    Author, ChannelWrite, ConsentRecord, Direction, SessionOrigin, SystemKind, TranscriptEntry,
 };
 use crate::core_link::EventType;
 use crate::store::StoreError;
@@ -34,6 +35,9 @@ pub enum OpeningRefusal {
         /// The queue asked for.
         queue: String,
     },
+    /// The deflected call ended (or expired) before its turn came.
+    #[error("no registered call {0:?} (ended or expired meanwhile)")]
+    UnknownCall(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -51,8 +55,20 @@ pub struct OutboundOpening {
     pub queue: Option<String>,
     /// `language` of the request.
     pub language: Option<String>,
+    /// `Outbound`, or `Deflection` of `call`, which ends.
+    pub origin: SessionOrigin,
+    /// The call a deflection moves to SMS.
+    pub call: Option<crate::services::Call>,
     /// Where the answer goes (after the group commit).
     pub answer: oneshot::Sender<OpeningAnswer>,
+}
+
+/// What the request asks of the session it opens.
+struct Asked<'a> {
+    queue: Option<&'a str>,
+    language: Option<&'a str>,
+    origin: SessionOrigin,
+    call: Option<crate::services::Call>,
 }
 
 impl InboundPath {
@@ -62,9 +78,17 @@ impl InboundPath {
             record,
             queue,
             language,
+            origin,
+            call,
             answer,
         } = opening;
-        match self.open_outbound(record, queue.as_deref(), language.as_deref()) {
+        let asked = Asked {
+            queue: queue.as_deref(),
+            language: language.as_deref(),
+            origin,
+            call,
+        };
+        match self.open_outbound(record, asked) {
             Ok(id) => self.openings.push((answer, id)),
             Err(e) => {
                 let _ = answer.send(Err(e));
@@ -75,9 +99,14 @@ impl InboundPath {
     fn open_outbound(
         &mut self,
         record: MessageRecord,
-        queue: Option<&str>,
-        language: Option<&str>,
+        asked: Asked<'_>,
     ) -> Result<String, OpeningRefusal> {
+        let Asked {
+            queue,
+            language,
+            origin,
+            call,
+        } = asked;
         let (number, customer) = (record.from.clone(), record.to.clone());
         let info = self
             .settings
@@ -97,6 +126,14 @@ impl InboundPath {
             });
         }
         let now = now_ms();
+        // The task decides openings one at a time, so two deflections of
+        // one call cannot both pass: the second finds it gone.
+        if let Some(call) = &call {
+            let registry = crate::services::CallRegistry::new(self.store.calls.clone());
+            if registry.get(&call.call_id, now)?.is_none() {
+                return Err(OpeningRefusal::UnknownCall(call.call_id.clone()));
+            }
+        }
         let open = self.sessions.open_for(&number, &customer)?;
         let before = open.clone();
         let consented = self.consents.is_recorded(&number, &customer)?;
@@ -110,6 +147,8 @@ impl InboundPath {
                 consented,
                 queue,
                 language,
+                origin,
+                call_id: call.as_ref().map(|c| c.call_id.as_str()),
                 now,
             },
             || fresh,
@@ -163,6 +202,13 @@ impl InboundPath {
             .add_transcript(&session.id, self.store.generate_id()?, &entry)
             .map_err(encoding_failed)?;
         records.push(record);
+        if let Some(menu) = &plan.menu
+            && let Some(message) =
+                self.system_message(&number, &customer, replies, menu.kind.as_str(), &menu.text)?
+        {
+            self.transcribe_reply(&mut channel, &session.id, &message)?;
+            records.push(message);
+        }
         let mut outbox = Vec::with_capacity(records.len());
         for record in &records {
             outbox.push((
@@ -174,29 +220,29 @@ impl InboundPath {
             events: events.iter().collect(),
             replies: outbox,
             channel,
+            end_call: call,
             ..Write::default()
         })?;
         drop(events);
         if let Some(ended) = &plan.ended
             && let Some(reason) = ended.end_reason
         {
-            crate::metrics::session_ended(&ended.line, reason.as_str());
+            crate::metrics::session_ended(&ended.line, reason.as_str(), ended.duration_ms());
         }
         if plan.new {
-            crate::metrics::session_started(&session.line, SessionOrigin::Outbound.as_str());
+            crate::metrics::session_started(&session.line, origin.as_str());
+        }
+        if origin == SessionOrigin::Deflection {
+            crate::metrics::call_changed("deflected", 1);
         }
         for record in records {
-            if record.system.is_some() {
+            if record.system.as_deref() == Some(SystemKind::Consent.as_str()) {
                 crate::metrics::consent_sent(&record.from);
             }
             let origin = crate::metrics::MtOrigin {
                 line: Some(&session.line),
                 queue: session.queue.as_deref(),
-                service: if record.system.is_some() {
-                    "system"
-                } else {
-                    "outbound"
-                },
+                service: record.service_label(),
             };
             crate::metrics::accepted(&record.from, record.segments.len(), origin);
             self.replies.push(record);

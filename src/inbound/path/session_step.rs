@@ -65,8 +65,11 @@ pub(super) struct SessionTurn {
     pub closing: Option<Session>,
     /// For the metrics once written: the line, whether a session opened,
     /// the reason one ended, the queue chosen and whether by the reply.
-    counts: Option<(String, bool, Option<EndReason>, Option<QueueChoice>)>,
+    counts: Option<(String, bool, Option<EndedFor>, Option<QueueChoice>)>,
 }
+
+/// Why a session ended, and after how long (milliseconds).
+type EndedFor = (EndReason, u64);
 
 impl SessionTurn {
     /// Counts what the turn did (after its write applied).
@@ -74,8 +77,8 @@ impl SessionTurn {
         let Some((line, started, ended, choice)) = &self.counts else {
             return;
         };
-        if let Some(reason) = ended {
-            crate::metrics::session_ended(line, reason.as_str());
+        if let Some((reason, duration_ms)) = ended {
+            crate::metrics::session_ended(line, reason.as_str(), *duration_ms);
         }
         if *started {
             crate::metrics::session_started(line, SessionOrigin::Inbound.as_str());
@@ -93,6 +96,8 @@ pub(super) struct Arrival<'a> {
     pub text: Option<&'a str>,
     pub keyword: Option<Keyword>,
     pub order_key: &'a str,
+    /// The customer's registered IVR call, if any.
+    pub call_id: Option<&'a str>,
 }
 
 pub(super) fn encoding_failed(e: serde_json::Error) -> StoreError {
@@ -149,9 +154,10 @@ impl InboundPath {
             };
             return Ok(SessionTurn {
                 view: Some(SessionView::of(&session, false)),
-                counts: closing
-                    .as_ref()
-                    .map(|_| (line.name.clone(), false, Some(EndReason::Closed), None)),
+                counts: closing.as_ref().map(|closed| {
+                    let ended = (EndReason::Closed, closed.duration_ms());
+                    (line.name.clone(), false, Some(ended), None)
+                }),
                 closing,
                 ..SessionTurn::default()
             });
@@ -160,7 +166,7 @@ impl InboundPath {
         let consented = self.consents.is_recorded(number, customer)?;
         let fresh = session_id(self.store.generate_id()?);
         let before = open.clone();
-        let plan = plan_turn(
+        let mut plan = plan_turn(
             TurnFacts {
                 customer,
                 number,
@@ -173,6 +179,9 @@ impl InboundPath {
             },
             || fresh,
         );
+        if plan.new {
+            plan.session.call_id = arrival.call_id.map(str::to_owned);
+        }
         let mut events = Vec::new();
         if let Some(ended) = &plan.ended {
             // Its deadline passed while nothing ended it (the gateway was
@@ -237,7 +246,9 @@ impl InboundPath {
             counts: Some((
                 line.name.clone(),
                 plan.new,
-                plan.ended.as_ref().and_then(|s| s.end_reason),
+                plan.ended
+                    .as_ref()
+                    .and_then(|s| Some((s.end_reason?, s.duration_ms()))),
                 plan.choice.clone(),
             )),
         })
@@ -400,7 +411,7 @@ impl InboundPath {
                 ..Write::default()
             })?;
             info!(session = %after.id, reason = reason.as_str(), "session ended");
-            crate::metrics::session_ended(&after.line, reason.as_str());
+            crate::metrics::session_ended(&after.line, reason.as_str(), after.duration_ms());
             for record in records {
                 let origin = crate::metrics::MtOrigin {
                     line: Some(&after.line),
