@@ -7,9 +7,15 @@
 #   (tests/deb_package.rs builds, lints and installs the Debian package).
 # - From crates.io: cargo-deb, pinned (scripts/package-deb.sh); the first
 #   install compiles it, about a minute and a half on 2 cores.
+# - From PyPI, pinned, in a virtualenv of their own (tests/openapi.rs):
+#   openapi-spec-validator (the document is valid OpenAPI 3.1) and
+#   schemathesis (the property-based API fuzzer driven by it).
 set -euo pipefail
 
 CARGO_DEB_VERSION=3.8.0
+SCHEMATHESIS_VERSION=4.32.5
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
+TOOLS="${CARRIER_GATEWAY_TEST_TOOLS:-$HOME/.cache/carrier-gateway-test-tools}"
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -30,4 +36,17 @@ fi
 if [ "$(cargo deb --version 2>/dev/null)" != "cargo-deb $CARGO_DEB_VERSION" ]; then
   echo "installing: cargo-deb $CARGO_DEB_VERSION"
   cargo install cargo-deb --version "$CARGO_DEB_VERSION" --locked --quiet
+fi
+
+venv="$TOOLS/venv"
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION" \
+  || ! "$venv/bin/pip" show openapi-spec-validator 2>/dev/null | grep -q "^Version: $OPENAPI_SPEC_VALIDATOR_VERSION"; then
+  echo "installing: schemathesis $SCHEMATHESIS_VERSION, openapi-spec-validator $OPENAPI_SPEC_VALIDATOR_VERSION into $venv"
+  if ! python3 -m venv --help >/dev/null 2>&1; then
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-venv
+  fi
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "schemathesis==$SCHEMATHESIS_VERSION" "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
 fi

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::views::CallView;
 use super::{ApiError, ApiState};
 use crate::config::{NumberKind, PhoneNumber};
 use crate::services::calls::call_id_is_valid;
@@ -17,10 +18,17 @@ use crate::services::{Call, CallRegistry};
 use crate::store::outbox::now_ms;
 
 /// The body of `PUT /v1/calls/{call_id}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CallRequest {
+pub(super) struct CallRequest {
+    /// The caller (E.164).
+    #[schema(example = "+15557654321", pattern = r"^\+[1-9][0-9]{7,14}$")]
     customer: String,
+    /// The business number the call is about.
+    #[schema(
+        example = "+15551230001",
+        pattern = r"^(\+[1-9][0-9]{7,14}|[0-9]{3,8})$"
+    )]
     number: String,
 }
 
@@ -51,6 +59,23 @@ fn registry(state: &ApiState) -> CallRegistry {
 
 /// `PUT /v1/calls/{call_id}`: registers the call (again), `201` when new,
 /// `200` when it was registered already (its expiry starts over).
+#[utoipa::path(
+    put,
+    path = "/v1/calls/{call_id}",
+    operation_id = "register_call",
+    tag = "calls",
+    params(("call_id" = String, Path, description = "The contact center's id of the call", pattern = r"^[A-Za-z0-9._:@-]{1,128}$")),
+    request_body = CallRequest,
+    responses(
+        (status = 200, description = "Registered again; its expiry starts over", body = CallView),
+        (status = 201, description = "Registered", body = CallView),
+        (status = 400, description = "`invalid_call_id`, `invalid_json`, `invalid_number`", body = crate::api::error::ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = crate::api::error::ErrorBody),
+        (status = 404, description = "`unknown_number`: not a configured business number", body = crate::api::error::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = crate::api::error::ErrorBody),
+        (status = 503, description = "`unavailable`", body = crate::api::error::ErrorBody),
+    )
+)]
 pub(super) async fn register(
     State(state): State<Arc<ApiState>>,
     Path(call_id): Path<String>,
@@ -107,10 +132,24 @@ async fn register_call(
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(call.to_api_json())).into_response())
+    Ok((status, axum::Json(CallView::from(&call))).into_response())
 }
 
 /// `GET /v1/calls/{call_id}`: the call while it is registered.
+#[utoipa::path(
+    get,
+    path = "/v1/calls/{call_id}",
+    operation_id = "get_call",
+    tag = "calls",
+    params(("call_id" = String, Path, description = "The call's id", pattern = r"^[A-Za-z0-9._:@-]{1,128}$")),
+    responses(
+        (status = 200, description = "The call, while registered", body = CallView),
+        (status = 400, description = "`invalid_call_id`", body = crate::api::error::ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = crate::api::error::ErrorBody),
+        (status = 404, description = "`unknown_call`: never registered, ended, deflected or expired", body = crate::api::error::ErrorBody),
+        (status = 503, description = "`unavailable`", body = crate::api::error::ErrorBody),
+    )
+)]
 pub(super) async fn get(
     State(state): State<Arc<ApiState>>,
     Path(call_id): Path<String>,
@@ -121,7 +160,7 @@ pub(super) async fn get(
             .map_err(ApiError::from)
     });
     match found {
-        Ok(Some(call)) => (StatusCode::OK, axum::Json(call.to_api_json())).into_response(),
+        Ok(Some(call)) => (StatusCode::OK, axum::Json(CallView::from(&call))).into_response(),
         Ok(None) => unknown_call(&call_id).into_response(),
         Err(e) => e.into_response(),
     }
@@ -129,6 +168,20 @@ pub(super) async fn get(
 
 /// `DELETE /v1/calls/{call_id}`: ends the call (`204`), or `404
 /// unknown_call`.
+#[utoipa::path(
+    delete,
+    path = "/v1/calls/{call_id}",
+    operation_id = "end_call",
+    tag = "calls",
+    params(("call_id" = String, Path, description = "The call's id", pattern = r"^[A-Za-z0-9._:@-]{1,128}$")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 400, description = "`invalid_call_id`", body = crate::api::error::ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = crate::api::error::ErrorBody),
+        (status = 404, description = "`unknown_call`", body = crate::api::error::ErrorBody),
+        (status = 503, description = "`unavailable`", body = crate::api::error::ErrorBody),
+    )
+)]
 pub(super) async fn end(
     State(state): State<Arc<ApiState>>,
     Path(call_id): Path<String>,

@@ -4,7 +4,39 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error code the API answers, with its status (docs/api.md). The
+/// OpenAPI document's `ErrorDetail.code` enum is this list, and a test
+/// checks it against every error the handlers' sources can answer.
+pub const ERROR_CODES: &[(u16, &str)] = &[
+    (400, "invalid_json"),
+    (400, "invalid_number"),
+    (400, "empty_message"),
+    (400, "invalid_call_id"),
+    (400, "bad_request"),
+    (401, "unauthorized"),
+    (403, "opted_out"),
+    (404, "unknown_number"),
+    (404, "unknown_session"),
+    (404, "unknown_call"),
+    (404, "unknown_message"),
+    (404, "unknown_event"),
+    (404, "not_found"),
+    (405, "method_not_allowed"),
+    (408, "request_timeout"),
+    (409, "duplicate_client_ref"),
+    (413, "message_too_long"),
+    (413, "body_too_large"),
+    (415, "unsupported_media_type"),
+    (422, "service_rule"),
+    (422, "below_ewt_threshold"),
+    (500, "internal_error"),
+    (503, "outbox_full"),
+    (503, "unavailable"),
+    (503, "not_ready"),
+];
 
 /// An API error: status, stable snake_case code, human sentence.
 #[derive(Debug, Clone)]
@@ -49,13 +81,41 @@ impl ApiError {
 
     /// The JSON body.
     pub fn body(&self) -> serde_json::Value {
-        json!({"error": {"code": self.code, "message": self.message}})
+        serde_json::to_value(self.error_body()).unwrap_or_default()
     }
+
+    /// The body as its type.
+    pub fn error_body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message.clone(),
+            },
+        }
+    }
+}
+
+/// Every error's body: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// The code and sentence of an error.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable snake_case code (`docs/api.md` lists them with their
+    /// statuses).
+    #[schema(example = "invalid_number")]
+    pub code: String,
+    /// A human sentence.
+    pub message: String,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.body())).into_response();
+        let mut response = (self.status, axum::Json(self.error_body())).into_response();
         if let Some(seconds) = self.retry_after
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::claims::ClaimGuard;
+use super::views::{Accepted, BatchItem, BatchResults, MessageView};
 use super::{ApiError, ApiState};
 use crate::channel::transcript::transcript_key;
 use crate::channel::{
@@ -33,35 +34,71 @@ use crate::store::outbox::MessageRecord;
 
 /// The request body of a send (docs/api.md). Every field of the contract is
 /// accepted; media (MMS) is refused explicitly until it is built.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SendRequest {
+pub(super) struct SendRequest {
+    /// The business number (E.164 or a short code).
+    #[schema(
+        example = "+15551230001",
+        pattern = r"^(\+[1-9][0-9]{7,14}|[0-9]{3,8})$"
+    )]
     from: String,
+    /// The customer (E.164).
+    #[schema(example = "+15557654321", pattern = r"^\+[1-9][0-9]{7,14}$")]
     to: String,
+    /// The text (or give `template`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     text: Option<String>,
+    /// Media (MMS; not available in this version: `422 service_rule`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
     media: Option<Vec<Value>>,
+    /// The open session to write in (service `channel`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     session_id: Option<String>,
+    /// `channel`, `outbound`, `session_less`, `wait_time`, `in_call`,
+    /// `deflection`, `app_launch`; default `channel` with `session_id`,
+    /// else `session_less`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::config::ServiceKind>)]
     service: Option<String>,
+    /// A `[templates.NAME]` to render instead of `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     template: Option<String>,
+    /// The template's variables (strings, numbers or booleans).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     variables: Option<serde_json::Map<String, Value>>,
+    /// A language tag (`es`, `pt-BR`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     language: Option<String>,
+    /// The registered IVR call (call-bound services).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     call_id: Option<String>,
+    /// The caller's expected wait (services with `min_ewt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ewt_seconds: Option<u64>,
+    /// The queue of a session the message opens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     queue: Option<String>,
+    /// How long to keep trying (humantime, e.g. `24h`; at most 7 days).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "24h")]
     validity: Option<String>,
+    /// An idempotency key (at most 256 bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     client_ref: Option<String>,
+}
+
+/// The body of `POST /v1/messages/batch`. Each message is checked on its
+/// own, so one bad message does not refuse the others.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BatchRequest {
+    /// The messages, each a `SendRequest` as for `POST /v1/messages`;
+    /// each is checked on its own and refused in its own result.
+    #[schema(value_type = Vec<Object>)]
+    messages: Vec<Value>,
 }
 
 /// Longest `client_ref`, in bytes.
@@ -102,11 +139,15 @@ enum Placement {
 
 /// `422 service_rule` (or `below_ewt_threshold`) from the matrix.
 fn service_refusal(refusal: ServiceRefusal) -> ApiError {
-    let code = match refusal {
-        ServiceRefusal::Rule(_) => "service_rule",
-        ServiceRefusal::BelowEwt { .. } => "below_ewt_threshold",
-    };
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, refusal.to_string())
+    let message = refusal.to_string();
+    match refusal {
+        ServiceRefusal::Rule(_) => rule_refusal(message),
+        ServiceRefusal::BelowEwt { .. } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "below_ewt_threshold",
+            message,
+        ),
+    }
 }
 
 fn rule_refusal(message: impl Into<String>) -> ApiError {
@@ -344,13 +385,8 @@ fn prepare_send(
     })
 }
 
-fn accepted_body(record: &MessageRecord) -> Value {
-    json!({
-        "id": record.id,
-        "status": record.status.as_str(),
-        "segments": record.segments.len(),
-        "encoding": record.encoding,
-    })
+fn accepted_body(record: &MessageRecord) -> Accepted {
+    Accepted::from(record)
 }
 
 /// Outcome of claiming a client_ref.
@@ -435,6 +471,27 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::invalid_json(format!("invalid JSON: {e}")))
 }
 
+/// Sends one message: `202` once it is durable.
+#[utoipa::path(
+    post,
+    path = "/v1/messages",
+    operation_id = "send_message",
+    tag = "messages",
+    request_body = SendRequest,
+    responses(
+        (status = 202, description = "Accepted and fsync'd", body = Accepted),
+        (status = 400, description = "`invalid_json` (not JSON, unknown field, wrong type, bad `validity` or `language`), `invalid_number`, `empty_message`", body = crate::api::error::ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = crate::api::error::ErrorBody),
+        (status = 403, description = "`opted_out`: the customer opted out of this number", body = crate::api::error::ErrorBody),
+        (status = 404, description = "`unknown_number` (sender not configured), `unknown_session`, `unknown_call`", body = crate::api::error::ErrorBody),
+        (status = 409, description = "`duplicate_client_ref`: same key, different request", body = crate::api::error::ErrorBody),
+        (status = 413, description = "`message_too_long` (more than 10 segments), `body_too_large`", body = crate::api::error::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: not application/json", body = crate::api::error::ErrorBody),
+        (status = 422, description = "`service_rule` (the service's rule, named), `below_ewt_threshold`", body = crate::api::error::ErrorBody),
+        (status = 503, description = "`outbox_full` or `unavailable`, with `Retry-After`", body = crate::api::error::ErrorBody,
+            headers(("Retry-After" = u32, description = "seconds"))),
+    )
+)]
 pub(super) async fn send(State(state): State<Arc<ApiState>>, body: Bytes) -> Response {
     match send_one(&state, &body).await {
         Ok(response) => response,
@@ -575,6 +632,24 @@ async fn commit_and_hand_over(
     task.await.unwrap_or(Err(crate::store::StoreError::Closed))
 }
 
+/// Sends up to many messages in one write and one fsync; one result per
+/// input, in order.
+#[utoipa::path(
+    post,
+    path = "/v1/messages/batch",
+    operation_id = "send_batch",
+    tag = "messages",
+    request_body = BatchRequest,
+    responses(
+        (status = 200, description = "One result per message, accepted or refused", body = BatchResults),
+        (status = 400, description = "`invalid_json`: not `{\"messages\": [...]}`", body = crate::api::error::ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = crate::api::error::ErrorBody),
+        (status = 413, description = "`body_too_large`", body = crate::api::error::ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = crate::api::error::ErrorBody),
+        (status = 503, description = "`outbox_full` or `unavailable`, with `Retry-After`", body = crate::api::error::ErrorBody,
+            headers(("Retry-After" = u32, description = "seconds"))),
+    )
+)]
 pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) -> Response {
     if let Err(e) = check_room(&state) {
         return e.into_response();
@@ -583,17 +658,21 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
-    let Some(items) = value.get("messages").and_then(Value::as_array) else {
-        return ApiError::invalid_json("expected {\"messages\": [ ... ]}").into_response();
+    let items = match serde_json::from_value::<BatchRequest>(value) {
+        Ok(batch) => batch.messages,
+        Err(e) => {
+            return ApiError::invalid_json(format!("expected {{\"messages\": [ ... ]}}: {e}"))
+                .into_response();
+        }
     };
-    let mut results: Vec<Value> = Vec::with_capacity(items.len());
+    let mut results: Vec<BatchItem> = Vec::with_capacity(items.len());
     let mut records = Vec::new();
     let mut batch = sled::Batch::default();
     let mut transcripts = sled::Batch::default();
     let mut in_sessions = false;
     let mut guard = state.claims.guard();
     for item in items {
-        let outcome = prepare(&state, item.clone()).and_then(|p| claim(&state, p, &mut guard));
+        let outcome = prepare(&state, item).and_then(|p| claim(&state, p, &mut guard));
         match outcome {
             Ok(Claim::New(Prepared {
                 record,
@@ -608,13 +687,13 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
             })) => {
                 let response = accepted_body(&record);
                 match open_session(&state, record, queue, language, origin, call).await {
-                    Ok(()) => results.push(response),
-                    Err(e) => results.push(e.body()),
+                    Ok(()) => results.push(BatchItem::Accepted(response)),
+                    Err(e) => results.push(BatchItem::Refused(e.error_body())),
                 }
             }
             Ok(Claim::New(prepared)) => {
                 if let Err(e) = state.store.stage_message(&mut batch, &prepared.record) {
-                    results.push(ApiError::from(e).body());
+                    results.push(BatchItem::Refused(ApiError::from(e).error_body()));
                     continue;
                 }
                 let mut queue = None;
@@ -623,11 +702,11 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
                     in_sessions = true;
                     queue = Some(session_queue);
                 }
-                results.push(accepted_body(&prepared.record));
+                results.push(BatchItem::Accepted(accepted_body(&prepared.record)));
                 records.push((prepared.record, queue));
             }
-            Ok(Claim::Repeat(record)) => results.push(accepted_body(&record)),
-            Err(e) => results.push(e.body()),
+            Ok(Claim::Repeat(record)) => results.push(BatchItem::Accepted(accepted_body(&record))),
+            Err(e) => results.push(BatchItem::Refused(e.error_body())),
         }
     }
     if !records.is_empty() {
@@ -647,12 +726,28 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
             return ApiError::from(e).into_response();
         }
     }
-    (StatusCode::OK, axum::Json(json!({"results": results}))).into_response()
+    (StatusCode::OK, axum::Json(BatchResults { results })).into_response()
 }
 
+/// A message and where it stands.
+#[utoipa::path(
+    get,
+    path = "/v1/messages/{id}",
+    operation_id = "get_message",
+    tag = "messages",
+    params(("id" = String, Path, description = "`msg_…`")),
+    responses(
+        (status = 200, description = "The message", body = MessageView),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = crate::api::error::ErrorBody),
+        (status = 404, description = "`unknown_message`", body = crate::api::error::ErrorBody),
+        (status = 503, description = "`unavailable`", body = crate::api::error::ErrorBody),
+    )
+)]
 pub(super) async fn get(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Response {
     match state.store.get_message(&id) {
-        Ok(Some(record)) => (StatusCode::OK, axum::Json(record.to_api_json())).into_response(),
+        Ok(Some(record)) => {
+            (StatusCode::OK, axum::Json(MessageView::from(&record))).into_response()
+        }
         Ok(None) => ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_message",

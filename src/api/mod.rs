@@ -7,9 +7,11 @@ mod claims;
 mod dead_letters;
 pub mod error;
 mod messages;
+pub mod openapi;
 pub mod serve;
 mod sessions;
 pub mod status;
+pub mod views;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -81,6 +83,22 @@ struct OptOutQuery {
 
 /// `GET /v1/opt-outs/{customer}?from={number}`: whether the customer opted
 /// out of that business number (of any, without `from`).
+#[utoipa::path(
+    get,
+    path = "/v1/opt-outs/{customer}",
+    operation_id = "get_opt_out",
+    tag = "opt-outs",
+    params(
+        ("customer" = String, Path, description = "E.164"),
+        ("from" = Option<String>, Query, description = "The business number; without it, any"),
+    ),
+    responses(
+        (status = 200, description = "The state", body = views::OptOutView),
+        (status = 400, description = "`bad_request`: the query cannot be read", body = crate::api::error::ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = crate::api::error::ErrorBody),
+        (status = 503, description = "`unavailable`", body = crate::api::error::ErrorBody),
+    )
+)]
 async fn opt_outs(
     State(state): State<Arc<ApiState>>,
     axum::extract::Path(customer): axum::extract::Path<String>,
@@ -92,7 +110,7 @@ async fn opt_outs(
         None => registry.is_opted_out_anywhere(&customer),
     };
     match opted_out {
-        Ok(opted_out) => axum::Json(serde_json::json!({ "opted_out": opted_out })).into_response(),
+        Ok(opted_out) => axum::Json(views::OptOutView { opted_out }).into_response(),
         Err(e) => ApiError::from(crate::store::StoreError::from(e)).into_response(),
     }
 }
@@ -109,14 +127,19 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/sessions/{id}", get(sessions::get))
         .route("/v1/sessions/{id}/transcript", get(sessions::transcript))
         .route("/v1/status", get(status::get))
+        .route("/v1/openapi.json", get(openapi::get))
         .route(
             "/v1/calls/{call_id}",
             get(calls::get).put(calls::register).delete(calls::end),
         )
+        // Route layers run only for a matched route and method (so an
+        // unknown one is 404/405 first), the last added first: the token,
+        // then the content type.
+        .route_layer(middleware::from_fn(json_bodies_only))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .merge(authed)
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(health))
         .route("/readyz", get(ready))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
@@ -126,7 +149,6 @@ pub fn router(state: Arc<ApiState>) -> Router {
                 "this route does not take that method",
             )
         })
-        .layer(middleware::from_fn(json_bodies_only))
         .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY))
         .layer(middleware::from_fn(body::read_whole_body))
         .layer(middleware::from_fn(json_errors))
@@ -158,7 +180,17 @@ async fn json_errors(request: Request, next: Next) -> Response {
         }
         StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long"),
         s if s.is_server_error() => ("internal_error", "the gateway failed to answer"),
-        _ => ("bad_request", "the request cannot be processed"),
+        _ => {
+            // Any other client error axum answers on its own (a path or
+            // query it cannot read): `bad_request`, with its status.
+            let mut e = ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the request cannot be processed",
+            );
+            e.status = status;
+            return e.into_response();
+        }
     };
     ApiError::new(status, code, message).into_response()
 }
@@ -240,6 +272,31 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The process is up.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "operations",
+    security(()),
+    responses((status = 200, description = "Up", body = String, content_type = "text/plain"))
+)]
+async fn health() -> &'static str {
+    "ok"
+}
+
+/// Ready to send: the store is open and a carrier connection is up.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "operations",
+    security(()),
+    responses(
+        (status = 200, description = "The store is open and a carrier connection is up", body = String, content_type = "text/plain"),
+        (status = 503, description = "`not_ready`", body = crate::api::error::ErrorBody),
+    )
+)]
 async fn ready(State(state): State<Arc<ApiState>>) -> Response {
     let up: usize = state
         .status

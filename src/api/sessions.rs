@@ -10,8 +10,8 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
+use super::views::{SessionView, TranscriptItem, TranscriptView};
 use super::{ApiError, ApiState};
 use crate::channel::transcript::read_transcript;
 use crate::channel::{Session, SessionTrees};
@@ -61,13 +61,41 @@ pub(super) fn joinable(
     Ok(session)
 }
 
+/// A session, open or ended.
+#[utoipa::path(
+    get,
+    path = "/v1/sessions/{id}",
+    operation_id = "get_session",
+    tag = "sessions",
+    params(("id" = String, Path, description = "`ses_…`")),
+    responses(
+        (status = 200, description = "The session", body = SessionView),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = crate::api::error::ErrorBody),
+        (status = 404, description = "`unknown_session`", body = crate::api::error::ErrorBody),
+        (status = 503, description = "`unavailable`", body = crate::api::error::ErrorBody),
+    )
+)]
 pub(super) async fn get(State(state): State<Arc<ApiState>>, Path(id): Path<String>) -> Response {
     match find(&state, &id) {
-        Ok(session) => (StatusCode::OK, axum::Json(session.to_api_json())).into_response(),
+        Ok(session) => (StatusCode::OK, axum::Json(SessionView::from(&session))).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
+/// Every message of a session, in order.
+#[utoipa::path(
+    get,
+    path = "/v1/sessions/{id}/transcript",
+    operation_id = "get_transcript",
+    tag = "sessions",
+    params(("id" = String, Path, description = "`ses_…`")),
+    responses(
+        (status = 200, description = "The transcript", body = TranscriptView),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = crate::api::error::ErrorBody),
+        (status = 404, description = "`unknown_session`", body = crate::api::error::ErrorBody),
+        (status = 503, description = "`unavailable`", body = crate::api::error::ErrorBody),
+    )
+)]
 pub(super) async fn transcript(
     State(state): State<Arc<ApiState>>,
     Path(id): Path<String>,
@@ -76,12 +104,11 @@ pub(super) async fn transcript(
         .and_then(|_| read_transcript(&state.store.transcripts, &id).map_err(ApiError::from));
     match listed {
         Ok(entries) => {
-            let messages: Vec<_> = entries.iter().map(|e| e.to_api_json()).collect();
-            (
-                StatusCode::OK,
-                axum::Json(json!({"session_id": id, "messages": messages})),
-            )
-                .into_response()
+            let view = TranscriptView {
+                session_id: id,
+                messages: entries.iter().map(TranscriptItem::from).collect(),
+            };
+            (StatusCode::OK, axum::Json(view)).into_response()
         }
         Err(e) => e.into_response(),
     }

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::views::{CarrierStatus, NumberStatus, StatusView};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
 
 use super::{ApiError, ApiState};
 use crate::outbound::dispatcher::NumberActivity;
@@ -44,6 +44,17 @@ pub struct StatusSources {
 }
 
 /// `GET /v1/status`.
+#[utoipa::path(
+    get,
+    path = "/v1/status",
+    operation_id = "get_status",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The live view", body = StatusView),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = crate::api::error::ErrorBody),
+        (status = 503, description = "`unavailable`", body = crate::api::error::ErrorBody),
+    )
+)]
 pub async fn get(State(state): State<Arc<ApiState>>) -> Response {
     let store = state.store.clone();
     let queued = match tokio::task::spawn_blocking(move || store.to_send_per_number()).await {
@@ -56,19 +67,19 @@ pub async fn get(State(state): State<Arc<ApiState>>) -> Response {
     };
     let activity = state.dispatcher.activity().await.unwrap_or_default();
     let sources = &state.status;
-    let carriers: Vec<Value> = sources
+    let carriers: Vec<CarrierStatus> = sources
         .carriers
         .iter()
         .map(|carrier| {
             let links = carrier.gauges.snapshot();
-            json!({
-                "name": carrier.name,
-                "protocol": carrier.protocol,
-                "links_up": links.links_up,
-                "links": links.links,
-                "window_in_use": links.window_in_use,
-                "rate": links.rate,
-            })
+            CarrierStatus {
+                name: carrier.name.clone(),
+                protocol: carrier.protocol.to_owned(),
+                links_up: links.links_up,
+                links: links.links,
+                window_in_use: links.window_in_use,
+                rate: links.rate,
+            }
         })
         .collect();
     let routes = state.numbers.load();
@@ -82,29 +93,27 @@ pub async fn get(State(state): State<Arc<ApiState>>) -> Response {
     for lane in &activity {
         numbers.entry(&lane.number).or_default().activity = Some(lane);
     }
-    let numbers: Vec<Value> = numbers
+    let numbers: Vec<NumberStatus> = numbers
         .into_iter()
-        .map(|(number, row)| {
-            json!({
-                "number": number,
-                "carrier": row.carrier,
-                "queued": row.queued,
-                "held_by": row.activity.and_then(|a| a.held_by),
-                "held_by_limit": row.activity.and_then(|a| a.held_by_limit.as_deref()),
-                "sent_last_minute": row.activity.map_or(0, |a| a.sent_last_minute),
-            })
+        .map(|(number, row)| NumberStatus {
+            number: number.to_owned(),
+            carrier: row.carrier.unwrap_or_default().to_owned(),
+            queued: row.queued,
+            held_by: row.activity.and_then(|a| a.held_by).map(str::to_owned),
+            held_by_limit: row.activity.and_then(|a| a.held_by_limit.clone()),
+            sent_last_minute: row.activity.map_or(0, |a| u64::from(a.sent_last_minute)),
         })
         .collect();
-    axum::Json(json!({
-        "version": env!("CARGO_PKG_VERSION"),
-        "uptime_s": sources.started.elapsed().as_secs(),
-        "carriers": carriers,
-        "numbers": numbers,
-        "outbox_depth": state.dispatcher.depth(),
-        "inbox_depth": sources.inbox_depth.load(Ordering::Relaxed),
-        "webhook_backlog": sources.events.backlog(),
-        "dead_letters": state.dead_letters.count(),
-    }))
+    axum::Json(StatusView {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        uptime_s: sources.started.elapsed().as_secs(),
+        carriers,
+        numbers,
+        outbox_depth: state.dispatcher.depth() as u64,
+        inbox_depth: sources.inbox_depth.load(Ordering::Relaxed),
+        webhook_backlog: sources.events.backlog(),
+        dead_letters: state.dead_letters.count() as u64,
+    })
     .into_response()
 }
 

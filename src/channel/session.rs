@@ -15,8 +15,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::store::outbox::rfc3339;
-
 /// Who opened a session (`origin` in the API and in `session.started`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -205,24 +203,6 @@ impl Session {
         }
     }
 
-    /// `GET /v1/sessions/{id}` (DESIGN §4.6).
-    pub fn to_api_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "customer": self.customer,
-            "number": self.number,
-            "line": self.line,
-            "queue": self.queue,
-            "language": self.language,
-            "state": if self.is_open() { "open" } else { "ended" },
-            "origin": self.origin.as_str(),
-            "call_id": self.call_id,
-            "started_at": rfc3339(self.started_at),
-            "ended_at": self.ended_at.map(rfc3339),
-            "end_reason": self.end_reason.map(EndReason::as_str),
-        })
-    }
-
     /// The `data` of `session.started` and `session.ended` (DESIGN §4.4).
     pub fn event_data(&self) -> Value {
         json!({
@@ -306,7 +286,7 @@ mod tests {
         assert_eq!(s.due(u64::MAX), None);
         assert_eq!(s.end_reason, Some(EndReason::IdleTimeout));
         assert_eq!(s.ended_at, Some(30 * MIN));
-        assert_eq!(s.to_api_json()["state"], "ended");
+        assert!(!s.is_open());
         assert_eq!(s.event_data()["reason"], "idle_timeout");
     }
 

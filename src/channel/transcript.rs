@@ -8,11 +8,8 @@
 //! inbound message, the system message put in the outbox, the agent's
 //! message put in the outbox.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-
 use crate::store::StoreError;
-use crate::store::outbox::rfc3339;
+use serde::{Deserialize, Serialize};
 
 /// `in` (from the customer) or `out` (to the customer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,18 +52,24 @@ pub struct TranscriptEntry {
     pub at: u64,
 }
 
-impl TranscriptEntry {
-    /// The API's shape (DESIGN §4.3).
-    pub fn to_api_json(&self) -> Value {
-        json!({
-            "direction": self.direction,
-            "author": self.author,
-            "kind": self.kind,
-            "text": self.text,
-            "media": [],
-            "message_id": self.message_id,
-            "at": rfc3339(self.at),
-        })
+impl Direction {
+    /// `in` or `out`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+impl Author {
+    /// `customer`, `agent` or `system`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Author::Customer => "customer",
+            Author::Agent => "agent",
+            Author::System => "system",
+        }
     }
 }
 

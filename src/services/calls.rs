@@ -42,17 +42,6 @@ impl Call {
     pub fn is_live(&self, now: u64) -> bool {
         now < self.expires_at
     }
-
-    /// The API's view.
-    pub fn to_api_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "call_id": self.call_id,
-            "customer": self.customer,
-            "number": self.number,
-            "registered_at": crate::store::outbox::rfc3339(self.registered_at),
-            "expires_at": crate::store::outbox::rfc3339(self.expires_at),
-        })
-    }
 }
 
 /// Whether `id` may name a call: 1 to 128 characters of letters, digits

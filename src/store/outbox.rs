@@ -147,27 +147,6 @@ impl MessageRecord {
             .collect()
     }
 
-    /// The API view (`GET /v1/messages/{id}`).
-    pub fn to_api_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "from": self.from,
-            "to": self.to,
-            "status": self.status.as_str(),
-            "segments": self.segments.len(),
-            "encoding": self.encoding,
-            "attempts": self.attempts,
-            "carrier": self.carrier,
-            "carrier_message_ids": self.carrier_message_ids(),
-            "error": self.error,
-            "created_at": rfc3339(self.created_at),
-            "updated_at": rfc3339(self.updated_at),
-            "service": self.service_label(),
-            "call_id": self.call_id,
-            "language": self.language,
-        })
-    }
-
     /// The service for metrics and the API: the recorded one, `system` for
     /// the channel's own replies, `session_less` for older records.
     pub fn service_label(&self) -> &'static str {
