@@ -1,6 +1,8 @@
 //! The README's first command works: `carrier-gateway demo --once` starts the
 //! gateway, the simulator and the console sink, the sample message is
-//! delivered, and the customer's long reply reaches the core in one piece.
+//! delivered, the customer's long reply reaches the core in one piece and
+//! opens a session with consent and the menu, their "2" picks the queue,
+//! and a wait-time text goes to a caller whose IVR call is registered.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -40,5 +42,18 @@ fn demo_delivers_its_sample_message() {
     assert!(
         stdout.contains("curl"),
         "it shows how to send a message:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("(consent)"),
+        "consent in the transcript:\n{stdout}"
+    );
+    assert!(stdout.contains("(menu_prompt)"), "the menu:\n{stdout}");
+    assert!(
+        stdout.contains("\"queue\":\"tech\""),
+        "the reply picked the queue:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("201 Created") && stdout.contains("(wait_time) -> HTTP/1.1 202 Accepted"),
+        "the call and the wait-time text:\n{stdout}"
     );
 }

@@ -1,24 +1,21 @@
 //! `carrier-gateway demo`: the gateway against its embedded SMSC simulator,
 //! with a console webhook sink, on a built-in configuration — the first
-//! thing a newcomer runs. It sends one sample message itself so the flow
-//! (accepted → submitted → delivered) shows without typing anything, prints
+//! thing a newcomer runs. It walks through the product without typing
+//! anything: a sample message (accepted → submitted → delivered); the
+//! customer's long reply, which opens a session with consent and the menu;
+//! their menu choice; and a wait-time text to a caller in the IVR. It prints
 //! the curl command to send more, and runs until Ctrl-C (or, with `--once`,
-//! until the sample is delivered: what the tests use).
+//! until all of that is done: what the tests use).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use carrier_protocol::smpp::{DEFAULT_MAX_PDU_LEN, InterfaceVersion};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::CliError;
-use crate::core_link::CoreLinkSettings;
 use crate::daemon::{self, Settings};
-use crate::outbound::plan::PlanOptions;
 use crate::sim::smsc::{SmscSimConfig, spawn};
 use crate::sim::{ReceiverOptions, WebhookReceiver};
-use crate::transport::smpp::{SmppLinkConfig, StatusTable};
 
 const TOKEN: &str = "demo-token";
 const SECRET: &str = "demo-secret";
@@ -56,57 +53,16 @@ async fn demo(once: bool) -> anyhow::Result<()> {
     let sink = WebhookReceiver::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), sink_options).await?;
 
     let api = pick(8080);
-    let carrier = SmppLinkConfig {
-        name: "demo-smsc".into(),
-        host: "127.0.0.1".into(),
-        port: sim.local_addr().port(),
-        tls: false,
-        tls_ca_file: None,
-        system_id: "demo".into(),
-        password: "demo".into(),
-        system_type: String::new(),
-        interface_version: InterfaceVersion::V34,
-        bind_timeout: Duration::from_secs(10),
-        max_pdu_len: DEFAULT_MAX_PDU_LEN,
-        binds: 2,
-        window: 64,
-        enquire_link_interval: Duration::from_secs(30),
-        response_timeout: Duration::from_secs(10),
-        reconnect_delay: Duration::from_millis(200),
-        reconnect_max_delay: Duration::from_secs(5),
-        id_mapping: Default::default(),
-        status_table: StatusTable::default(),
-        throughput: None,
-        addressing: Default::default(),
-    };
-    let settings = Settings {
-        state_dir: state_dir.clone(),
-        api_listen: api,
-        metrics_listen: Some(pick(9090)),
-        tokens: vec![TOKEN.into()],
-        http_limits: Default::default(),
-        smpp: vec![carrier],
-        plans: HashMap::from([("demo-smsc".to_owned(), PlanOptions::default())]),
-        numbers: HashMap::from([(NUMBER.to_owned(), "demo-smsc".to_owned())]),
-        limits: HashMap::new(),
-        default_validity: crate::settings::DEFAULT_VALIDITY,
-        retention: Duration::from_secs(7 * 24 * 3600),
-        max_outbox: 1_000_000,
-        core: CoreLinkSettings {
-            webhook_url: format!("http://{}/events", sink.addr()),
-            webhook_secret: SECRET.into(),
-            batch_max: 1,
-            status_events: crate::message_status::MessageStatus::ALL
-                .iter()
-                .map(|s| s.as_str().to_owned())
-                .collect(),
-            tls_ca_file: None,
-            max_attempts: 10,
-            max_age: Duration::from_secs(3600),
-        },
-        inbound: crate::inbound::InboundSettings::default(),
-        services: Default::default(),
-    };
+    let config_text = demo_config(&DemoAddresses {
+        state_dir: &state_dir,
+        api,
+        metrics: pick(9090),
+        sink: sink.addr(),
+        sim: sim.local_addr(),
+    });
+    let config = crate::config::Config::from_str(&config_text, "demo.toml")
+        .map_err(|e| anyhow::anyhow!("the demo's built-in configuration is invalid: {e}"))?;
+    let settings = Settings::from_config(&config);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         tokio::select! {
@@ -134,7 +90,7 @@ async fn demo(once: bool) -> anyhow::Result<()> {
     let body = format!(
         r#"{{"from": "{NUMBER}", "to": "{CUSTOMER}", "text": "Hello from the carrier-gateway demo"}}"#
     );
-    let answer = post(api, "/v1/messages", &body).await?;
+    let answer = send(api, "POST", "/v1/messages", &body).await?;
     println!("  POST /v1/messages -> {answer}");
     let seen = |what: &dyn Fn(&crate::sim::ReceivedEvent) -> bool| sink.events().iter().any(what);
     wait_for(
@@ -144,6 +100,8 @@ async fn demo(once: bool) -> anyhow::Result<()> {
     .await?;
     // The customer answers at length, with an emoji: the simulator sends it
     // as a concatenated UCS-2 MO, and the core gets one message.received.
+    // It is their first text to the number's line, so it opens a session:
+    // the consent terms go out once, then the menu.
     let reply = "Thanks! The parcel still shows as pending on my side, and the shop says it \
                  left days ago. Could you send the tracking link? 📦";
     println!("\nThe customer replies (a long MO, sent in parts by the simulator):");
@@ -154,8 +112,83 @@ async fn demo(once: bool) -> anyhow::Result<()> {
         "the customer's reply did not reach the core within 30 s",
     )
     .await?;
+    println!("\nIt opened a session: the line sends its consent terms, then its menu.");
+    let delivered = || {
+        sink.events()
+            .iter()
+            .filter(|e| e.event_type == "message.status" && e.data["status"] == "delivered")
+            .count()
+    };
+    wait_for(
+        || delivered() >= 3,
+        "the consent and menu messages were not delivered within 30 s",
+    )
+    .await?;
+    println!("\nThe customer picks the menu's option 2 (Technical support):");
+    sim.inject_mo(CUSTOMER, NUMBER, "2")
+        .map_err(|e| anyhow::anyhow!("cannot inject the menu choice: {e}"))?;
+    wait_for(
+        || seen(&|e| e.event_type == "message.received" && e.data["session"]["queue"] == "tech"),
+        "the menu choice did not reach the core within 30 s",
+    )
+    .await?;
+    if let Some(session) = sink
+        .events()
+        .iter()
+        .find(|e| e.event_type == "session.started")
+        .and_then(|e| e.data["id"].as_str().map(str::to_owned))
+    {
+        let answer = send(
+            api,
+            "GET",
+            &format!("/v1/sessions/{session}/transcript"),
+            "",
+        )
+        .await?;
+        let json = answer.find('{').map_or("", |start| &answer[start..]);
+        if let Ok(transcript) = serde_json::from_str::<serde_json::Value>(json) {
+            println!("\nThe session's transcript (GET /v1/sessions/{session}/transcript):");
+            for m in transcript["messages"].as_array().into_iter().flatten() {
+                let kind = m["kind"]
+                    .as_str()
+                    .map(|k| format!(" ({k})"))
+                    .unwrap_or_default();
+                println!(
+                    "  {:<3} {:<8}{:<14} {}",
+                    m["direction"].as_str().unwrap_or_default(),
+                    m["author"].as_str().unwrap_or_default(),
+                    kind,
+                    m["text"].as_str().unwrap_or_default()
+                );
+            }
+        }
+    }
+    // A caller waiting in the IVR gets a wait-time text from a template.
+    println!("\nA caller waits in the IVR: the call is registered, and a wait-time text goes out:");
+    let caller = "+15557650100";
+    let answer = send(
+        api,
+        "PUT",
+        "/v1/calls/demo-call-1",
+        &format!(r#"{{"customer": "{caller}", "number": "{NUMBER}"}}"#),
+    )
+    .await?;
+    println!("  PUT /v1/calls/demo-call-1 -> {answer}");
+    let body = format!(
+        r#"{{"from": "{NUMBER}", "to": "{caller}", "service": "wait_time", "template": "wait_time", "variables": {{"ewt_minutes": 7}}, "call_id": "demo-call-1", "ewt_seconds": 420}}"#
+    );
+    let answer = send(api, "POST", "/v1/messages", &body).await?;
+    println!("  POST /v1/messages (wait_time) -> {answer}");
+    wait_for(
+        || delivered() >= 4,
+        "the wait-time text was not delivered within 30 s",
+    )
+    .await?;
     if once {
-        println!("sample message delivered and reply received; stopping (--once)");
+        println!(
+            "\nsample delivered, reply received with consent and menu, queue chosen, \
+             wait-time text delivered; stopping (--once)"
+        );
         let _ = done_tx.send(());
     } else {
         println!("(Ctrl-C to stop)\n");
@@ -165,6 +198,82 @@ async fn demo(once: bool) -> anyhow::Result<()> {
     println!("simulator: {stats}");
     let _ = std::fs::remove_dir_all(&state_dir);
     Ok(())
+}
+
+/// Where the demo's pieces listen.
+struct DemoAddresses<'a> {
+    state_dir: &'a std::path::Path,
+    api: SocketAddr,
+    metrics: SocketAddr,
+    sink: SocketAddr,
+    sim: SocketAddr,
+}
+
+/// The demo's configuration: a real configuration file's text, so the demo
+/// runs what an operator would run (a line with consent, a menu with two
+/// queues, a wait-time template and its EWT threshold).
+fn demo_config(at: &DemoAddresses<'_>) -> String {
+    format!(
+        r#"state_dir = "{state}"
+
+[api]
+listen = "{api}"
+tokens = ["{TOKEN}"]
+
+[metrics]
+listen = "{metrics}"
+
+[core]
+webhook_url = "http://{sink}/events"
+webhook_secret = "{SECRET}"
+
+[[carriers]]
+name = "demo-smsc"
+protocol = "smpp"
+host = "127.0.0.1"
+port = {sim_port}
+system_id = "demo"
+password = "demo"
+binds = 2
+window = 64
+
+[[numbers]]
+number = "{NUMBER}"
+carrier = "demo-smsc"
+line = "support"
+
+[[lines]]
+name = "support"
+language = "en"
+consent_message = "Acme Support: msgs about your requests. Msg&data rates may apply. Reply STOP to opt out, HELP for help."
+help_message = "Acme Support: help at acme.example or 1-800-555-0100. Reply STOP to opt out."
+stop_message = "You are unsubscribed from Acme Support. Reply START to resubscribe."
+start_message = "You are subscribed to Acme Support again. Reply STOP to opt out."
+menu_prompt = "Reply 1 for Billing or 2 for Technical support."
+idle_timeout = "30m"
+expiry = "24h"
+timeout_message = "This conversation has ended due to inactivity. Text us anytime to start again."
+
+[[lines.queues]]
+name = "billing"
+keywords = ["1", "billing"]
+
+[[lines.queues]]
+name = "tech"
+keywords = ["2", "tech", "support"]
+
+[templates.wait_time]
+en = "Thanks for waiting. Your wait is about {{{{ewt_minutes}}}} min. Reply here with the reason for your call."
+
+[services.wait_time]
+min_ewt = "2m"
+"#,
+        state = at.state_dir.display(),
+        api = at.api,
+        metrics = at.metrics,
+        sink = at.sink,
+        sim_port = at.sim.port(),
+    )
 }
 
 /// Waits (at most 30 s) until `done` says so.
@@ -179,11 +288,12 @@ async fn wait_for(done: impl Fn() -> bool, timeout_message: &str) -> anyhow::Res
     Ok(())
 }
 
-/// A minimal HTTP/1.1 POST, to exercise the real API without a client crate.
-async fn post(addr: SocketAddr, path: &str, body: &str) -> anyhow::Result<String> {
+/// A minimal HTTP/1.1 request with a JSON body, to exercise the real API
+/// without a client crate.
+async fn send(addr: SocketAddr, method: &str, path: &str, body: &str) -> anyhow::Result<String> {
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).await?;
