@@ -12,8 +12,10 @@
 //! - [`segment`]: UDH, splitting into segments.
 //! - [`reassembly`]: putting concatenated parts back together.
 //! - [`receipt`]: delivery receipt parsing and message-id correlation.
+//! - [`mime`]: streaming MIME multipart parsing and writing (MM7 bodies).
 
 pub mod hex;
+pub mod mime;
 pub mod reassembly;
 pub mod receipt;
 pub mod segment;
