@@ -62,6 +62,8 @@ pub struct Settings {
     pub inbound: InboundSettings,
     /// Templates, EWT thresholds and the call expiry.
     pub services: crate::services::ServiceSettings,
+    /// `[media]`.
+    pub media: crate::config::MediaConfig,
 }
 
 /// The API's view of the business numbers.
@@ -245,9 +247,15 @@ pub async fn run(
     )?
     .with_openings(openings_rx);
     let inbound_task = tokio::spawn(inbound.run());
+    let media = crate::media::MediaStore::open(
+        &settings.state_dir,
+        store.media.clone(),
+        settings.media.max_bytes,
+    )?;
     let retention_task = tokio::spawn(crate::store::retention::run(
         store.clone(),
         settings.retention,
+        Some((media.clone(), settings.media.retention)),
         stop_rx.clone(),
     ));
 
@@ -271,6 +279,17 @@ pub async fn run(
         dead_letters: core_link.dead_letters(),
         openings: openings_tx,
         services: ArcSwap::from_pointee(settings.services.clone()),
+        media: crate::api::MediaAccess {
+            store: media,
+            key: crate::media::UrlKey::derive(settings.core.webhook_secret.as_bytes()),
+            url_ttl: settings.media.url_ttl,
+            public_url: settings
+                .media
+                .public_url
+                .as_ref()
+                .map(|u| u.as_str().trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| format!("http://{}", settings.api_listen)),
+        },
     });
     let reload_task = tokio::spawn(apply_reloads(settings.clone(), reloads, state.clone()));
     let listener = tokio::net::TcpListener::bind(settings.api_listen).await?;

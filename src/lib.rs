@@ -15,6 +15,7 @@ pub mod config;
 pub mod core_link;
 pub mod daemon;
 pub mod inbound;
+pub mod media;
 pub mod message_status;
 pub mod metrics;
 pub mod outbound;

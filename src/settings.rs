@@ -110,6 +110,7 @@ impl Settings {
             },
             inbound,
             services: crate::services::ServiceSettings::from_config(config),
+            media: config.media().clone(),
         }
     }
 }

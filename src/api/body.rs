@@ -25,6 +25,11 @@ const MAX_DRAINED: u64 = 16 * 1024 * 1024;
 
 /// Reads the body, then passes the request on with it in memory.
 pub(super) async fn read_whole_body(request: Request, next: Next) -> Response {
+    // Media uploads are streamed to the media store by their handler,
+    // which reads (and drains) the body itself.
+    if request.method() == axum::http::Method::POST && request.uri().path() == "/v1/media" {
+        return next.run(request).await;
+    }
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers

@@ -15,6 +15,7 @@ pub const ERROR_CODES: &[(u16, &str)] = &[
     (400, "invalid_number"),
     (400, "empty_message"),
     (400, "invalid_call_id"),
+    (400, "empty_media"),
     (400, "bad_request"),
     (401, "unauthorized"),
     (403, "opted_out"),
@@ -23,13 +24,17 @@ pub const ERROR_CODES: &[(u16, &str)] = &[
     (404, "unknown_call"),
     (404, "unknown_message"),
     (404, "unknown_event"),
+    (404, "unknown_media"),
     (404, "not_found"),
     (405, "method_not_allowed"),
     (408, "request_timeout"),
     (409, "duplicate_client_ref"),
     (413, "message_too_long"),
     (413, "body_too_large"),
+    (413, "media_too_large"),
     (415, "unsupported_media_type"),
+    (415, "media_type_not_allowed"),
+    (416, "range_not_satisfiable"),
     (422, "service_rule"),
     (422, "below_ewt_threshold"),
     (500, "internal_error"),
@@ -49,6 +54,8 @@ pub struct ApiError {
     pub message: String,
     /// Seconds for `Retry-After`.
     pub retry_after: Option<u32>,
+    /// For `416`: the resource's size, for `Content-Range: bytes */SIZE`.
+    pub content_range: Option<u64>,
 }
 
 impl ApiError {
@@ -59,6 +66,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            content_range: None,
         }
     }
 
@@ -120,6 +128,11 @@ impl IntoResponse for ApiError {
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if let Some(size) = self.content_range
+            && let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}"))
+        {
+            response.headers_mut().insert(header::CONTENT_RANGE, value);
         }
         response
     }

@@ -6,6 +6,7 @@ mod calls;
 mod claims;
 mod dead_letters;
 pub mod error;
+mod media;
 mod messages;
 pub mod openapi;
 pub mod serve;
@@ -73,6 +74,20 @@ pub struct ApiState {
     pub openings: tokio::sync::mpsc::Sender<crate::inbound::OutboundOpening>,
     /// Templates, EWT thresholds and the call expiry (replaced on SIGHUP).
     pub services: ArcSwap<crate::services::ServiceSettings>,
+    /// The media store and its links.
+    pub media: MediaAccess,
+}
+
+/// The media store as the API serves it.
+pub struct MediaAccess {
+    /// The store.
+    pub store: crate::media::MediaStore,
+    /// Signs and checks media links.
+    pub key: crate::media::UrlKey,
+    /// How long a link stays valid.
+    pub url_ttl: Duration,
+    /// The base of links, e.g. `http://127.0.0.1:8080`.
+    pub public_url: String,
 }
 
 /// `?from=` of `GET /v1/opt-outs/{customer}`.
@@ -128,6 +143,8 @@ pub fn router(state: Arc<ApiState>) -> Router {
         .route("/v1/sessions/{id}/transcript", get(sessions::transcript))
         .route("/v1/status", get(status::get))
         .route("/v1/openapi.json", get(openapi::get))
+        .route("/v1/media", post(media::upload))
+        .route("/v1/media/{id}", get(media::download))
         .route(
             "/v1/calls/{call_id}",
             get(calls::get).put(calls::register).delete(calls::end),
@@ -200,6 +217,12 @@ async fn json_errors(request: Request, next: Next) -> Response {
 /// API never grants, so a page on the same host cannot send SMS through a
 /// token-less loopback API with a plain form post.
 async fn json_bodies_only(request: Request, next: Next) -> Response {
+    // Media uploads carry the media's own type, which is never one a page
+    // can post across origins without a preflight (text/plain, forms):
+    // the media store refuses anything but media.
+    if request.uri().path() == "/v1/media" {
+        return next.run(request).await;
+    }
     if matches!(
         *request.method(),
         axum::http::Method::POST | axum::http::Method::PUT
@@ -227,7 +250,7 @@ async fn authenticate(
     request: Request,
     next: Next,
 ) -> Response {
-    if state.tokens.is_empty() {
+    if state.tokens.is_empty() || signed_media_link(&state, &request) {
         return next.run(request).await;
     }
     let presented = request
@@ -251,6 +274,22 @@ async fn authenticate(
         )
         .into_response(),
     }
+}
+
+/// A `GET /v1/media/{id}` whose query is a valid, unexpired signature for
+/// that id (a link handed to the core in `message.received`).
+fn signed_media_link(state: &ApiState, request: &Request) -> bool {
+    if request.method() != axum::http::Method::GET {
+        return false;
+    }
+    let Some(id) = request.uri().path().strip_prefix("/v1/media/") else {
+        return false;
+    };
+    let Some(query) = request.uri().query() else {
+        return false;
+    };
+    let now = crate::store::outbox::now_ms() / 1000;
+    state.media.key.verify(id, query, now)
 }
 
 /// The token of an `Authorization: Bearer TOKEN` header; the scheme is

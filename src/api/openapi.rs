@@ -42,6 +42,8 @@ use super::views;
         super::calls::register,
         super::calls::get,
         super::calls::end,
+        super::media::upload,
+        super::media::download,
         get,
         super::health,
         super::ready,
@@ -68,6 +70,7 @@ use super::views;
         views::StatusView,
         views::CarrierStatus,
         views::NumberStatus,
+        super::media::MediaView,
     )),
     modifiers(&Contract),
     security(("bearer" = [])),
@@ -75,6 +78,7 @@ use super::views;
         (name = "messages", description = "Sending and message status"),
         (name = "sessions", description = "Conversations and their transcripts"),
         (name = "calls", description = "IVR calls for the call-bound services"),
+        (name = "media", description = "MMS media: upload, and download by token or signed link"),
         (name = "opt-outs", description = "STOP / START state"),
         (name = "events", description = "Events the core refused"),
         (name = "operations", description = "Status, health, readiness, this document"),
@@ -214,6 +218,7 @@ mod tests {
             include_str!("error.rs"),
             include_str!("serve.rs"),
             include_str!("body.rs"),
+            include_str!("media.rs"),
         ];
         let mut out = BTreeSet::new();
         for source in sources {
@@ -241,6 +246,7 @@ mod tests {
                     "CONFLICT" => 409,
                     "PAYLOAD_TOO_LARGE" => 413,
                     "UNSUPPORTED_MEDIA_TYPE" => 415,
+                    "RANGE_NOT_SATISFIABLE" => 416,
                     "UNPROCESSABLE_ENTITY" => 422,
                     "INTERNAL_SERVER_ERROR" => 500,
                     "SERVICE_UNAVAILABLE" => 503,

@@ -188,6 +188,49 @@ impl Default for StoreConfig {
     }
 }
 
+/// `[media]`: the media store (MMS images, video, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaConfig {
+    /// Largest media item, bytes. Default 5 MiB (5,242,880); 1 KiB to
+    /// 100 MiB.
+    pub max_bytes: u64,
+    /// Media are removed this long after they were stored. Default `"30d"`.
+    pub retention: std::time::Duration,
+    /// How long a signed media link stays valid. Default `"24h"`.
+    pub url_ttl: std::time::Duration,
+    /// The base of media links handed to the core, e.g.
+    /// `https://gw.example.net`. Default `http://` and `[api] listen`.
+    pub public_url: Option<HttpUrl>,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            max_bytes: 5 * 1024 * 1024,
+            retention: std::time::Duration::from_secs(30 * 24 * 3600),
+            url_ttl: std::time::Duration::from_secs(24 * 3600),
+            public_url: None,
+        }
+    }
+}
+
+fn decode_media(mut table: TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<MediaConfig> {
+    let defaults = MediaConfig::default();
+    let max_bytes = table.or_default(cx, "max_bytes", defaults.max_bytes, |node, cx| {
+        parse_int(1024, 100 * 1024 * 1024)(node, cx)
+    });
+    let retention = table.or_default(cx, "retention", defaults.retention, parse_positive_duration);
+    let url_ttl = table.or_default(cx, "url_ttl", defaults.url_ttl, parse_positive_duration);
+    let public_url = table.optional(cx, "public_url", parse_http_url);
+    table.finish(cx);
+    Some(MediaConfig {
+        max_bytes: max_bytes?,
+        retention: retention?,
+        url_ttl: url_ttl?,
+        public_url: public_url?,
+    })
+}
+
 /// The whole configuration, validated. Built only by [`Config::load`] and
 /// friends, so its indexes always agree with its lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,6 +248,7 @@ pub struct Config {
     templates: BTreeMap<String, Template>,
     services: BTreeMap<ServiceKind, ServiceConfig>,
     calls: CallsConfig,
+    media: MediaConfig,
     index: Index,
 }
 
@@ -346,6 +390,11 @@ impl Config {
     /// The services that have a `[services.<name>]` table.
     pub fn services(&self) -> &BTreeMap<ServiceKind, ServiceConfig> {
         &self.services
+    }
+
+    /// `[media]`.
+    pub fn media(&self) -> &MediaConfig {
+        &self.media
     }
 
     /// `[calls]`.
@@ -873,6 +922,10 @@ fn decode(root: &toml::Spanned<DeTable<'_>>, cx: &mut Ctx<'_, '_>) -> Option<Con
 
     let templates = table.or_default(cx, "templates", BTreeMap::new(), service::decode_templates);
     let services = table.or_default(cx, "services", BTreeMap::new(), service::decode_services);
+    let media = match table.take("media") {
+        Some(node) => node.table(cx).and_then(|t| decode_media(t, cx)),
+        None => Some(MediaConfig::default()),
+    };
     let calls = match table.take("calls") {
         Some(node) => node.table(cx).and_then(|t| service::decode_calls(t, cx)),
         None => Some(CallsConfig::default()),
@@ -905,6 +958,7 @@ fn decode(root: &toml::Spanned<DeTable<'_>>, cx: &mut Ctx<'_, '_>) -> Option<Con
         templates: templates?,
         services: services?,
         calls: calls?,
+        media: media?,
         index,
     })
 }

@@ -43,6 +43,7 @@ mod trees {
     pub const TRANSCRIPTS: &str = "transcripts";
     pub const CONSENTS: &str = "consents";
     pub const CALLS: &str = "calls";
+    pub const MEDIA: &str = "media";
 }
 
 /// Why the store could not be used.
@@ -121,6 +122,8 @@ pub struct Store {
     /// Registered IVR calls and, per (number, customer), the active one
     /// (`services::calls`).
     pub calls: sled::Tree,
+    /// Media records by id (`media::store`; the bytes are files).
+    pub media: sled::Tree,
     durability: GroupCommit,
 }
 
@@ -158,6 +161,7 @@ impl Store {
             transcripts: db.open_tree(trees::TRANSCRIPTS)?,
             consents: db.open_tree(trees::CONSENTS)?,
             calls: db.open_tree(trees::CALLS)?,
+            media: db.open_tree(trees::MEDIA)?,
             db,
             durability,
         })

@@ -88,7 +88,12 @@ pub async fn pass(store: &Store, retention: Duration, now_ms: u64) -> Result<Pas
 
 /// Runs passes until `stop` flips: every tenth of the retention period,
 /// between one second and one minute.
-pub async fn run(store: Store, retention: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(
+    store: Store,
+    retention: Duration,
+    media: Option<(crate::media::MediaStore, Duration)>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let every = (retention / 10).clamp(Duration::from_secs(1), Duration::from_secs(60));
     loop {
         tokio::select! {
@@ -116,6 +121,16 @@ pub async fn run(store: Store, retention: Duration, mut stop: tokio::sync::watch
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "removing expired calls failed; tried again later")
+            }
+        }
+        if let Some((media, keep)) = &media {
+            let cutoff = now_ms().saturating_sub(keep.as_millis() as u64);
+            match media.remove_older_than(cutoff) {
+                Ok(removed) if removed > 0 => {
+                    tracing::info!(removed, "retention: media removed ([media] retention)");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "media retention failed; tried again later"),
             }
         }
         match pass(&store, retention, now_ms()).await {
