@@ -289,6 +289,16 @@ pub async fn run(
                 .as_ref()
                 .map(|u| u.as_str().trim_end_matches('/').to_owned())
                 .unwrap_or_else(|| format!("http://{}", settings.api_listen)),
+            customer_base: settings
+                .media
+                .public_url
+                .as_ref()
+                .map(|u| u.as_str().trim_end_matches('/').to_owned()),
+            fetcher: crate::media::fetch::MediaFetcher::new(
+                settings.media.fetch_hosts.clone(),
+                crate::tls::client_config(None).map_err(|e| anyhow::anyhow!("TLS roots: {e}"))?,
+                settings.media.fetch_timeout,
+            ),
         },
     });
     let reload_task = tokio::spawn(apply_reloads(settings.clone(), reloads, state.clone()));

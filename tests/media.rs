@@ -201,3 +201,71 @@ async fn media_are_stored_durably_and_served_by_token_range_or_signed_link() {
         .count();
     assert_eq!(tmp, 0, "no half-written upload stays");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_in_a_message_go_as_links_and_internal_urls_are_never_fetched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sim = start_sim(dir.path(), &[]);
+    let (sink, _events) = start_sink().await;
+    let extra = "\n[media]\npublic_url = \"https://gw.example.net\"\n\
+                 fetch_hosts = [\"127.0.0.1\", \"10.0.0.1\", \"localhost\"]\nfetch_timeout = \"3s\"\n";
+    let (config, api) = write_config(dir.path(), sim.addr, sink, extra);
+    let _gateway = Gateway::start(&config, &api);
+    let (status, stored) = upload(&api, "image/jpeg", jpeg(2_000)).await;
+    assert_eq!(status, 201, "{stored}");
+    let id = stored["id"].as_str().expect("id").to_owned();
+
+    let customer = "+15557654321";
+    let sent = post_message(
+        &api,
+        serde_json::json!({"from": FROM, "to": customer, "text": "Your diagram:", "media": [{"id": id}]}),
+    )
+    .await;
+    let message_id = sent["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{sent}"))
+        .to_owned();
+    wait_for_status(
+        &api,
+        std::slice::from_ref(&message_id),
+        "delivered",
+        Duration::from_secs(20),
+    )
+    .await;
+    let message = get_message(&api, &message_id).await;
+    assert_eq!(message["fallback"], "sms_link", "{message}");
+    assert_eq!(message["media"], serde_json::json!([id]));
+    let texts: Vec<String> = sim_records(&sim).iter().map(record_text).collect();
+    assert_eq!(texts.len(), 1, "text and link fit one SMS: {texts:?}");
+    assert!(
+        texts[0].starts_with("Your diagram:\nhttps://gw.example.net/v1/media/"),
+        "{texts:?}"
+    );
+    assert!(texts[0].contains(&id), "{texts:?}");
+
+    // URLs at internal addresses are refused before any connection, by
+    // literal or by name, whatever the allow-list says.
+    for url in [
+        "https://127.0.0.1/x.jpg",
+        "https://10.0.0.1/x.jpg",
+        "https://localhost/x.jpg",
+        "http://127.0.0.1/x.jpg",
+        "https://cdn.elsewhere.test/x.jpg",
+    ] {
+        let refused = post_message(
+            &api,
+            serde_json::json!({"from": FROM, "to": customer, "text": "x", "media": [{"url": url}]}),
+        )
+        .await;
+        assert_eq!(
+            refused["error"]["code"], "media_unavailable",
+            "{url}: {refused}"
+        );
+    }
+    let unknown = post_message(
+        &api,
+        serde_json::json!({"from": FROM, "to": customer, "media": [{"id": "med_00000000000000000000000000000000"}]}),
+    )
+    .await;
+    assert_eq!(unknown["error"]["code"], "unknown_media", "{unknown}");
+}

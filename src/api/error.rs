@@ -37,6 +37,7 @@ pub const ERROR_CODES: &[(u16, &str)] = &[
     (416, "range_not_satisfiable"),
     (422, "service_rule"),
     (422, "below_ewt_threshold"),
+    (422, "media_unavailable"),
     (500, "internal_error"),
     (503, "outbox_full"),
     (503, "unavailable"),

@@ -292,12 +292,13 @@ async fn serve(state: &ApiState, id: &str, headers: &HeaderMap) -> Result<Respon
 /// A signed link to `id` valid for `[media] url_ttl` from `now` (Unix
 /// seconds).
 pub fn signed_link(state: &ApiState, id: &str, now: u64) -> String {
+    link_at(state, &state.media.public_url, id, now)
+}
+
+/// The same, under `base`.
+pub fn link_at(state: &ApiState, base: &str, id: &str, now: u64) -> String {
     let expires = now + state.media.url_ttl.as_secs();
-    format!(
-        "{}/v1/media/{id}?{}",
-        state.media.public_url,
-        state.media.key.sign(id, expires)
-    )
+    format!("{base}/v1/media/{id}?{}", state.media.key.sign(id, expires))
 }
 
 #[cfg(test)]

@@ -49,7 +49,10 @@ pub(super) struct SendRequest {
     /// The text (or give `template`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     text: Option<String>,
-    /// Media (MMS; not available in this version: `422 service_rule`).
+    /// Media: `{"id": "med_…"}` from `POST /v1/media`, or `{"url":
+    /// "https://…"}` of a host in `[media] fetch_hosts` (at most 10). Until
+    /// MMS (MM7) is available they go as links in the SMS (`fallback:
+    /// "sms_link"`), which needs `[media] public_url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     media: Option<Vec<Value>>,
@@ -154,10 +157,72 @@ fn rule_refusal(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "service_rule", message)
 }
 
+/// Most media items in one message.
+const MAX_MEDIA: usize = 10;
+
+/// The request's `media`, each stored: an `id` of `POST /v1/media` is
+/// looked up, an `https` `url` of an allowed host fetched into the media
+/// store (`media::fetch`). The request's items are replaced by their ids,
+/// so a repeated request (`client_ref`) compares equal.
+async fn resolve_media(
+    state: &ApiState,
+    value: &mut Value,
+) -> Result<Vec<crate::media::MediaInfo>, ApiError> {
+    let Some(items) = value.get_mut("media").and_then(Value::as_array_mut) else {
+        return Ok(Vec::new());
+    };
+    if items.len() > MAX_MEDIA {
+        return Err(ApiError::invalid_json(format!(
+            "`media` has {} items; at most {MAX_MEDIA} are allowed",
+            items.len()
+        )));
+    }
+    let unavailable = |message: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "media_unavailable",
+            message,
+        )
+    };
+    let mut media = Vec::with_capacity(items.len());
+    for item in items.iter_mut() {
+        let info = match (
+            item.get("id").and_then(Value::as_str),
+            item.get("url").and_then(Value::as_str),
+        ) {
+            (Some(id), None) => state.media.store.get(id)?.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "unknown_media",
+                    format!("no media {id:?}: store it first with POST /v1/media"),
+                )
+            })?,
+            (None, Some(url)) => state
+                .media
+                .fetcher
+                .fetch(url, &state.media.store)
+                .await
+                .map_err(|e| unavailable(format!("media {url:?} cannot be used: {e}")))?,
+            _ => {
+                return Err(ApiError::invalid_json(
+                    "each `media` item is {\"id\": \"med_…\"} or {\"url\": \"https://…\"}",
+                ));
+            }
+        };
+        *item = json!({"id": info.id});
+        media.push(info);
+    }
+    Ok(media)
+}
+
 /// Validates a send and counts a refusal by service and code.
-fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
+fn prepare(
+    state: &ApiState,
+    value: Value,
+    media: &[crate::media::MediaInfo],
+) -> Result<Prepared, ApiError> {
     let mut service = "";
-    let prepared = prepare_send(state, value, &mut service);
+    let prepared = prepare_send(state, value, media, &mut service);
     if let Err(e) = &prepared {
         crate::metrics::api_refused(service, e.code);
     }
@@ -167,6 +232,7 @@ fn prepare(state: &ApiState, value: Value) -> Result<Prepared, ApiError> {
 fn prepare_send(
     state: &ApiState,
     value: Value,
+    media_items: &[crate::media::MediaInfo],
     service_label: &mut &'static str,
 ) -> Result<Prepared, ApiError> {
     let request: SendRequest = serde_json::from_value(value)
@@ -214,14 +280,17 @@ fn prepare_send(
             ),
         ));
     }
-    let media = request.media.as_ref().is_some_and(|m| !m.is_empty());
-    if media {
+    let media = !media_items.is_empty();
+    // MMS over MM7 is not built yet: media go as an SMS with links, which
+    // the customer's phone must be able to open.
+    if media && state.media.customer_base.is_none() {
         return Err(rule_refusal(
-            "media (MMS) is not available in this version of the gateway; send `text`",
+            "media are sent as links in an SMS until MMS (MM7) is available, and \
+             [media] public_url is not set, so no link would reach the customer",
         ));
     }
     let text_given = request.text.as_deref().is_some_and(|t| !t.is_empty());
-    if !text_given && request.template.is_none() {
+    if !text_given && request.template.is_none() && !media {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "empty_message",
@@ -299,6 +368,21 @@ fn prepare_send(
             request.language.clone(),
         ),
     };
+    let text = match (&state.media.customer_base, media) {
+        (Some(base), true) => {
+            let now = crate::store::outbox::now_ms() / 1000;
+            let links: Vec<String> = media_items
+                .iter()
+                .map(|m| super::media::link_at(state, base, &m.id, now))
+                .collect();
+            if text.is_empty() {
+                links.join("\n")
+            } else {
+                format!("{text}\n{}", links.join("\n"))
+            }
+        }
+        _ => text,
+    };
     let validity = match &request.validity {
         Some(v) => humantime::parse_duration(v)
             .map_err(|e| ApiError::invalid_json(format!("`validity` {v:?}: {e}")))?,
@@ -342,6 +426,10 @@ fn prepare_send(
     record.service = Some(kind);
     record.call_id = call.as_ref().map(|c| c.call_id.clone());
     record.language = language;
+    if media {
+        record.media = media_items.iter().map(|m| m.id.clone()).collect();
+        record.fallback = Some("sms_link".to_owned());
+    }
     let placement = match (rule.session, session) {
         (SessionUse::Opens, _) => Placement::Opening {
             queue: request.queue,
@@ -483,11 +571,11 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
         (status = 400, description = "`invalid_json` (not JSON, unknown field, wrong type, bad `validity` or `language`), `invalid_number`, `empty_message`", body = crate::api::error::ErrorBody),
         (status = 401, description = "`unauthorized`: no valid bearer token", body = crate::api::error::ErrorBody),
         (status = 403, description = "`opted_out`: the customer opted out of this number", body = crate::api::error::ErrorBody),
-        (status = 404, description = "`unknown_number` (sender not configured), `unknown_session`, `unknown_call`", body = crate::api::error::ErrorBody),
+        (status = 404, description = "`unknown_number` (sender not configured), `unknown_session`, `unknown_call`, `unknown_media`", body = crate::api::error::ErrorBody),
         (status = 409, description = "`duplicate_client_ref`: same key, different request", body = crate::api::error::ErrorBody),
         (status = 413, description = "`message_too_long` (more than 10 segments), `body_too_large`", body = crate::api::error::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: not application/json", body = crate::api::error::ErrorBody),
-        (status = 422, description = "`service_rule` (the service's rule, named), `below_ewt_threshold`", body = crate::api::error::ErrorBody),
+        (status = 422, description = "`service_rule` (the service's rule, named), `below_ewt_threshold`, `media_unavailable` (a media URL that is not https, not of an allowed host, at an internal address, or that could not be fetched or stored)", body = crate::api::error::ErrorBody),
         (status = 503, description = "`outbox_full` or `unavailable`, with `Retry-After`", body = crate::api::error::ErrorBody,
             headers(("Retry-After" = u32, description = "seconds"))),
     )
@@ -501,7 +589,11 @@ pub(super) async fn send(State(state): State<Arc<ApiState>>, body: Bytes) -> Res
 
 async fn send_one(state: &Arc<ApiState>, body: &Bytes) -> Result<Response, ApiError> {
     check_room(state)?;
-    let prepared = prepare(state, parse_body(body)?)?;
+    let mut value = parse_body(body)?;
+    let media = resolve_media(state, &mut value).await.inspect_err(|e| {
+        crate::metrics::api_refused("", e.code);
+    })?;
+    let prepared = prepare(state, value, &media)?;
     let mut guard = state.claims.guard();
     let (record, placement) = match claim(state, prepared, &mut guard)? {
         Claim::Repeat(record) => {
@@ -672,7 +764,15 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
     let mut in_sessions = false;
     let mut guard = state.claims.guard();
     for item in items {
-        let outcome = prepare(&state, item).and_then(|p| claim(&state, p, &mut guard));
+        let mut item = item;
+        let outcome = match resolve_media(&state, &mut item).await {
+            Ok(media) => prepare(&state, item, &media),
+            Err(e) => {
+                crate::metrics::api_refused("", e.code);
+                Err(e)
+            }
+        }
+        .and_then(|p| claim(&state, p, &mut guard));
         match outcome {
             Ok(Claim::New(Prepared {
                 record,

@@ -88,6 +88,11 @@ pub struct MediaAccess {
     pub url_ttl: Duration,
     /// The base of links, e.g. `http://127.0.0.1:8080`.
     pub public_url: String,
+    /// `[media] public_url` when configured: the base of links sent to
+    /// customers (the default listen address would not reach them).
+    pub customer_base: Option<String>,
+    /// Fetches media URLs.
+    pub fetcher: crate::media::fetch::MediaFetcher,
 }
 
 /// `?from=` of `GET /v1/opt-outs/{customer}`.

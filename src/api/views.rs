@@ -101,6 +101,10 @@ pub struct MessageView {
     pub call_id: Option<String>,
     /// The language its template was rendered in, or the request's.
     pub language: Option<String>,
+    /// Its media ids.
+    pub media: Vec<String>,
+    /// `sms_link` when its media went as links in an SMS (no MMS).
+    pub fallback: Option<String>,
 }
 
 impl From<&MessageRecord> for MessageView {
@@ -124,6 +128,8 @@ impl From<&MessageRecord> for MessageView {
             service: record.service_label().to_owned(),
             call_id: record.call_id.clone(),
             language: record.language.clone(),
+            media: record.media.clone(),
+            fallback: record.fallback.clone(),
         }
     }
 }

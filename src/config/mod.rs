@@ -201,6 +201,10 @@ pub struct MediaConfig {
     /// The base of media links handed to the core, e.g.
     /// `https://gw.example.net`. Default `http://` and `[api] listen`.
     pub public_url: Option<HttpUrl>,
+    /// Hosts whose `https` media URLs the API fetches. Default none.
+    pub fetch_hosts: Vec<String>,
+    /// Longest fetch of a media URL. Default `"20s"`.
+    pub fetch_timeout: std::time::Duration,
 }
 
 impl Default for MediaConfig {
@@ -210,6 +214,8 @@ impl Default for MediaConfig {
             retention: std::time::Duration::from_secs(30 * 24 * 3600),
             url_ttl: std::time::Duration::from_secs(24 * 3600),
             public_url: None,
+            fetch_hosts: Vec::new(),
+            fetch_timeout: std::time::Duration::from_secs(20),
         }
     }
 }
@@ -222,12 +228,35 @@ fn decode_media(mut table: TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<
     let retention = table.or_default(cx, "retention", defaults.retention, parse_positive_duration);
     let url_ttl = table.or_default(cx, "url_ttl", defaults.url_ttl, parse_positive_duration);
     let public_url = table.optional(cx, "public_url", parse_http_url);
+    let fetch_hosts = table.or_default(cx, "fetch_hosts", Vec::new(), |node, cx| {
+        values::parse_list(node, cx, |item, cx| {
+            let host = item.string(cx)?.trim().to_ascii_lowercase();
+            let valid = !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            if valid {
+                Some(host)
+            } else {
+                item.error(cx, "is not a host name (letters, digits, `.` and `-`)");
+                None
+            }
+        })
+    });
+    let fetch_timeout = table.or_default(
+        cx,
+        "fetch_timeout",
+        defaults.fetch_timeout,
+        parse_positive_duration,
+    );
     table.finish(cx);
     Some(MediaConfig {
         max_bytes: max_bytes?,
         retention: retention?,
         url_ttl: url_ttl?,
         public_url: public_url?,
+        fetch_hosts: fetch_hosts?,
+        fetch_timeout: fetch_timeout?,
     })
 }
 

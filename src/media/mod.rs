@@ -9,6 +9,7 @@
 //! them here, with the same durability rules as messages, means an MMS is
 //! never acknowledged and then lost.
 
+pub mod fetch;
 pub mod signed_url;
 pub mod sniff;
 pub mod store;

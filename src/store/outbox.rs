@@ -94,6 +94,13 @@ pub struct MessageRecord {
     /// gave.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
+    /// Its media (`med_…` ids of the media store).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<String>,
+    /// How it goes instead of as asked: `sms_link` (its media as links in
+    /// an SMS, MMS not being available).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 impl MessageRecord {
@@ -136,6 +143,8 @@ impl MessageRecord {
             service: None,
             call_id: None,
             language: None,
+            media: Vec::new(),
+            fallback: None,
         }
     }
 

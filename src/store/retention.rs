@@ -171,6 +171,8 @@ mod tests {
             service: None,
             call_id: None,
             language: None,
+            media: Vec::new(),
+            fallback: None,
         }
     }
 
