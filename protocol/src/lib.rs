@@ -13,11 +13,13 @@
 //! - [`reassembly`]: putting concatenated parts back together.
 //! - [`receipt`]: delivery receipt parsing and message-id correlation.
 //! - [`mime`]: streaming MIME multipart parsing and writing (MM7 bodies).
+//! - [`sip`]: SIP messages (RFC 3261) for SMS over SIP trunks (RFC 3428).
 
 pub mod hex;
 pub mod mime;
 pub mod reassembly;
 pub mod receipt;
 pub mod segment;
+pub mod sip;
 pub mod smpp;
 pub mod text;
