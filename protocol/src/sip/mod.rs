@@ -10,7 +10,9 @@
 //!
 //! - [`message`]: start line, header fields, body, stream framing, writer.
 //! - [`typed`]: `From`/`To`/`Contact`, `Via`, `CSeq`, URI and date checks.
+//! - [`digest`]: digest authentication (MD5, SHA-256, `qop=auth`).
 
+pub mod digest;
 pub mod message;
 pub mod typed;
 
