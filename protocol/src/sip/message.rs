@@ -481,6 +481,53 @@ impl SipMessage {
     }
 }
 
+/// The text message a `MESSAGE` body carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsBody {
+    /// `text/plain`, decoded from its charset.
+    Text(String),
+    /// `application/vnd.3gpp.sms`: the RP-DATA's TPDU, decoded.
+    Tpdu(super::rp::SmsTpdu),
+}
+
+impl SipMessage {
+    /// Decodes the body of a `MESSAGE`: `text/plain` in UTF-8 (the default),
+    /// US-ASCII or ISO-8859-1, or `application/vnd.3gpp.sms`.
+    pub fn sms_body(&self) -> Result<SmsBody, SipError> {
+        let (essence, charset) = self
+            .content_type()
+            .unwrap_or_else(|| ("text/plain".to_owned(), None));
+        match essence.as_str() {
+            "text/plain" => {
+                let charset = charset
+                    .unwrap_or_else(|| "utf-8".to_owned())
+                    .to_ascii_lowercase();
+                match charset.as_str() {
+                    "utf-8" | "utf8" | "us-ascii" => String::from_utf8(self.body.clone())
+                        .map(SmsBody::Text)
+                        .map_err(|_| SipError::BadBody(format!("not valid {charset}"))),
+                    "iso-8859-1" | "latin1" | "iso_8859-1" => Ok(SmsBody::Text(
+                        self.body.iter().map(|&b| char::from(b)).collect(),
+                    )),
+                    other => Err(SipError::BadBody(format!(
+                        "the charset {other} is not supported"
+                    ))),
+                }
+            }
+            "application/vnd.3gpp.sms" => {
+                let rp = super::rp::decode_rp_data(&self.body)
+                    .map_err(|e| SipError::BadBody(e.to_string()))?;
+                super::rp::decode_tpdu(&rp.tpdu)
+                    .map(SmsBody::Tpdu)
+                    .map_err(|e| SipError::BadBody(e.to_string()))
+            }
+            other => Err(SipError::BadBody(format!(
+                "content type {other} is not a text message"
+            ))),
+        }
+    }
+}
+
 /// Splits a list header's value at commas outside quotes and `<>`.
 pub fn split_list(value: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -522,4 +569,56 @@ pub fn split_list(value: &str) -> Vec<String> {
     }
     out.push(current.trim().to_owned());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(content_type: &str, body: &[u8]) -> SipMessage {
+        let mut bytes = format!(
+            "MESSAGE sip:+15551230001@gw.example.net SIP/2.0\r\n\
+             Via: SIP/2.0/UDP trunk.example.net;branch=z9hG4bK776sgdkse\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:+15557654321@trunk.example.net>;tag=49583\r\n\
+             To: <sip:+15551230001@gw.example.net>\r\nCall-ID: asd88asd77a@1.2.3.4\r\n\
+             CSeq: 1 MESSAGE\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        bytes.extend_from_slice(body);
+        SipMessage::parse(&bytes).expect("valid MESSAGE")
+    }
+
+    #[test]
+    fn text_bodies_follow_their_charset() {
+        let utf8 = message("text/plain;charset=UTF-8", "Mon écran 📱".as_bytes());
+        assert_eq!(utf8.sms_body(), Ok(SmsBody::Text("Mon écran 📱".into())));
+        let latin1 = message("text/plain; charset=\"ISO-8859-1\"", b"caf\xe9");
+        assert_eq!(latin1.sms_body(), Ok(SmsBody::Text("café".into())));
+        assert!(message("text/plain", b"\xff\xfe").sms_body().is_err());
+        assert!(
+            message("text/plain; charset=koi8-r", b"x")
+                .sms_body()
+                .is_err()
+        );
+        assert!(message("image/png", b"x").sms_body().is_err());
+        let m = message("text/plain", b"hi");
+        assert_eq!(m.from_header().expect("From").user(), Some("+15557654321"));
+        assert_eq!(m.cseq().expect("CSeq").method, "MESSAGE");
+        assert!(m.check_required().is_ok());
+    }
+
+    #[test]
+    fn a_3gpp_sms_body_is_decoded() {
+        let tpdu =
+            crate::hex::decode("240DD0E474D81C0EBB010000111011315214000BE474D81C0EBB5DE3771B")
+                .expect("hex");
+        let mut rp = vec![0x01, 0x01, 0x00, 0x00, tpdu.len() as u8];
+        rp.extend_from_slice(&tpdu);
+        let m = message("application/vnd.3gpp.sms", &rp);
+        match m.sms_body() {
+            Ok(SmsBody::Tpdu(sms)) => assert_eq!(sms.text, "diafaan.com"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

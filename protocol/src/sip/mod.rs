@@ -11,12 +11,14 @@
 //! - [`message`]: start line, header fields, body, stream framing, writer.
 //! - [`typed`]: `From`/`To`/`Contact`, `Via`, `CSeq`, URI and date checks.
 //! - [`digest`]: digest authentication (MD5, SHA-256, `qop=auth`).
+//! - [`rp`]: `application/vnd.3gpp.sms` bodies: RP-DATA and its TPDU.
 
 pub mod digest;
 pub mod message;
+pub mod rp;
 pub mod typed;
 
-pub use message::{HeaderField, SipMessage, StartLine, frame_len};
+pub use message::{HeaderField, SipMessage, SmsBody, StartLine, frame_len};
 pub use typed::{CSeq, NameAddr, Via};
 
 /// Why a SIP message is refused.
@@ -67,4 +69,7 @@ pub enum SipError {
     /// A required header field is missing.
     #[error("the {0} header field is missing")]
     Missing(&'static str),
+    /// A body this gateway cannot read as a text message.
+    #[error("the body cannot be read as a text message: {0}")]
+    BadBody(String),
 }
