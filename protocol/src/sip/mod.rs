@@ -12,10 +12,12 @@
 //! - [`typed`]: `From`/`To`/`Contact`, `Via`, `CSeq`, URI and date checks.
 //! - [`digest`]: digest authentication (MD5, SHA-256, `qop=auth`).
 //! - [`rp`]: `application/vnd.3gpp.sms` bodies: RP-DATA and its TPDU.
+//! - [`transaction`]: non-INVITE client and server transactions (timers E, F, J, K).
 
 pub mod digest;
 pub mod message;
 pub mod rp;
+pub mod transaction;
 pub mod typed;
 
 pub use message::{HeaderField, SipMessage, SmsBody, StartLine, frame_len};
