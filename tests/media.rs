@@ -183,6 +183,14 @@ async fn media_are_stored_durably_and_served_by_token_range_or_signed_link() {
         (415, &Value::from("media_type_not_allowed")),
         "{refused}"
     );
+    let untyped = client()
+        .post(format!("{api}/v1/media"))
+        .bearer_auth(TOKEN)
+        .body(jpeg(100))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(untyped.status().as_u16(), 415, "a Content-Type is required");
     let (status, refused) = upload(&api, "image/jpeg", Vec::new()).await;
     assert_eq!(
         (status, &refused["error"]["code"]),
@@ -268,4 +276,30 @@ async fn media_in_a_message_go_as_links_and_internal_urls_are_never_fetched() {
     )
     .await;
     assert_eq!(unknown["error"]["code"], "unknown_media", "{unknown}");
+
+    // A repeated request with its client_ref gets the first answer, also
+    // in a batch, and a batch that uses one client_ref twice sends once.
+    let request = serde_json::json!({"from": FROM, "to": customer, "text": "Again:",
+        "media": [{"id": id}], "client_ref": "media-once"});
+    let first = post_message(&api, request.clone()).await;
+    let again = post_message(&api, request.clone()).await;
+    assert_eq!(first["id"], again["id"], "{first} {again}");
+    let twice = client()
+        .post(format!("{api}/v1/messages/batch"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({"messages": [
+            {"from": FROM, "to": customer, "text": "batch", "client_ref": "batch-once"},
+            {"from": FROM, "to": customer, "text": "batch", "client_ref": "batch-once"},
+            {"from": FROM, "to": customer, "text": "other", "client_ref": "batch-once"},
+        ]}))
+        .send()
+        .await
+        .expect("POST batch");
+    let twice: Value = twice.json().await.expect("JSON");
+    let results = twice["results"].as_array().expect("results");
+    assert_eq!(results[0]["id"], results[1]["id"], "{twice}");
+    assert_eq!(
+        results[2]["error"]["code"], "duplicate_client_ref",
+        "{twice}"
+    );
 }

@@ -611,6 +611,19 @@ tr = "Beklediğiniz için teşekkürler. Tahmini bekleme süreniz {{ewt_minutes}
             .is_some_and(|m| m.contains("ewt_minutes")),
         "{refused}"
     );
+    // A variable is a slot, not a message of its own.
+    let (status, long) = send(
+        &api,
+        json!({"from": FROM, "to": "+15557650004", "service": "wait_time", "template": "wait_time",
+               "variables": {"ewt_minutes": "x".repeat(121)},
+               "call_id": "call-missing", "ewt_seconds": 420}),
+    )
+    .await;
+    assert_eq!(
+        (status, &long["error"]["code"]),
+        (422, &json!("service_rule")),
+        "{long}"
+    );
     // An unknown template too.
     let (status, unknown) = send(
         &api,

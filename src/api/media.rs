@@ -88,7 +88,7 @@ fn media_error(e: MediaError) -> ApiError {
     ),
     responses(
         (status = 201, description = "Stored and fsync'd", body = MediaView),
-        (status = 400, description = "`empty_media`", body = crate::api::error::ErrorBody),
+        (status = 400, description = "`empty_media`, `bad_request` (the body could not be read)", body = crate::api::error::ErrorBody),
         (status = 401, description = "`unauthorized`: no valid bearer token", body = crate::api::error::ErrorBody),
         (status = 413, description = "`media_too_large` ([media] max_bytes)", body = crate::api::error::ErrorBody),
         (status = 415, description = "`media_type_not_allowed`: the bytes are not an allowed media type, or not the declared one", body = crate::api::error::ErrorBody),
@@ -113,11 +113,21 @@ async fn store_upload(state: &ApiState, request: Request) -> Result<MediaInfo, A
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let store = state.media.store.clone();
-    let mut writer = store.writer(declared.as_deref()).map_err(media_error)?;
     let mut body = request.into_body();
+    // A declared type is required: a web page can post a body without one
+    // across origins, never with a media type (that needs a preflight).
+    let Some(declared) = declared else {
+        drain(&mut body).await;
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "media_type_not_allowed",
+            "give the media's Content-Type (image/jpeg, video/mp4, …)",
+        ));
+    };
+    let store = state.media.store.clone();
+    let mut writer = store.writer(Some(&declared)).map_err(media_error)?;
     let mut refused = None;
-    let mut read: u64 = 0;
+    let mut drained: u64 = 0;
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else {
             return Err(ApiError::new(
@@ -129,9 +139,9 @@ async fn store_upload(state: &ApiState, request: Request) -> Result<MediaInfo, A
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        read += data.len() as u64;
         if refused.is_some() {
-            if read > MAX_DRAINED {
+            drained += data.len() as u64;
+            if drained > MAX_DRAINED {
                 break;
             }
             continue;
@@ -149,6 +159,20 @@ async fn store_upload(state: &ApiState, request: Request) -> Result<MediaInfo, A
         .map_err(media_error)?;
     state.store.group_commit().sync().await?;
     Ok(info)
+}
+
+/// Reads and drops what is left of a refused body (up to [`MAX_DRAINED`]),
+/// so the client reads the answer rather than a reset.
+async fn drain(body: &mut Body) {
+    let mut drained: u64 = 0;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(data) = frame.into_data() {
+            drained += data.len() as u64;
+            if drained > MAX_DRAINED {
+                break;
+            }
+        }
+    }
 }
 
 /// A byte range of a file of `size` bytes, from a `Range` header: one
@@ -198,8 +222,8 @@ fn requested_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>,
         ("signature" = Option<String>, Query, description = "A signed link's HMAC"),
     ),
     responses(
-        (status = 200, description = "The bytes", body = Vec<u8>, content_type = "application/octet-stream"),
-        (status = 206, description = "The requested range", body = Vec<u8>, content_type = "application/octet-stream"),
+        (status = 200, description = "The bytes, with their stored Content-Type", body = Vec<u8>, content_type = "*/*"),
+        (status = 206, description = "The requested range", body = Vec<u8>, content_type = "*/*"),
         (status = 401, description = "`unauthorized`: no valid bearer token or signed link", body = crate::api::error::ErrorBody),
         (status = 404, description = "`unknown_media`", body = crate::api::error::ErrorBody),
         (status = 416, description = "`range_not_satisfiable`", body = crate::api::error::ErrorBody),
@@ -238,14 +262,17 @@ async fn serve(state: &ApiState, id: &str, headers: &HeaderMap) -> Result<Respon
     let (start, end) = range.unwrap_or((0, info.size.saturating_sub(1)));
     let len = end - start + 1;
     let read_info = info.clone();
-    let bytes = tokio::task::spawn_blocking(move || store.read_range(&read_info, start, len))
+    let file = tokio::task::spawn_blocking(move || store.open_at(&read_info, start))
         .await
         .map_err(|_| ApiError::unavailable("the media store failed; retry"))?
         .map_err(|e| {
             tracing::error!(error = %e, media = %info.id, "reading media");
             ApiError::unavailable("the media store is unavailable; retry later")
         })?;
-    let mut response = Response::new(Body::from(bytes));
+    // Streamed in small reads: a download holds a buffer, not the file.
+    use tokio::io::AsyncReadExt;
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file).take(len));
+    let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = if range.is_some() {
         StatusCode::PARTIAL_CONTENT
     } else {
@@ -292,12 +319,25 @@ async fn serve(state: &ApiState, id: &str, headers: &HeaderMap) -> Result<Respon
 /// A signed link to `id` valid for `[media] url_ttl` from `now` (Unix
 /// seconds).
 pub fn signed_link(state: &ApiState, id: &str, now: u64) -> String {
-    link_at(state, &state.media.public_url, id, now)
+    link_at(
+        state,
+        &state.media.public_url,
+        id,
+        now,
+        std::time::Duration::ZERO,
+    )
 }
 
-/// The same, under `base`.
-pub fn link_at(state: &ApiState, base: &str, id: &str, now: u64) -> String {
-    let expires = now + state.media.url_ttl.as_secs();
+/// A link under `base`, valid `[media] url_ttl` after `now` plus `extra`
+/// (a message's validity: the link must still open when it is delivered).
+pub fn link_at(
+    state: &ApiState,
+    base: &str,
+    id: &str,
+    now: u64,
+    extra: std::time::Duration,
+) -> String {
+    let expires = now + extra.as_secs() + state.media.url_ttl.as_secs();
     format!("{base}/v1/media/{id}?{}", state.media.key.sign(id, expires))
 }
 

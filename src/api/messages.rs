@@ -190,19 +190,32 @@ async fn resolve_media(
             item.get("id").and_then(Value::as_str),
             item.get("url").and_then(Value::as_str),
         ) {
-            (Some(id), None) => state.media.store.get(id)?.ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "unknown_media",
-                    format!("no media {id:?}: store it first with POST /v1/media"),
-                )
-            })?,
-            (None, Some(url)) => state
-                .media
-                .fetcher
-                .fetch(url, &state.media.store)
-                .await
-                .map_err(|e| unavailable(format!("media {url:?} cannot be used: {e}")))?,
+            (Some(id), None) => {
+                let info = state.media.store.get(id)?.ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        "unknown_media",
+                        format!("no media {id:?}: store it first with POST /v1/media"),
+                    )
+                })?;
+                // Retention counts from the last use.
+                state.media.store.touch(id)?;
+                info
+            }
+            (None, Some(url)) => {
+                state
+                    .media
+                    .fetcher
+                    .fetch(url, &state.media.store)
+                    .await
+                    .map_err(|e| match e {
+                        // Our store failing is not the client's fault.
+                        crate::media::fetch::FetchError::Media(
+                            crate::media::MediaError::Io(_) | crate::media::MediaError::Store(_),
+                        ) => ApiError::unavailable("the media store is unavailable; retry later"),
+                        e => unavailable(format!("media {url:?} cannot be used: {e}")),
+                    })?
+            }
             _ => {
                 return Err(ApiError::invalid_json(
                     "each `media` item is {\"id\": \"med_…\"} or {\"url\": \"https://…\"}",
@@ -220,9 +233,10 @@ fn prepare(
     state: &ApiState,
     value: Value,
     media: &[crate::media::MediaInfo],
+    canonical: Option<String>,
 ) -> Result<Prepared, ApiError> {
     let mut service = "";
-    let prepared = prepare_send(state, value, media, &mut service);
+    let prepared = prepare_send(state, value, media, canonical, &mut service);
     if let Err(e) = &prepared {
         crate::metrics::api_refused(service, e.code);
     }
@@ -233,6 +247,7 @@ fn prepare_send(
     state: &ApiState,
     value: Value,
     media_items: &[crate::media::MediaInfo],
+    canonical: Option<String>,
     service_label: &mut &'static str,
 ) -> Result<Prepared, ApiError> {
     let request: SendRequest = serde_json::from_value(value)
@@ -368,12 +383,18 @@ fn prepare_send(
             request.language.clone(),
         ),
     };
+    let validity = match &request.validity {
+        Some(v) => humantime::parse_duration(v)
+            .map_err(|e| ApiError::invalid_json(format!("`validity` {v:?}: {e}")))?,
+        None => state.default_validity,
+    };
+    let validity = validity.min(Duration::from_secs(7 * 24 * 3600));
     let text = match (&state.media.customer_base, media) {
         (Some(base), true) => {
             let now = crate::store::outbox::now_ms() / 1000;
             let links: Vec<String> = media_items
                 .iter()
-                .map(|m| super::media::link_at(state, base, &m.id, now))
+                .map(|m| super::media::link_at(state, base, &m.id, now, validity))
                 .collect();
             if text.is_empty() {
                 links.join("\n")
@@ -383,12 +404,6 @@ fn prepare_send(
         }
         _ => text,
     };
-    let validity = match &request.validity {
-        Some(v) => humantime::parse_duration(v)
-            .map_err(|e| ApiError::invalid_json(format!("`validity` {v:?}: {e}")))?,
-        None => state.default_validity,
-    };
-    let validity = validity.min(Duration::from_secs(7 * 24 * 3600));
     let plan = plan::choose_encoding(&text, &route.plan).map_err(|e| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -404,7 +419,8 @@ fn prepare_send(
             client_ref.len()
         )));
     }
-    let canonical = serde_json::to_string(&request).unwrap_or_default();
+    let canonical =
+        canonical.unwrap_or_else(|| serde_json::to_string(&request).unwrap_or_default());
     if canonical.len() > MAX_STORED_REQUEST {
         return Err(ApiError::invalid_json(format!(
             "the message's fields take {} bytes; at most {MAX_STORED_REQUEST} are stored",
@@ -475,6 +491,52 @@ fn prepare_send(
 
 fn accepted_body(record: &MessageRecord) -> Accepted {
     Accepted::from(record)
+}
+
+/// The request as sent, in canonical form (`None` when it is not a
+/// message at all; `prepare` then says why).
+fn canonical_request(value: &Value) -> Option<String> {
+    serde_json::from_value::<SendRequest>(value.clone())
+        .ok()
+        .and_then(|request| serde_json::to_string(&request).ok())
+}
+
+/// The message a `client_ref` was first used for, when this request is the
+/// same as that one; `409 duplicate_client_ref` when it is another.
+fn repeated(
+    state: &ApiState,
+    value: &Value,
+    canonical: Option<&str>,
+) -> Result<Option<MessageRecord>, ApiError> {
+    let (Some(key), Some(canonical)) = (value.get("client_ref").and_then(Value::as_str), canonical)
+    else {
+        return Ok(None);
+    };
+    let Some(existing) = state
+        .store
+        .client_refs
+        .get(key.as_bytes())
+        .map_err(crate::store::StoreError::from)?
+    else {
+        return Ok(None);
+    };
+    let existing: Value = serde_json::from_slice(&existing).unwrap_or(Value::Null);
+    let Some(record) = state
+        .store
+        .get_message(existing["id"].as_str().unwrap_or_default())?
+    else {
+        // A claim without its message is free (see `claim`).
+        return Ok(None);
+    };
+    if existing["request"].as_str() == Some(canonical) {
+        Ok(Some(record))
+    } else {
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "duplicate_client_ref",
+            format!("client_ref {key:?} was used before with a different request"),
+        ))
+    }
 }
 
 /// Outcome of claiming a client_ref.
@@ -590,10 +652,16 @@ pub(super) async fn send(State(state): State<Arc<ApiState>>, body: Bytes) -> Res
 async fn send_one(state: &Arc<ApiState>, body: &Bytes) -> Result<Response, ApiError> {
     check_room(state)?;
     let mut value = parse_body(body)?;
+    // Idempotency compares the request as sent (with its media URLs), and
+    // a repeat is answered before anything is fetched again.
+    let canonical = canonical_request(&value);
+    if let Some(record) = repeated(state, &value, canonical.as_deref())? {
+        return Ok((StatusCode::ACCEPTED, axum::Json(accepted_body(&record))).into_response());
+    }
     let media = resolve_media(state, &mut value).await.inspect_err(|e| {
         crate::metrics::api_refused("", e.code);
     })?;
-    let prepared = prepare(state, value, &media)?;
+    let prepared = prepare(state, value, &media, canonical)?;
     let mut guard = state.claims.guard();
     let (record, placement) = match claim(state, prepared, &mut guard)? {
         Claim::Repeat(record) => {
@@ -758,6 +826,8 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
         }
     };
     let mut results: Vec<BatchItem> = Vec::with_capacity(items.len());
+    let mut batch_refs: std::collections::HashMap<String, (String, BatchItem)> =
+        std::collections::HashMap::new();
     let mut records = Vec::new();
     let mut batch = sled::Batch::default();
     let mut transcripts = sled::Batch::default();
@@ -765,14 +835,40 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
     let mut guard = state.claims.guard();
     for item in items {
         let mut item = item;
-        let outcome = match resolve_media(&state, &mut item).await {
-            Ok(media) => prepare(&state, item, &media),
-            Err(e) => {
-                crate::metrics::api_refused("", e.code);
-                Err(e)
-            }
+        let canonical = canonical_request(&item);
+        let key = item
+            .get("client_ref")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        // The same client_ref twice in one batch: the first's result.
+        if let Some((first, result)) = key.as_ref().and_then(|k| batch_refs.get(k)) {
+            results.push(if Some(first) == canonical.as_ref() {
+                result.clone()
+            } else {
+                BatchItem::Refused(
+                    ApiError::new(
+                        StatusCode::CONFLICT,
+                        "duplicate_client_ref",
+                        "the same client_ref is used twice in this batch with different requests",
+                    )
+                    .error_body(),
+                )
+            });
+            continue;
         }
-        .and_then(|p| claim(&state, p, &mut guard));
+        let results_before = results.len();
+        let outcome = match repeated(&state, &item, canonical.as_deref()) {
+            Ok(Some(record)) => Ok(Claim::Repeat(record)),
+            Err(e) => Err(e),
+            Ok(None) => match resolve_media(&state, &mut item).await {
+                Ok(media) => prepare(&state, item, &media, canonical.clone()),
+                Err(e) => {
+                    crate::metrics::api_refused("", e.code);
+                    Err(e)
+                }
+            }
+            .and_then(|p| claim(&state, p, &mut guard)),
+        };
         match outcome {
             Ok(Claim::New(Prepared {
                 record,
@@ -807,6 +903,11 @@ pub(super) async fn send_batch(State(state): State<Arc<ApiState>>, body: Bytes) 
             }
             Ok(Claim::Repeat(record)) => results.push(BatchItem::Accepted(accepted_body(&record))),
             Err(e) => results.push(BatchItem::Refused(e.error_body())),
+        }
+        if let (Some(key), Some(canonical), Some(result)) =
+            (key, canonical, results.get(results_before))
+        {
+            batch_refs.insert(key, (canonical, result.clone()));
         }
     }
     if !records.is_empty() {

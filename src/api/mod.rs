@@ -284,7 +284,10 @@ async fn authenticate(
 /// A `GET /v1/media/{id}` whose query is a valid, unexpired signature for
 /// that id (a link handed to the core in `message.received`).
 fn signed_media_link(state: &ApiState, request: &Request) -> bool {
-    if request.method() != axum::http::Method::GET {
+    if !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) {
         return false;
     }
     let Some(id) = request.uri().path().strip_prefix("/v1/media/") else {

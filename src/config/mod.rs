@@ -225,8 +225,28 @@ fn decode_media(mut table: TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<
     let max_bytes = table.or_default(cx, "max_bytes", defaults.max_bytes, |node, cx| {
         parse_int(1024, 100 * 1024 * 1024)(node, cx)
     });
-    let retention = table.or_default(cx, "retention", defaults.retention, parse_positive_duration);
+    let retention_node = table.take("retention");
+    let retention = match &retention_node {
+        Some(node) => parse_positive_duration(node, cx),
+        None => Some(defaults.retention),
+    };
     let url_ttl = table.or_default(cx, "url_ttl", defaults.url_ttl, parse_positive_duration);
+    // A link sent with a message may be used until the message's validity
+    // (at most 7 days) plus url_ttl: the bytes must outlive it.
+    let needed = url_ttl.map(|ttl| ttl + std::time::Duration::from_secs(7 * 24 * 3600));
+    if let (Some(node), Some(kept), Some(needed)) = (&retention_node, retention, needed)
+        && kept < needed
+    {
+        node.error(
+            cx,
+            format!(
+                "must be at least url_ttl plus the longest validity (7 days), {}: links \
+                 sent in messages would outlive their media",
+                humantime::format_duration(needed)
+            ),
+        );
+    }
+    let retention = retention.filter(|kept| needed.is_none_or(|n| *kept >= n));
     let public_url = table.optional(cx, "public_url", parse_http_url);
     let fetch_hosts = table.or_default(cx, "fetch_hosts", Vec::new(), |node, cx| {
         values::parse_list(node, cx, |item, cx| {

@@ -127,6 +127,25 @@ pub struct MediaFetcher {
     resolved: Option<Arc<std::collections::HashMap<String, IpAddr>>>,
 }
 
+/// Where a `Location` header points, from `target`: absolute, scheme-
+/// relative (`//host/p`), absolute-path (`/p`) or relative (`p`, against
+/// the current path's directory).
+fn resolve_location(target: &Target, location: &str) -> String {
+    let origin = format!("https://{}:{}", target.host, target.port);
+    if location.contains("://") {
+        location.to_owned()
+    } else if let Some(rest) = location.strip_prefix("//") {
+        format!("https://{rest}")
+    } else if location.starts_with('/') {
+        format!("{origin}{location}")
+    } else {
+        let path = target.path.split('?').next().unwrap_or("/");
+        let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+        let dir = if dir.is_empty() { "/" } else { dir };
+        format!("{origin}{dir}{location}")
+    }
+}
+
 /// A checked `https` URL.
 struct Target {
     host: String,
@@ -192,7 +211,7 @@ impl MediaFetcher {
         }
     }
 
-    async fn address_of(&self, target: &Target) -> Result<SocketAddr, FetchError> {
+    async fn addresses_of(&self, target: &Target) -> Result<Vec<SocketAddr>, FetchError> {
         let addresses: Vec<IpAddr> = match &self.resolved {
             Some(fixed) => fixed.get(&target.host).copied().into_iter().collect(),
             None => match target.host.parse::<IpAddr>() {
@@ -204,12 +223,12 @@ impl MediaFetcher {
                     .collect(),
             },
         };
-        let Some(first) = addresses.first().copied() else {
+        if addresses.is_empty() {
             return Err(FetchError::Resolve(
                 target.host.clone(),
                 "no address".to_owned(),
             ));
-        };
+        }
         // Every answer must be acceptable: a mixed answer is a DNS trick.
         for ip in &addresses {
             let allowed =
@@ -218,7 +237,10 @@ impl MediaFetcher {
                 return Err(FetchError::PrivateAddress(target.host.clone(), *ip));
             }
         }
-        Ok(SocketAddr::new(first, target.port))
+        Ok(addresses
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, target.port))
+            .collect())
     }
 
     async fn fetch_following(
@@ -232,11 +254,21 @@ impl MediaFetcher {
             if !self.hosts.contains(&target.host) {
                 return Err(FetchError::HostNotAllowed(target.host));
             }
-            let address = self.address_of(&target).await?;
+            let addresses = self.addresses_of(&target).await?;
             let transfer = |e: String| FetchError::Transfer(url.clone(), e);
-            let tcp = tokio::net::TcpStream::connect(address)
-                .await
-                .map_err(|e| transfer(e.to_string()))?;
+            // Each checked address in turn (a dual-stack host whose IPv6
+            // address is unreachable from here still works).
+            let mut connected = Err(transfer("no address".to_owned()));
+            for address in addresses {
+                match tokio::net::TcpStream::connect(address).await {
+                    Ok(tcp) => {
+                        connected = Ok(tcp);
+                        break;
+                    }
+                    Err(e) => connected = Err(transfer(e.to_string())),
+                }
+            }
+            let tcp = connected?;
             let name =
                 ServerName::try_from(target.host.clone()).map_err(|e| transfer(e.to_string()))?;
             let tls = TlsConnector::from(self.tls.clone())
@@ -268,11 +300,7 @@ impl MediaFetcher {
                     .get(hyper::header::LOCATION)
                     .and_then(|v| v.to_str().ok())
                     .ok_or_else(|| FetchError::Status(url.clone(), status.as_u16()))?;
-                url = if location.starts_with('/') {
-                    format!("https://{}:{}{location}", target.host, target.port)
-                } else {
-                    location.to_owned()
-                };
+                url = resolve_location(&target, location);
                 driver.abort();
                 continue;
             }

@@ -30,6 +30,9 @@ pub struct MediaInfo {
     pub sha256: String,
     /// When it was stored, Unix milliseconds.
     pub created_at: u64,
+    /// When a message last used it, Unix milliseconds (0: never).
+    #[serde(default)]
+    pub last_used: u64,
 }
 
 /// Why media is refused.
@@ -69,6 +72,10 @@ pub struct MediaStore {
     root: PathBuf,
     tree: sled::Tree,
     max_bytes: u64,
+    /// Serialises putting a file in place with its record against removing
+    /// them (retention), so an item stored again while retention removes
+    /// its older copy is never left without its bytes or its record.
+    placing: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 fn id_of(sha256: &str) -> String {
@@ -86,10 +93,19 @@ impl MediaStore {
         for entry in fs::read_dir(&tmp)? {
             let _ = fs::remove_file(entry?.path());
         }
+        // Every shard directory exists, durably, before any file goes in:
+        // a file renamed into a new directory whose own entry is not on
+        // disk yet could vanish with it after the upload was answered.
+        for shard in 0..=255u8 {
+            fs::create_dir_all(root.join(format!("{shard:02x}")))?;
+        }
+        File::open(&root)?.sync_all()?;
+        File::open(state_dir)?.sync_all()?;
         Ok(MediaStore {
             root,
             tree,
             max_bytes,
+            placing: Default::default(),
         })
     }
 
@@ -139,14 +155,39 @@ impl MediaStore {
         self.root.join(&sha256[..2]).join(sha256)
     }
 
-    /// Reads `len` bytes of `info` from `offset`.
+    /// Reads `len` bytes of `info` from `offset` (tests and small reads;
+    /// the API streams with [`MediaStore::open_at`]).
     pub fn read_range(&self, info: &MediaInfo, offset: u64, len: u64) -> io::Result<Vec<u8>> {
-        use std::io::{Read, Seek, SeekFrom};
+        use std::io::Read;
+        let mut out = Vec::new();
+        self.open_at(info, offset)?
+            .take(len)
+            .read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    /// The file of `info`, positioned at `offset`.
+    pub fn open_at(&self, info: &MediaInfo, offset: u64) -> io::Result<File> {
+        use std::io::{Seek, SeekFrom};
         let mut file = File::open(self.path_of(&info.sha256))?;
         file.seek(SeekFrom::Start(offset))?;
-        let mut out = Vec::with_capacity(len as usize);
-        file.take(len).read_to_end(&mut out)?;
-        Ok(out)
+        Ok(file)
+    }
+
+    /// Records that `id` was used now (sent in a message), so retention
+    /// counts from its last use rather than from its upload.
+    pub fn touch(&self, id: &str) -> Result<(), StoreError> {
+        let _placing = self.placing.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(mut info) = self.get(id)? else {
+            return Ok(());
+        };
+        info.last_used = now_ms();
+        let value = serde_json::to_vec(&info).map_err(|e| StoreError::Corrupt {
+            tree: "media",
+            detail: e.to_string(),
+        })?;
+        self.tree.insert(id.as_bytes(), value)?;
+        Ok(())
     }
 
     /// Removes the media stored before `cutoff` (Unix milliseconds): the
@@ -158,16 +199,28 @@ impl MediaStore {
         for item in self.tree.iter() {
             let (_, value) = item?;
             if let Ok(info) = serde_json::from_slice::<MediaInfo>(&value)
-                && info.created_at < cutoff
+                && info.created_at.max(info.last_used) < cutoff
             {
-                old.push(info);
+                old.push(value);
             }
         }
-        for info in &old {
-            self.tree.remove(info.id.as_bytes())?;
-            let _ = fs::remove_file(self.path_of(&info.sha256));
+        let mut removed = 0;
+        for value in old {
+            let Ok(info) = serde_json::from_slice::<MediaInfo>(&value) else {
+                continue;
+            };
+            let _placing = self.placing.lock().unwrap_or_else(|e| e.into_inner());
+            // Only if unchanged since it was read: stored again or used
+            // meanwhile, it stays.
+            let swapped =
+                self.tree
+                    .compare_and_swap(info.id.as_bytes(), Some(&value), None::<&[u8]>)?;
+            if swapped.is_ok() {
+                let _ = fs::remove_file(self.path_of(&info.sha256));
+                removed += 1;
+            }
         }
-        Ok(old.len())
+        Ok(removed)
     }
 }
 
@@ -207,6 +260,16 @@ impl MediaWriter {
     /// Checks the item, makes it durable in place and records it (the
     /// record is durable with the next group commit).
     pub fn commit(mut self) -> Result<MediaInfo, MediaError> {
+        let tmp = self.tmp.clone();
+        let committed = self.place();
+        if committed.is_err() {
+            // Refused, or failed half-way: no temporary file stays.
+            let _ = fs::remove_file(&tmp);
+        }
+        committed
+    }
+
+    fn place(&mut self) -> Result<MediaInfo, MediaError> {
         if self.size == 0 {
             return Err(MediaError::Empty);
         }
@@ -233,6 +296,7 @@ impl MediaWriter {
             .collect();
         let path = self.store.path_of(&sha256);
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let _placing = self.store.placing.lock().unwrap_or_else(|e| e.into_inner());
         fs::create_dir_all(&dir)?;
         fs::rename(&self.tmp, &path)?;
         File::open(&dir)?.sync_all()?;
@@ -242,6 +306,7 @@ impl MediaWriter {
             size: self.size,
             sha256,
             created_at: now_ms(),
+            last_used: 0,
         };
         let value = serde_json::to_vec(&info).map_err(|e| StoreError::Corrupt {
             tree: "media",

@@ -208,9 +208,23 @@ impl CallRegistry {
         }
         let mut removed = 0;
         for call in expired {
-            // Registered again meanwhile: keep it.
-            let still_expired = self.get(&call.call_id, now)?.is_none();
-            if still_expired && self.end(&call.call_id, now).is_ok() {
+            // Checked again inside the transaction: a call registered
+            // again meanwhile stays.
+            let ended = self
+                .tree
+                .transaction(|tx| {
+                    let Some(value) = tx.get(call_key(&call.call_id))? else {
+                        return Ok(false);
+                    };
+                    let current = decode(&value).ok();
+                    if current.as_ref().is_some_and(|c| c.is_live(now)) {
+                        return Ok(false);
+                    }
+                    CallRegistry::remove_in(tx, &call.call_id, current.as_ref())?;
+                    Ok::<_, ConflictableTransactionError<()>>(true)
+                })
+                .map_err(transaction_error)?;
+            if ended {
                 removed += 1;
             }
         }

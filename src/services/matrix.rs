@@ -183,12 +183,6 @@ pub fn check_request(
         }
         _ => {}
     }
-    if ask.queue.is_some() && !matches!(rule.session, SessionUse::Opens | SessionUse::OpensChannel)
-    {
-        return refuse(format!(
-            "`queue` preselects the queue of a session the message opens; service `{name}` opens none"
-        ));
-    }
     if rule.needs_call && ask.call_id.is_none() {
         return refuse(format!(
             "service `{name}` is for a caller in the IVR: give the registered call's `call_id`"
@@ -368,6 +362,8 @@ mod tests {
             ..text
         };
         assert!(check_request(ServiceKind::Outbound, &queued, None).is_ok());
-        assert!(check_request(ServiceKind::SessionLess, &queued, None).is_err());
+        // `queue` matters only to a service that opens a session; the
+        // others ignore it, as services without a call ignore `call_id`.
+        assert!(check_request(ServiceKind::SessionLess, &queued, None).is_ok());
     }
 }

@@ -47,7 +47,13 @@ pub enum RenderRefusal {
     /// A value that is not text.
     #[error("variable `{0}` must be a string or a number")]
     NotText(String),
+    /// A value too long (or on several lines) for a slot of a template.
+    #[error("variable `{0}` is longer than 120 characters or has line breaks")]
+    TooLong(String),
 }
+
+/// Longest variable value.
+const MAX_VARIABLE_CHARS: usize = 120;
 
 /// The request's `variables` as text: strings as they are, numbers and
 /// booleans written out.
@@ -62,6 +68,12 @@ pub fn variables_as_text(
             Value::Bool(b) => b.to_string(),
             _ => return Err(RenderRefusal::NotText(name.clone())),
         };
+        // A variable fills a slot of a predefined text (a wait, a name, a
+        // link): it may not carry a message of its own into a service that
+        // allows templates only.
+        if text.chars().count() > MAX_VARIABLE_CHARS || text.contains(['\n', '\r']) {
+            return Err(RenderRefusal::TooLong(name.clone()));
+        }
         out.insert(name.clone(), text);
     }
     Ok(out)

@@ -2026,3 +2026,18 @@ fn calls_expire_after_a_configured_bound() {
     let text = format!("{CORE}\n[calls]\nttl = \"1h\"\n");
     single_error(&text, line_of(&text, "ttl"), "calls.ttl", "unknown key");
 }
+
+#[test]
+fn media_retention_must_outlive_the_links() {
+    let config = parse_ok(&format!(
+        "{CORE}\n[media]\nretention = \"10d\"\nurl_ttl = \"2d\"\nfetch_hosts = [\"CDN.example.com\"]\n"
+    ));
+    assert_eq!(config.media().fetch_hosts, ["cdn.example.com"]);
+    let text = format!("{CORE}\n[media]\nretention = \"8d\"\nurl_ttl = \"2d\"\n");
+    single_error(
+        &text,
+        line_of(&text, "retention"),
+        "media.retention",
+        "at least url_ttl plus the longest validity",
+    );
+}

@@ -260,3 +260,24 @@ fn only_public_addresses_are_public() {
         assert!(is_public(ip.parse().expect(ip)), "{ip} is public");
     }
 }
+
+#[test]
+fn locations_resolve_against_the_current_url() {
+    let target = parse_target("https://media.test:8443/a/b/photo.jpg?x=1").expect("valid");
+    assert_eq!(
+        resolve_location(&target, "c.jpg"),
+        "https://media.test:8443/a/b/c.jpg"
+    );
+    assert_eq!(
+        resolve_location(&target, "/d.jpg"),
+        "https://media.test:8443/d.jpg"
+    );
+    assert_eq!(
+        resolve_location(&target, "//other.test/e.jpg"),
+        "https://other.test/e.jpg"
+    );
+    assert_eq!(
+        resolve_location(&target, "http://x.test/f"),
+        "http://x.test/f"
+    );
+}
