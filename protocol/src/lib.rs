@@ -12,8 +12,11 @@
 //! - [`segment`]: UDH, splitting into segments.
 //! - [`reassembly`]: putting concatenated parts back together.
 //! - [`receipt`]: delivery receipt parsing and message-id correlation.
+//! - `mm7` (feature `mm7`): the MM7 (TS 23.140) SOAP message codec.
 
 pub mod hex;
+#[cfg(feature = "mm7")]
+pub mod mm7;
 pub mod reassembly;
 pub mod receipt;
 pub mod segment;
