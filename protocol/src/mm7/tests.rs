@@ -1,6 +1,9 @@
 //! The MM7 codec's tests: round trips of every message in every version,
-//! the required elements, hostile input, and
+//! the required elements, xmllint on every encoded body, hostile input, and
 //! property tests with arbitrary text.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 use proptest::prelude::*;
 
@@ -263,6 +266,47 @@ fn encoder_refuses_what_ts_23_140_requires_and_xml_cannot_carry() {
         encode(&Mm7Envelope::new(v, "t", Mm7Message::SubmitReq(plain))),
         Err(Mm7EncodeError::UntypedAddress("To"))
     );
+}
+
+/// Runs `xmllint --noout -` on the document; `Err` carries its complaint.
+fn xmllint(xml: &[u8]) -> Result<(), String> {
+    let mut child = match Command::new("xmllint")
+        .args(["--noout", "--nonet", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => panic!(
+            "xmllint is missing ({e}): it comes from Debian's libxml2-utils; \
+             run scripts/setup-test-deps.sh"
+        ),
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(xml)
+        .expect("write to xmllint");
+    let out = child.wait_with_output().expect("xmllint runs");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+fn xmllint_finds_every_encoded_message_well_formed() {
+    for envelope in every_envelope() {
+        let xml = encode(&envelope).expect("encodes");
+        if let Err(complaint) = xmllint(&xml) {
+            panic!("{complaint}\n{}", String::from_utf8_lossy(&xml));
+        }
+    }
+    // And the check itself bites.
+    assert!(xmllint(b"<a><b></a>").is_err());
 }
 
 #[test]
