@@ -1,5 +1,6 @@
 //! The MM7 codec's tests: round trips of every message in every version,
-//! the required elements, xmllint on every encoded body, hostile input, and
+//! the required elements, xmllint on every encoded body, public test
+//! vectors (see `protocol/tests/mm7_vectors/README.md`), hostile input, and
 //! property tests with arbitrary text.
 
 use std::io::Write;
@@ -391,6 +392,157 @@ fn every_mm7_namespace_is_recognised_in_its_usual_variants() {
     }
 }
 
+fn vector(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/mm7_vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn ts_23_140_submit_example_decodes() {
+    let env = decode(&vector("ts23140_submit_req.xml")).expect("decodes");
+    assert_eq!(env.transaction_id.as_deref(), Some("vas00001-sub"));
+    assert_eq!(env.version, Mm7Version::Rel5_1_0);
+    assert_eq!(env.mm7_version.as_deref(), Some("5.3.0"));
+    let Mm7Message::SubmitReq(m) = env.message else {
+        panic!("not a SubmitReq: {:?}", env.message);
+    };
+    assert_eq!(m.sender_identification.vasp_id.as_deref(), Some("TNN"));
+    assert_eq!(m.sender_identification.vas_id.as_deref(), Some("News"));
+    assert_eq!(
+        m.recipients.to,
+        vec![
+            Mm7Address::number("7255441234"),
+            Mm7Address {
+                display_only: Some(true),
+                ..Mm7Address::rfc2822("7255442222@OMMS.com")
+            }
+        ]
+    );
+    assert_eq!(m.recipients.cc, vec![Mm7Address::number("7255443333")]);
+    assert_eq!(
+        m.recipients.bcc,
+        vec![Mm7Address::rfc2822("7255444444@OMMS.com")]
+    );
+    assert_eq!(m.service_code.as_deref(), Some("gold-sp33-im42"));
+    assert_eq!(m.linked_id.as_deref(), Some("mms00016666"));
+    assert_eq!(m.message_class, Some(MessageClass::Informational));
+    assert_eq!(m.expiry_date.as_deref(), Some("P90D"));
+    assert_eq!(m.delivery_report, Some(true));
+    assert_eq!(m.priority, Some(Mm7Priority::Normal));
+    assert_eq!(m.charged_party, Some(ChargedParty::Sender));
+    assert_eq!(m.distribution_indicator, Some(true));
+    assert_eq!(m.subject.as_deref(), Some("News for today"));
+    assert_eq!(
+        m.content,
+        Some(ContentRef {
+            href: "cid:SaturnPics-01020930@news.tnn.com".to_owned(),
+            allow_adaptations: Some(true)
+        })
+    );
+}
+
+#[test]
+fn sparkpost_submit_takes_the_bodys_namespace_over_the_headers() {
+    let env = decode(&vector("sparkpost_submit_req_mixed_ns.xml")).expect("decodes");
+    assert_eq!(env.version, Mm7Version::Rel6_1_4);
+    assert_eq!(env.transaction_id.as_deref(), Some("test_transaction_id"));
+    let Mm7Message::SubmitReq(m) = env.message else {
+        panic!("not a SubmitReq");
+    };
+    assert_eq!(m.recipients.to.len(), 2);
+    assert_eq!(m.recipients.to[1].display_only, Some(true));
+    assert_eq!(m.subject.as_deref(), Some("MCMT"));
+    assert_eq!(
+        m.content.map(|c| c.href),
+        Some("cid:mm7_test_mime_content_id-1".to_owned())
+    );
+}
+
+#[test]
+fn sinch_delivery_report_and_its_response_decode() {
+    let env = decode(&vector("sinch_delivery_report_req.xml")).expect("decodes");
+    assert_eq!(env.version, Mm7Version::Rel6_1_4);
+    assert_eq!(env.transaction_id.as_deref(), Some("10000001"));
+    assert_eq!(
+        env.message,
+        Mm7Message::DeliveryReportReq(DeliveryReportReq {
+            mms_relay_server_id: None,
+            message_id: "369500617770864640".to_owned(),
+            recipient: Mm7Address::number("16175550123"),
+            sender: Mm7Address::number("111122"),
+            date: "2015-03-16T14:03:51.749Z".to_owned(),
+            mm_status: MmStatus::Retrieved,
+            status_text: Some("Success".to_owned()),
+        })
+    );
+    let rsp = decode(&vector("sinch_delivery_report_rsp.xml")).expect("decodes");
+    let status = rsp.message.status().expect("a status");
+    assert_eq!(status.code, Mm7StatusCode::Success);
+    assert_eq!(status.text.as_deref(), Some("Successfully Received MMS."));
+}
+
+#[test]
+fn skycore_deliver_vectors() {
+    let rsp = decode(&vector("skycore_deliver_rsp_wrapped_ns.xml")).expect("decodes");
+    assert_eq!(rsp.version, Mm7Version::Rel6_1_4);
+    assert_eq!(rsp.message.kind(), Mm7MessageKind::DeliverRsp);
+
+    let err = decode(&vector("skycore_deliver_req_malformed.xml")).expect_err("malformed");
+    assert_eq!(err, Mm7DecodeError::UnboundPrefix("soap-env".to_owned()));
+
+    let env = decode(&vector("skycore_deliver_req_repaired.xml")).expect("decodes");
+    let Mm7Message::DeliverReq(m) = env.message else {
+        panic!("not a DeliverReq");
+    };
+    assert_eq!(m.linked_id.as_deref(), Some("1000001"));
+    assert_eq!(m.sender, Mm7Address::number("1617423433"));
+    let to = m.recipients.expect("recipients").to;
+    assert_eq!(to.len(), 1);
+    assert_eq!(to[0].display_only, Some(false));
+    assert_eq!(m.priority, Some(Mm7Priority::Normal));
+    assert_eq!(
+        m.content.map(|c| c.href),
+        Some("cid:default.cid".to_owned())
+    );
+}
+
+#[test]
+fn fault_with_rs_error_detail_decodes() {
+    let env = decode(&vector("fault_rs_error.xml")).expect("decodes");
+    assert_eq!(env.version, Mm7Version::Rel6_1_0);
+    assert_eq!(env.mm7_version.as_deref(), Some("6.3.0"));
+    let Mm7Message::Fault(fault) = &env.message else {
+        panic!("not a Fault");
+    };
+    assert_eq!(fault.code_local_name(), "Client");
+    assert_eq!(fault.string, "Client error");
+    let status = env.message.status().expect("status in detail");
+    assert_eq!(status.code, Mm7StatusCode::AddressError);
+    assert_eq!(status.code.class(), StatusClass::Permanent);
+    assert_eq!(
+        status.details.as_deref(),
+        Some("Recipient <+99> is not an MSISDN")
+    );
+}
+
+#[test]
+fn every_vector_re_encodes_to_well_formed_xml_that_decodes_the_same() {
+    for name in [
+        "ts23140_submit_req.xml",
+        "sparkpost_submit_req_mixed_ns.xml",
+        "sinch_delivery_report_req.xml",
+        "sinch_delivery_report_rsp.xml",
+        "skycore_deliver_rsp_wrapped_ns.xml",
+        "skycore_deliver_req_repaired.xml",
+        "fault_rs_error.xml",
+    ] {
+        let env = decode(&vector(name)).expect(name);
+        let xml = encode(&env).expect(name);
+        xmllint(&xml).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(decode(&xml).expect(name), env, "{name}");
+    }
+}
+
 #[test]
 fn prefixes_order_whitespace_and_unknown_elements_do_not_matter() {
     let xml = br#"<?xml version="1.0"?>
@@ -595,10 +747,12 @@ fn limits_bound_the_work() {
 
 #[test]
 fn every_truncation_of_every_message_is_an_error_not_a_panic() {
-    let documents: Vec<Vec<u8>> = every_message()
+    let mut documents: Vec<Vec<u8>> = every_message()
         .into_iter()
         .map(|m| encode(&Mm7Envelope::new(Mm7Version::Rel6_1_4, "t", m)).expect("encodes"))
         .collect();
+    documents.push(vector("ts23140_submit_req.xml"));
+    documents.push(vector("fault_rs_error.xml"));
     for xml in documents {
         // The root element closes at the very end: any shorter prefix that
         // ends after the opening of the root is unfinished.
