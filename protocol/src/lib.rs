@@ -14,9 +14,12 @@
 //! - [`receipt`]: delivery receipt parsing and message-id correlation.
 //! - [`mime`]: streaming MIME multipart parsing and writing (MM7 bodies).
 //! - [`sip`]: SIP messages (RFC 3261) for SMS over SIP trunks (RFC 3428).
+//! - `mm7` (feature `mm7`): the MM7 (TS 23.140) SOAP message codec.
 
 pub mod hex;
 pub mod mime;
+#[cfg(feature = "mm7")]
+pub mod mm7;
 pub mod reassembly;
 pub mod receipt;
 pub mod segment;
