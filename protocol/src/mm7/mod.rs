@@ -19,6 +19,7 @@
 //! - `status`: status codes and what each means for a retry;
 //! - `values`: addresses, recipients, content references, enumerations.
 
+pub mod body;
 mod decode;
 mod encode;
 mod error;
