@@ -162,3 +162,15 @@ fn streams_are_framed_by_content_length() {
     two.extend_from_slice(&bytes[..length]);
     assert_eq!(frame_len(&two).expect("valid"), Some(length));
 }
+
+/// Inputs the fuzzer found (`fuzz/artifacts/sip_message/`), kept as
+/// regression tests: each is refused or parsed, never a panic.
+#[test]
+fn fuzz_findings_do_not_panic() {
+    let dir = format!("{}/tests/sip_vectors/fuzz", env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(&dir).expect("findings") {
+        let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+        let _ = SipMessage::parse(&bytes);
+        let _ = frame_len(&bytes);
+    }
+}
