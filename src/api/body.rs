@@ -16,7 +16,11 @@ use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
 use http_body_util::BodyExt;
 
-use super::ApiError;
+use std::sync::Arc;
+
+use axum::extract::State;
+
+use super::{ApiError, ApiState};
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -24,7 +28,34 @@ pub const MAX_BODY: usize = 2 * 1024 * 1024;
 const MAX_DRAINED: u64 = 16 * 1024 * 1024;
 
 /// Reads the body, then passes the request on with it in memory.
-pub(super) async fn read_whole_body(request: Request, next: Next) -> Response {
+pub(super) async fn read_whole_body(
+    State(state): State<Arc<ApiState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // A request without credentials is answered 401 (or 404) without its
+    // body ever being kept: it is read and dropped, so an anonymous client
+    // cannot make the server hold 2 MiB per connection.
+    if !super::is_authorized(&state, &request) {
+        let (parts, mut body) = request.into_parts();
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_none_or(|n| n <= MAX_DRAINED) {
+            let mut drained: u64 = 0;
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Ok(data) = frame.into_data() {
+                    drained += data.len() as u64;
+                    if drained > MAX_DRAINED {
+                        break;
+                    }
+                }
+            }
+        }
+        return next.run(Request::from_parts(parts, Body::empty())).await;
+    }
     // Media uploads are streamed to the media store by their handler,
     // which reads (and drains) the body itself.
     if request.method() == axum::http::Method::POST && request.uri().path() == "/v1/media" {

@@ -172,7 +172,10 @@ pub fn router(state: Arc<ApiState>) -> Router {
             )
         })
         .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY))
-        .layer(middleware::from_fn(body::read_whole_body))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            body::read_whole_body,
+        ))
         .layer(middleware::from_fn(json_errors))
         .with_state(state)
 }
@@ -255,30 +258,36 @@ async fn authenticate(
     request: Request,
     next: Next,
 ) -> Response {
-    if state.tokens.is_empty() || signed_media_link(&state, &request) {
-        return next.run(request).await;
-    }
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer_token);
-    match presented {
-        Some(token)
-            if state
-                .tokens
-                .iter()
-                .any(|t| constant_time_eq(t.as_bytes(), token.as_bytes())) =>
-        {
-            next.run(request).await
-        }
-        _ => ApiError::new(
+    if is_authorized(&state, &request) {
+        next.run(request).await
+    } else {
+        ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "a valid bearer token is required (Authorization: Bearer TOKEN)",
         )
-        .into_response(),
+        .into_response()
     }
+}
+
+/// Whether a request may use the authenticated routes: no tokens are
+/// configured (loopback only), it carries a valid bearer token, or it is a
+/// valid signed media link.
+pub(super) fn is_authorized(state: &ApiState, request: &Request) -> bool {
+    if state.tokens.is_empty() || signed_media_link(state, request) {
+        return true;
+    }
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer_token)
+        .is_some_and(|token| {
+            state
+                .tokens
+                .iter()
+                .any(|t| constant_time_eq(t.as_bytes(), token.as_bytes()))
+        })
 }
 
 /// A `GET /v1/media/{id}` whose query is a valid, unexpired signature for

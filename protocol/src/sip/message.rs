@@ -212,7 +212,10 @@ fn parse_version(text: &str) -> Result<(), SipError> {
 
 fn parse_start(line: &str) -> Result<StartLine, SipError> {
     let bad = || SipError::BadStartLine(line.to_owned());
-    if line.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("SIP/")) {
+    if line
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"))
+    {
         // SIP-Version SP Status-Code SP Reason-Phrase
         let (version, rest) = line.split_once(' ').ok_or_else(bad)?;
         parse_version(version)?;
