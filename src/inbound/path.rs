@@ -776,6 +776,12 @@ impl InboundPath {
                         recent.insert(&key[..], &[][..])?;
                     }
                     if let Some(call) = &write.end_call {
+                        // Only the call the API checked: one registered
+                        // again (or ended) since is left alone, and the
+                        // whole opening is refused.
+                        if !crate::services::CallRegistry::is_unchanged(calls, call)? {
+                            return Err(ConflictableTransactionError::Abort(()));
+                        }
                         crate::services::CallRegistry::remove_in(calls, &call.call_id, Some(call))?;
                     }
                     Ok::<(), ConflictableTransactionError<()>>(())

@@ -178,6 +178,18 @@ impl CallRegistry {
             .map_err(transaction_error)
     }
 
+    /// Whether `call` is still registered exactly as it was read, inside a
+    /// transaction over the `calls` tree.
+    pub fn is_unchanged(
+        tx: &TransactionalTree,
+        call: &Call,
+    ) -> Result<bool, UnabortableTransactionError> {
+        let Ok(expected) = serde_json::to_vec(call) else {
+            return Ok(false);
+        };
+        Ok(tx.get(call_key(&call.call_id))?.as_deref() == Some(expected.as_slice()))
+    }
+
     /// Removes `call_id` (whose record is `call`) inside a transaction over
     /// the `calls` tree, e.g. with the session a deflection opens.
     pub fn remove_in(

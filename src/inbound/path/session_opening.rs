@@ -128,12 +128,23 @@ impl InboundPath {
         let now = now_ms();
         // The task decides openings one at a time, so two deflections of
         // one call cannot both pass: the second finds it gone.
-        if let Some(call) = &call {
-            let registry = crate::services::CallRegistry::new(self.store.calls.clone());
-            if registry.get(&call.call_id, now)?.is_none() {
-                return Err(OpeningRefusal::UnknownCall(call.call_id.clone()));
+        // The call as it is now (registered again meanwhile: its newer
+        // record), still between this customer and number; the write
+        // removes exactly this record or nothing.
+        let call = match call {
+            Some(asked) => {
+                let registry = crate::services::CallRegistry::new(self.store.calls.clone());
+                match registry.get(&asked.call_id, now)? {
+                    Some(current)
+                        if current.customer == asked.customer && current.number == asked.number =>
+                    {
+                        Some(current)
+                    }
+                    _ => return Err(OpeningRefusal::UnknownCall(asked.call_id)),
+                }
             }
-        }
+            None => None,
+        };
         let open = self.sessions.open_for(&number, &customer)?;
         let before = open.clone();
         let consented = self.consents.is_recorded(&number, &customer)?;
@@ -216,13 +227,23 @@ impl InboundPath {
                 serde_json::to_vec(record).map_err(|e| corrupt(e.to_string()))?,
             ));
         }
-        self.apply(Write {
+        let call_id = call.as_ref().map(|c| c.call_id.clone());
+        let applied = self.apply(Write {
             events: events.iter().collect(),
             replies: outbox,
             channel,
             end_call: call,
             ..Write::default()
-        })?;
+        });
+        if let (Err(StoreError::Corrupt { detail, .. }), Some(call_id)) = (&applied, call_id)
+            && detail == "aborted"
+        {
+            // The call changed between the check and the write (registered
+            // again, or ended): the transaction wrote nothing.
+            tracing::warn!(call = %call_id, "the deflected call changed meanwhile; refused");
+            return Err(OpeningRefusal::UnknownCall(call_id));
+        }
+        applied?;
         drop(events);
         if let Some(ended) = &plan.ended
             && let Some(reason) = ended.end_reason
