@@ -493,9 +493,13 @@ fn accepted_body(record: &MessageRecord) -> Accepted {
     Accepted::from(record)
 }
 
-/// The request as sent, in canonical form (`None` when it is not a
-/// message at all; `prepare` then says why).
+/// The request as sent, in canonical form, when it has a `client_ref`
+/// (`None` otherwise, or when it is not a message at all: `prepare` then
+/// says why).
 fn canonical_request(value: &Value) -> Option<String> {
+    // Only idempotency compares requests: without a client_ref, no extra
+    // parse on the hot path (`prepare` then serialises what it parsed).
+    value.get("client_ref")?;
     serde_json::from_value::<SendRequest>(value.clone())
         .ok()
         .and_then(|request| serde_json::to_string(&request).ok())
