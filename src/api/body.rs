@@ -44,15 +44,7 @@ pub(super) async fn read_whole_body(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         if declared.is_none_or(|n| n <= MAX_DRAINED) {
-            let mut drained: u64 = 0;
-            while let Some(Ok(frame)) = body.frame().await {
-                if let Ok(data) = frame.into_data() {
-                    drained += data.len() as u64;
-                    if drained > MAX_DRAINED {
-                        break;
-                    }
-                }
-            }
+            drain(&mut body).await;
         }
         return next.run(Request::from_parts(parts, Body::empty())).await;
     }
@@ -109,6 +101,20 @@ pub(super) async fn read_whole_body(
     }
     next.run(Request::from_parts(parts, Body::from(kept.freeze())))
         .await
+}
+
+/// Reads and drops what is left of a body that will not be used (up to
+/// [`MAX_DRAINED`]), so the client reads the answer rather than a reset.
+pub(super) async fn drain(body: &mut Body) {
+    let mut drained: u64 = 0;
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Ok(data) = frame.into_data() {
+            drained += data.len() as u64;
+            if drained > MAX_DRAINED {
+                break;
+            }
+        }
+    }
 }
 
 fn too_large() -> Response {

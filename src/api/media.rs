@@ -46,10 +46,6 @@ impl MediaView {
     }
 }
 
-/// Most bytes of a refused upload read (and dropped) before the answer, so
-/// the client sees the error rather than a reset.
-const MAX_DRAINED: u64 = 16 * 1024 * 1024;
-
 fn media_error(e: MediaError) -> ApiError {
     match e {
         MediaError::TooLarge(limit) => ApiError::new(
@@ -117,7 +113,7 @@ async fn store_upload(state: &ApiState, request: Request) -> Result<MediaInfo, A
     // A declared type is required: a web page can post a body without one
     // across origins, never with a media type (that needs a preflight).
     let Some(declared) = declared else {
-        drain(&mut body).await;
+        super::body::drain(&mut body).await;
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "media_type_not_allowed",
@@ -127,7 +123,6 @@ async fn store_upload(state: &ApiState, request: Request) -> Result<MediaInfo, A
     let store = state.media.store.clone();
     let mut writer = store.writer(Some(&declared)).map_err(media_error)?;
     let mut refused = None;
-    let mut drained: u64 = 0;
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else {
             return Err(ApiError::new(
@@ -139,15 +134,10 @@ async fn store_upload(state: &ApiState, request: Request) -> Result<MediaInfo, A
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        if refused.is_some() {
-            drained += data.len() as u64;
-            if drained > MAX_DRAINED {
-                break;
-            }
-            continue;
-        }
         if let Err(e) = writer.write(&data) {
             refused = Some(e);
+            super::body::drain(&mut body).await;
+            break;
         }
     }
     if let Some(e) = refused {
@@ -159,20 +149,6 @@ async fn store_upload(state: &ApiState, request: Request) -> Result<MediaInfo, A
         .map_err(media_error)?;
     state.store.group_commit().sync().await?;
     Ok(info)
-}
-
-/// Reads and drops what is left of a refused body (up to [`MAX_DRAINED`]),
-/// so the client reads the answer rather than a reset.
-async fn drain(body: &mut Body) {
-    let mut drained: u64 = 0;
-    while let Some(Ok(frame)) = body.frame().await {
-        if let Ok(data) = frame.into_data() {
-            drained += data.len() as u64;
-            if drained > MAX_DRAINED {
-                break;
-            }
-        }
-    }
 }
 
 /// A byte range of a file of `size` bytes, from a `Range` header: one

@@ -47,14 +47,8 @@ impl UrlKey {
     pub fn sign(&self, id: &str, expires: u64) -> String {
         // The first 128 bits of the HMAC: plenty against forgery, and a
         // link short enough to fit one SMS with a line of text.
-        let signature: String = self
-            .mac(id, expires)
-            .finalize()
-            .into_bytes()
-            .iter()
-            .take(SIGNATURE_BYTES)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let mac = self.mac(id, expires).finalize().into_bytes();
+        let signature = carrier_protocol::hex::encode(&mac[..SIGNATURE_BYTES]);
         format!("expires={expires}&signature={signature}")
     }
 
@@ -76,12 +70,12 @@ impl UrlKey {
         if expires <= now || signature.len() != 2 * SIGNATURE_BYTES {
             return false;
         }
-        let Some(bytes) = (0..SIGNATURE_BYTES)
-            .map(|i| u8::from_str_radix(signature.get(2 * i..2 * i + 2)?, 16).ok())
-            .collect::<Option<Vec<u8>>>()
-        else {
+        let Ok(bytes) = carrier_protocol::hex::decode(signature) else {
             return false;
         };
+        if bytes.len() != SIGNATURE_BYTES {
+            return false;
+        }
         self.mac(id, expires).verify_truncated_left(&bytes).is_ok()
     }
 }

@@ -287,13 +287,7 @@ impl MediaWriter {
         };
         file.sync_all()?;
         drop(file);
-        let sha256: String = self
-            .hasher
-            .clone()
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha256 = carrier_protocol::hex::encode(&self.hasher.clone().finalize());
         let path = self.store.path_of(&sha256);
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let _placing = self.store.placing.lock().unwrap_or_else(|e| e.into_inner());

@@ -197,24 +197,7 @@ impl MultipartParser {
     fn step(&mut self) -> Result<bool, MimeError> {
         match self.state {
             State::End => Ok(false),
-            State::Preamble => {
-                let delimiter = self.innermost().to_vec();
-                match self.find_delimiter(&delimiter) {
-                    Search::Found(at) => {
-                        self.consume(at + delimiter.len());
-                        self.state = State::AfterDelimiter;
-                        Ok(true)
-                    }
-                    Search::Pending(at) => {
-                        self.discard_before(at.saturating_sub(1));
-                        Ok(false)
-                    }
-                    Search::NotFound => {
-                        self.discard_keeping(delimiter.len() + 2);
-                        Ok(false)
-                    }
-                }
-            }
+            State::Preamble => Ok(self.skip_to_delimiter()),
             State::AfterDelimiter => match after_candidate(&self.buf, 0, self.input_done) {
                 AfterCandidate::NeedMore => Ok(false),
                 AfterCandidate::NotDelimiter => Err(MimeError::Truncated(
@@ -243,27 +226,35 @@ impl MultipartParser {
             State::Headers => self.headers(),
             State::Body => self.body(),
             State::NestedEpilogue => {
-                let delimiter = self.innermost().to_vec();
-                match self.find_delimiter(&delimiter) {
-                    Search::Found(at) => {
-                        self.consume(at + delimiter.len());
-                        // The container part of the level we are back at
-                        // ends here.
-                        self.pending.push_back(MultipartEvent::PartEnd {
-                            depth: self.levels.len() - 1,
-                        });
-                        self.state = State::AfterDelimiter;
-                        Ok(true)
-                    }
-                    Search::Pending(at) => {
-                        self.discard_before(at.saturating_sub(1));
-                        Ok(false)
-                    }
-                    Search::NotFound => {
-                        self.discard_keeping(delimiter.len() + 2);
-                        Ok(false)
-                    }
+                if !self.skip_to_delimiter() {
+                    return Ok(false);
                 }
+                // The container part of the level we are back at ends here.
+                self.pending.push_back(MultipartEvent::PartEnd {
+                    depth: self.levels.len() - 1,
+                });
+                Ok(true)
+            }
+        }
+    }
+
+    /// Drops what comes before the innermost level's next delimiter (a
+    /// preamble, or a nested multipart's epilogue); `true` once past it.
+    fn skip_to_delimiter(&mut self) -> bool {
+        let delimiter = self.innermost().to_vec();
+        match self.find_delimiter(&delimiter) {
+            Search::Found(at) => {
+                self.consume(at + delimiter.len());
+                self.state = State::AfterDelimiter;
+                true
+            }
+            Search::Pending(at) => {
+                self.discard_before(at.saturating_sub(1));
+                false
+            }
+            Search::NotFound => {
+                self.discard_keeping(delimiter.len() + 2);
+                false
             }
         }
     }

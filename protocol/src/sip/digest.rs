@@ -33,7 +33,7 @@ impl DigestAlgorithm {
             DigestAlgorithm::Md5 => Md5::digest(input.as_bytes()).to_vec(),
             DigestAlgorithm::Sha256 => Sha256::digest(input.as_bytes()).to_vec(),
         };
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(&bytes)
     }
 }
 

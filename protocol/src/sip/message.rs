@@ -11,7 +11,7 @@
 //! colons, folded lines, unknown headers, header name case).
 
 use super::SipError;
-use super::typed::{CSeq, NameAddr, Via, check_date, check_uri_token};
+use super::typed::{CSeq, NameAddr, Via, check_date, check_uri_token, is_token_char};
 
 /// Most bytes of a message's header section.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -111,10 +111,6 @@ fn is_list_header(name: &str) -> bool {
     ]
     .iter()
     .any(|h| h.eq_ignore_ascii_case(name))
-}
-
-fn is_token_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
 }
 
 /// The length of the message at the start of a stream: `Ok(None)` until

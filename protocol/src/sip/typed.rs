@@ -8,7 +8,8 @@ use super::SipError;
 /// A parameter list: `;name=value` pairs (a bare `;name` has no value).
 pub type Params = Vec<(String, Option<String>)>;
 
-fn is_token_char(c: u8) -> bool {
+/// A `token` character (RFC 3261 §25.1).
+pub(crate) fn is_token_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
 }
 
@@ -79,10 +80,10 @@ pub fn parse_params(text: &str) -> Result<Params, SipError> {
     Ok(params)
 }
 
-/// Splits at `sep` outside quoted strings.
-fn split_outside_quotes(text: &str, sep: char) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
+/// The offsets of `ch` outside quoted strings (with `\\` escapes), and
+/// whether `text` ends inside one.
+fn outside_quotes(text: &str, ch: char) -> (Vec<usize>, bool) {
+    let mut found = Vec::new();
     let mut quoted = false;
     let mut escaped = false;
     for (i, c) in text.char_indices() {
@@ -96,10 +97,20 @@ fn split_outside_quotes(text: &str, sep: char) -> Vec<&str> {
             }
         } else if c == '"' {
             quoted = true;
-        } else if c == sep {
-            out.push(&text[start..i]);
-            start = i + c.len_utf8();
+        } else if c == ch {
+            found.push(i);
         }
+    }
+    (found, quoted)
+}
+
+/// Splits at `sep` (one byte) outside quoted strings.
+fn split_outside_quotes(text: &str, sep: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in outside_quotes(text, sep).0 {
+        out.push(&text[start..i]);
+        start = i + sep.len_utf8();
     }
     out.push(&text[start..]);
     out
@@ -144,27 +155,10 @@ impl NameAddr {
     pub fn parse(value: &str) -> Result<NameAddr, SipError> {
         let value = value.trim();
         let bad = |why: &str| SipError::BadHeader(format!("{value:?}: {why}"));
-        // Find a `<` outside a quoted display name.
-        let mut quoted = false;
-        let mut escaped = false;
-        let mut open = None;
-        for (i, c) in value.char_indices() {
-            if quoted {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == '"' {
-                    quoted = false;
-                }
-            } else if c == '"' {
-                quoted = true;
-            } else if c == '<' {
-                open = Some(i);
-                break;
-            }
-        }
-        if quoted {
+        // The first `<` outside a quoted display name.
+        let (opens, unterminated) = outside_quotes(value, '<');
+        let open = opens.first().copied();
+        if open.is_none() && unterminated {
             return Err(bad("an unterminated quoted string"));
         }
         match open {
