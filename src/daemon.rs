@@ -25,7 +25,9 @@ use crate::outbound::limits::NumberLimits;
 use crate::outbound::plan::PlanOptions;
 use crate::store::Store;
 use crate::transport::LinkOutputs;
+use crate::transport::mm7::{Mm7LinkConfig, Mm7Transport};
 use crate::transport::smpp::{SmppLinkConfig, SmppTransport};
+use carrier_protocol::receipt::{IdFormat, MessageIdMapping};
 
 /// Everything the daemon needs, resolved from the configuration file (or
 /// built in, for the demo).
@@ -43,10 +45,14 @@ pub struct Settings {
     pub http_limits: crate::config::HttpLimits,
     /// SMPP carriers.
     pub smpp: Vec<SmppLinkConfig>,
+    /// MM7 carriers (MMSCs).
+    pub mm7: Vec<Mm7LinkConfig>,
     /// Encoding options per carrier name.
     pub plans: HashMap<String, PlanOptions>,
     /// Business number → carrier name.
     pub numbers: HashMap<String, String>,
+    /// Business number → its MMS carrier's name, for those that have one.
+    pub mms_numbers: HashMap<String, String>,
     /// Business number → the limits it is subject to.
     pub limits: HashMap<String, NumberLimits>,
     /// Default validity of outbound messages.
@@ -87,10 +93,27 @@ fn number_routes(settings: &Settings) -> HashMap<String, NumberRoute> {
                         .get(number)
                         .and_then(|info| info.language.clone()),
                     plan: settings.plans.get(carrier).cloned().unwrap_or_default(),
+                    mms_carrier: settings.mms_numbers.get(number).cloned(),
                 },
             )
         })
         .collect()
+}
+
+/// How an MMS the MMSC refuses goes instead: as an SMS with links, when
+/// `[media] mms_fallback` says so and links can reach the customer
+/// (`[media] public_url`).
+fn mms_fallback(settings: &Settings) -> Option<crate::outbound::dispatcher::MmsFallback> {
+    if settings.media.mms_fallback != crate::config::MmsFallbackKind::SmsLink {
+        return None;
+    }
+    let base = settings.media.public_url.as_ref()?;
+    Some(crate::outbound::dispatcher::MmsFallback {
+        sms_carriers: settings.numbers.clone(),
+        key: crate::media::UrlKey::derive(settings.core.webhook_secret.as_bytes()),
+        base: base.as_str().trim_end_matches('/').to_owned(),
+        url_ttl: settings.media.url_ttl,
+    })
 }
 
 /// Applies reloaded settings (SIGHUP): business numbers and limits take
@@ -104,7 +127,7 @@ async fn apply_reloads(
 ) {
     while let Some(next) = reloads.recv().await {
         let mut needs_restart = Vec::new();
-        if next.smpp != current.smpp || next.plans != current.plans {
+        if next.smpp != current.smpp || next.mm7 != current.mm7 || next.plans != current.plans {
             needs_restart.push("carriers");
         }
         if next.api_listen != current.api_listen || next.metrics_listen != current.metrics_listen {
@@ -130,7 +153,15 @@ async fn apply_reloads(
         let old = api.numbers.load_full();
         let routes = number_routes(&next)
             .into_iter()
-            .filter_map(|(number, route)| {
+            .filter_map(|(number, mut route)| {
+                // An MMS route to an MMSC that is not connected (a new
+                // one) is not taken until a restart either.
+                if let Some(mms) = &route.mms_carrier
+                    && !current.mm7.iter().any(|c| &*c.name == mms)
+                {
+                    tracing::warn!(%number, carrier = %mms, "the number's MMS carrier is new: it takes effect at the next restart");
+                    route.mms_carrier = old.get(&number).and_then(|r| r.mms_carrier.clone());
+                }
                 if current.plans.contains_key(&route.carrier) {
                     Some((number, route))
                 } else {
@@ -159,6 +190,7 @@ async fn apply_reloads(
             );
         }
         current.numbers = next.numbers;
+        current.mms_numbers = next.mms_numbers;
         current.limits = next.limits;
     }
 }
@@ -187,6 +219,11 @@ pub async fn run(
         inbound: inbound_tx,
     };
 
+    let media = crate::media::MediaStore::open(
+        &settings.state_dir,
+        store.media.clone(),
+        settings.media.max_bytes,
+    )?;
     let mut routes = HashMap::new();
     let mut carriers = Vec::new();
     let mut transport_tasks = Vec::new();
@@ -214,6 +251,32 @@ pub async fn run(
             },
         );
     }
+    for carrier in &settings.mm7 {
+        let (transport, tasks) = Mm7Transport::spawn(
+            carrier.clone(),
+            media.clone(),
+            outputs.clone(),
+            stop_rx.clone(),
+        )
+        .await?;
+        carriers.push(crate::api::status::CarrierView {
+            name: carrier.name.to_string(),
+            protocol: "mm7",
+            gauges: transport.gauges.clone(),
+        });
+        transport_tasks.extend(tasks);
+        routes.insert(
+            carrier.name.to_string(),
+            CarrierRoute {
+                jobs: transport.jobs,
+                plan: PlanOptions::default(),
+                // MMSC message ids are opaque: compared exactly.
+                id_mapping: MessageIdMapping::new(IdFormat::Exact, IdFormat::Exact),
+                receipt_wait: crate::outbound::receipts::receipt_wait(carrier.response_timeout),
+                bound: transport.gauges.bound.clone(),
+            },
+        );
+    }
     drop(outputs);
 
     // The inbox lives as long as its events: the core link retires a record
@@ -233,6 +296,7 @@ pub async fn run(
         status_events,
         events_rx,
     );
+    dispatcher.set_mms_fallback(mms_fallback(&settings));
     dispatcher.replay()?;
     let dispatcher_task = tokio::spawn(dispatcher.run());
     // After the replay: the inbound path's system replies (STOP, HELP) are
@@ -247,11 +311,6 @@ pub async fn run(
     )?
     .with_openings(openings_rx);
     let inbound_task = tokio::spawn(inbound.run());
-    let media = crate::media::MediaStore::open(
-        &settings.state_dir,
-        store.media.clone(),
-        settings.media.max_bytes,
-    )?;
     let retention_task = tokio::spawn(crate::store::retention::run(
         store.clone(),
         settings.retention,

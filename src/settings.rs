@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use carrier_protocol::mm7::Mm7Version;
 use carrier_protocol::text::choose::EncodingOptions;
 
 use crate::config::MessageKey;
@@ -18,6 +19,7 @@ use crate::daemon::Settings;
 use crate::inbound::{InboundSettings, KeywordReplies, NumberInfo};
 use crate::outbound::limits::NumberLimits;
 use crate::outbound::plan::PlanOptions;
+use crate::transport::mm7::Mm7LinkConfig;
 use crate::transport::smpp::address::AddressPlan;
 use crate::transport::smpp::{SmppLinkConfig, StatusTable, SubmitAddressing};
 
@@ -29,13 +31,29 @@ impl Settings {
     /// The runtime settings of a loaded configuration.
     pub fn from_config(config: &Config) -> Settings {
         let mut smpp = Vec::new();
+        let mut mm7 = Vec::new();
         let mut plans = HashMap::new();
         for carrier in config.carriers() {
-            if let Carrier::Smpp(c) = carrier {
-                smpp.push(smpp_carrier(c));
-                plans.insert(c.name.clone(), plan_options(c));
+            match carrier {
+                Carrier::Smpp(c) => {
+                    smpp.push(smpp_carrier(c));
+                    plans.insert(c.name.clone(), plan_options(c));
+                }
+                Carrier::Mm7(c) => mm7.push(mm7_carrier(c, config.media().max_bytes)),
+                Carrier::Sip(_) => {}
             }
         }
+        let mms_numbers = config
+            .numbers()
+            .iter()
+            .filter_map(|n| Some((n.number.as_str().to_owned(), n.mms_carrier.clone()?)))
+            .collect();
+        let media_url_base = config
+            .media()
+            .public_url
+            .as_ref()
+            .map(|u| u.as_str().trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{}", config.api().listen));
         let numbers = config
             .numbers()
             .iter()
@@ -75,6 +93,7 @@ impl Settings {
                     )
                 })
                 .collect(),
+            media_url_base,
             ..InboundSettings::default()
         };
         Settings {
@@ -89,8 +108,10 @@ impl Settings {
                 .collect(),
             http_limits: config.api().limits,
             smpp,
+            mm7,
             plans,
             numbers,
+            mms_numbers,
             limits,
             default_validity: DEFAULT_VALIDITY,
             retention: config.store().retention,
@@ -184,6 +205,23 @@ fn smpp_carrier(c: &config::SmppCarrier) -> SmppLinkConfig {
                 npi: c.dest_npi,
             },
         },
+    }
+}
+
+fn mm7_carrier(c: &config::Mm7Carrier, max_media_bytes: u64) -> Mm7LinkConfig {
+    Mm7LinkConfig {
+        name: Arc::from(c.name.as_str()),
+        url: c.url.as_str().to_owned(),
+        vasp_id: c.vasp_id.clone(),
+        vas_id: c.vas_id.clone(),
+        listen: c.listen,
+        credentials: c
+            .username
+            .clone()
+            .zip(c.password.as_ref().map(|p| p.expose().to_owned())),
+        response_timeout: c.response_timeout,
+        version: Mm7Version::Rel6_1_4,
+        max_media_bytes,
     }
 }
 

@@ -157,6 +157,10 @@ fn rule_refusal(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "service_rule", message)
 }
 
+/// The longest MMS text, in bytes (the text part of an MMS has no segment
+/// limit, but a message is not a document).
+const MAX_MMS_TEXT: usize = 5000;
+
 /// Most media items in one message.
 const MAX_MEDIA: usize = 10;
 
@@ -296,13 +300,16 @@ fn prepare_send(
         ));
     }
     let media = !media_items.is_empty();
-    // MMS over MM7 is not built yet: media go as an SMS with links, which
-    // the customer's phone must be able to open.
-    if media && state.media.customer_base.is_none() {
-        return Err(rule_refusal(
-            "media are sent as links in an SMS until MMS (MM7) is available, and \
+    // Media go as an MMS through the number's MMS carrier; a number without
+    // one sends them as links in an SMS, which the customer's phone must be
+    // able to open.
+    let mms_carrier = route.mms_carrier.as_ref().filter(|_| media);
+    if media && mms_carrier.is_none() && state.media.customer_base.is_none() {
+        return Err(rule_refusal(format!(
+            "{} has no mms_carrier, so media go as links in an SMS, and \
              [media] public_url is not set, so no link would reach the customer",
-        ));
+            request.from
+        )));
     }
     let text_given = request.text.as_deref().is_some_and(|t| !t.is_empty());
     if !text_given && request.template.is_none() && !media {
@@ -390,7 +397,7 @@ fn prepare_send(
     };
     let validity = validity.min(Duration::from_secs(7 * 24 * 3600));
     let text = match (&state.media.customer_base, media) {
-        (Some(base), true) => {
+        (Some(base), true) if mms_carrier.is_none() => {
             let now = crate::store::outbox::now_ms() / 1000;
             let links: Vec<String> = media_items
                 .iter()
@@ -404,13 +411,30 @@ fn prepare_send(
         }
         _ => text,
     };
-    let plan = plan::choose_encoding(&text, &route.plan).map_err(|e| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "message_too_long",
-            e.to_string(),
-        )
-    })?;
+    // An MMS carries its text whole, in one part: no SMS encoding applies.
+    let (encoding, segments) = match mms_carrier {
+        Some(_) if text.len() > MAX_MMS_TEXT => {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "message_too_long",
+                format!(
+                    "the MMS text is {} bytes long; at most {MAX_MMS_TEXT} are sent",
+                    text.len()
+                ),
+            ));
+        }
+        Some(_) => ("binary", 1),
+        None => {
+            let plan = plan::choose_encoding(&text, &route.plan).map_err(|e| {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "message_too_long",
+                    e.to_string(),
+                )
+            })?;
+            (plan.encoding().as_str(), plan.segments())
+        }
+    };
     if let Some(client_ref) = &request.client_ref
         && client_ref.len() > MAX_CLIENT_REF
     {
@@ -433,9 +457,9 @@ fn prepare_send(
         request.from,
         request.to,
         text,
-        plan.encoding().as_str(),
-        plan.segments(),
-        route.carrier.clone(),
+        encoding,
+        segments,
+        mms_carrier.unwrap_or(&route.carrier).clone(),
         validity.as_millis() as u64,
     );
     record.client_ref = request.client_ref;
@@ -444,7 +468,9 @@ fn prepare_send(
     record.language = language;
     if media {
         record.media = media_items.iter().map(|m| m.id.clone()).collect();
-        record.fallback = Some("sms_link".to_owned());
+        if mms_carrier.is_none() {
+            record.fallback = Some("sms_link".to_owned());
+        }
     }
     let placement = match (rule.session, session) {
         (SessionUse::Opens, _) => Placement::Opening {

@@ -46,6 +46,8 @@ pub struct NumberRoute {
     pub language: Option<String>,
     /// That carrier's encoding options.
     pub plan: PlanOptions,
+    /// Its MMS carrier (an MM7 one), if it sends MMS.
+    pub mms_carrier: Option<String>,
 }
 
 /// What the handlers share.

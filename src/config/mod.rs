@@ -205,7 +205,25 @@ pub struct MediaConfig {
     pub fetch_hosts: Vec<String>,
     /// Longest fetch of a media URL. Default `"20s"`.
     pub fetch_timeout: std::time::Duration,
+    /// What becomes of an MMS the MMSC refuses for good: `"sms_link"` (the
+    /// default: an SMS with links to its media, when `public_url` is set)
+    /// or `"none"` (it fails).
+    pub mms_fallback: MmsFallbackKind,
 }
+
+/// `[media] mms_fallback`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MmsFallbackKind {
+    /// An SMS with links to the media.
+    SmsLink,
+    /// None: the message fails.
+    None,
+}
+
+const MMS_FALLBACKS: &[(&str, MmsFallbackKind)] = &[
+    ("sms_link", MmsFallbackKind::SmsLink),
+    ("none", MmsFallbackKind::None),
+];
 
 impl Default for MediaConfig {
     fn default() -> Self {
@@ -216,6 +234,7 @@ impl Default for MediaConfig {
             public_url: None,
             fetch_hosts: Vec::new(),
             fetch_timeout: std::time::Duration::from_secs(20),
+            mms_fallback: MmsFallbackKind::SmsLink,
         }
     }
 }
@@ -269,6 +288,12 @@ fn decode_media(mut table: TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<
         defaults.fetch_timeout,
         parse_positive_duration,
     );
+    let mms_fallback = table.or_default(
+        cx,
+        "mms_fallback",
+        defaults.mms_fallback,
+        values::parse_choice("MMS fallback", MMS_FALLBACKS),
+    );
     table.finish(cx);
     Some(MediaConfig {
         max_bytes: max_bytes?,
@@ -277,6 +302,7 @@ fn decode_media(mut table: TableReader<'_, '_>, cx: &mut Ctx<'_, '_>) -> Option<
         public_url: public_url?,
         fetch_hosts: fetch_hosts?,
         fetch_timeout: fetch_timeout?,
+        mms_fallback: mms_fallback?,
     })
 }
 

@@ -74,9 +74,8 @@ pub struct BusinessNumber {
     /// The SMS route: an `smpp` carrier (a `sip` one once the SIP link
     /// exists). Required.
     pub carrier: String,
-    /// The MMS route: an `mm7` carrier (media is refused at the API until
-    /// the MM7 link exists).
-    /// Optional; without it the number sends no MMS.
+    /// The MMS route: an `mm7` carrier. Optional; without it the number's
+    /// media go as links in an SMS (`[media] public_url`).
     pub mms_carrier: Option<String>,
     /// The 10DLC campaign. Optional (short codes and toll-free have none).
     pub campaign: Option<String>,

@@ -103,6 +103,15 @@ pub fn fingerprint(carrier: &str, sms: &InboundSms) -> [u8; 8] {
         hash.update([c.total, c.seq]);
     }
     hash.update(&sms.user_data);
+    // An MMS is told apart by its media too (and by the MMSC's id for it,
+    // which the carrier resends with it).
+    for media in &sms.media {
+        hash.update(media.sha256.as_bytes());
+    }
+    for id in &sms.carrier_ids {
+        hash.update((id.len() as u32).to_be_bytes());
+        hash.update(id.as_bytes());
+    }
     let digest = hash.finalize();
     let mut fp = [0u8; 8];
     fp.copy_from_slice(&digest[..8]);
@@ -126,6 +135,7 @@ mod tests {
             concat: None,
             carrier_ids: Vec::new(),
             received_at: 0,
+            media: Vec::new(),
         }
     }
 

@@ -82,6 +82,9 @@ pub struct InboundSettings {
     pub reassembly_timeout: Duration,
     /// Validity of system replies.
     pub reply_validity: Duration,
+    /// Where the core fetches media: `message.received` lists each item as
+    /// `{base}/v1/media/{id}` (bearer auth, like the rest of the API).
+    pub media_url_base: String,
 }
 
 impl Default for InboundSettings {
@@ -90,6 +93,7 @@ impl Default for InboundSettings {
             numbers: HashMap::new(),
             reassembly_timeout: reassembly::Config::default().timeout,
             reply_validity: Duration::from_secs(24 * 3600),
+            media_url_base: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }
@@ -603,6 +607,7 @@ impl InboundPath {
             keyword,
             turn.view.as_ref(),
             call.as_deref(),
+            &self.settings.media_url_base,
         );
         let prepared = self
             .log
@@ -642,6 +647,7 @@ impl InboundPath {
             segments,
             incomplete,
             received_at: first.received_at,
+            media: first.media.iter().map(|m| m.id.clone()).collect(),
         };
         let value = serde_json::to_vec(&record).map_err(|e| corrupt(e.to_string()))?;
         let mut replies = Vec::with_capacity(records.len());
@@ -928,7 +934,20 @@ fn received_event(
     keyword: Option<Keyword>,
     session: Option<&SessionView>,
     call_id: Option<&str>,
+    media_url_base: &str,
 ) -> Value {
+    let media: Vec<Value> = first
+        .media
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "content_type": m.content_type,
+                "size": m.size,
+                "url": format!("{media_url_base}/v1/media/{}", m.id),
+            })
+        })
+        .collect();
     let mut data = json!({
         "id": id,
         "from": first.from,
@@ -936,7 +955,7 @@ fn received_event(
         "text": content.text,
         "encoding": content.encoding.as_str(),
         "segments": segments,
-        "media": [],
+        "media": media,
         "carrier": carrier,
         "received_at": rfc3339(first.received_at),
         "language": session.map(|s| s.language.as_str()).or(info.language.as_deref()),
@@ -1035,6 +1054,7 @@ mod tests {
             }),
             carrier_ids: Vec::new(),
             received_at: now_ms(),
+            media: Vec::new(),
         }
     }
 

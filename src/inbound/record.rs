@@ -90,6 +90,8 @@ impl StoredPart {
             }),
             carrier_ids: self.carrier_ids.clone(),
             received_at: self.received_at,
+            // Only concatenated SMS parts are stored as parts.
+            media: Vec::new(),
         })
     }
 }
@@ -131,4 +133,7 @@ pub struct InboxRecord {
     pub incomplete: bool,
     /// Unix milliseconds of its first part.
     pub received_at: u64,
+    /// An MMS's media (`med_…` ids of the media store).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<String>,
 }

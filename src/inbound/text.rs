@@ -106,6 +106,7 @@ mod tests {
             concat: None,
             carrier_ids: Vec::new(),
             received_at: 0,
+            media: Vec::new(),
         }
     }
 

@@ -137,6 +137,30 @@ impl MediaStore {
         writer.commit()
     }
 
+    /// Whether `bytes` declared as `declared` would be stored: the same
+    /// rules as [`MediaWriter::commit`] (size, allowed kind by the bytes,
+    /// declared type matching them), without writing anything. Lets a
+    /// message of several items be refused as a whole before any is kept.
+    pub fn check(&self, declared: Option<&str>, bytes: &[u8]) -> Result<&'static str, MediaError> {
+        if bytes.is_empty() {
+            return Err(MediaError::Empty);
+        }
+        if bytes.len() as u64 > self.max_bytes {
+            return Err(MediaError::TooLarge(self.max_bytes));
+        }
+        let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
+        let Some(actual) = sniff(head) else {
+            return Err(MediaError::NotAllowed(declared.map(str::to_owned)));
+        };
+        if !declared_matches(declared, actual) {
+            return Err(MediaError::Mismatch {
+                declared: declared.unwrap_or_default().to_owned(),
+                actual,
+            });
+        }
+        Ok(actual)
+    }
+
     /// The record of `id`.
     pub fn get(&self, id: &str) -> Result<Option<MediaInfo>, StoreError> {
         let Some(value) = self.tree.get(id.as_bytes())? else {

@@ -98,12 +98,18 @@ pub struct MessageRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub media: Vec<String>,
     /// How it goes instead of as asked: `sms_link` (its media as links in
-    /// an SMS, MMS not being available).
+    /// an SMS: its number has no MMS carrier, or the MMSC refused it for
+    /// good).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
 }
 
 impl MessageRecord {
+    /// Whether it goes as an MMS: it has media and no fallback to SMS.
+    pub fn is_mms(&self) -> bool {
+        !self.media.is_empty() && self.fallback.is_none()
+    }
+
     /// A newly accepted message: `queued`, planned as `encoding` in
     /// `segments` parts, valid for `validity_ms` from now. `n` is the
     /// store's fresh id.

@@ -19,10 +19,12 @@
 //!   data and its encoding, concatenation data, receive time) and an ack
 //!   channel the link waits on before it acknowledges the carrier.
 //!
-//! Each protocol is one module beside the others (`smpp` today); everything
-//! protocol-specific (PDUs, addressing, error tables) stays inside it.
+//! Each protocol is one module beside the others (`smpp`, `mm7`);
+//! everything protocol-specific (PDUs, SOAP, addressing, error tables)
+//! stays inside it.
 
 pub mod gauges;
+pub mod mm7;
 pub mod smpp;
 
 use std::sync::Arc;
@@ -50,6 +52,24 @@ pub struct LinkWork {
 pub enum WorkContent {
     /// One SMS segment.
     Sms(SmsPart),
+    /// A whole MMS (one part: an MMS is not split).
+    Mms(MmsPart),
+}
+
+/// An MMS: its text and its media, by reference to the media store (the
+/// link reads the bytes when it sends, so the dispatcher holds none).
+#[derive(Debug)]
+pub struct MmsPart {
+    /// The business number (`+E.164` or a short code).
+    pub from: Arc<str>,
+    /// The customer (`+E.164`).
+    pub to: Arc<str>,
+    /// The text, sent as a `text/plain; charset=utf-8` part when not empty.
+    pub text: Arc<str>,
+    /// The media store's ids (`med_…`), in order.
+    pub media: Arc<[String]>,
+    /// Whether a delivery report is asked for.
+    pub receipts: bool,
 }
 
 /// One SMS segment, encoded and split, with the data every SMS protocol
@@ -180,8 +200,10 @@ pub struct InboundConcat {
     pub seq: u8,
 }
 
-/// One inbound SMS (or one part of a concatenated one), normalized by its
-/// link.
+/// One inbound message (or one part of a concatenated SMS), normalized by
+/// its link. An MMS is one message whose text is given as UCS-2 (which
+/// carries any character) and whose media are already in the media store,
+/// fsync'd, when it is handed over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboundSms {
     /// The customer, `+E.164` (or the digits as received when they are not
@@ -202,6 +224,8 @@ pub struct InboundSms {
     pub carrier_ids: Vec<String>,
     /// When the link received it, Unix milliseconds.
     pub received_at: u64,
+    /// An MMS's media, stored (empty for SMS).
+    pub media: Vec<crate::media::MediaInfo>,
 }
 
 /// An inbound message handed to the inbound path, with the channel that

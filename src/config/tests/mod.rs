@@ -1279,8 +1279,7 @@ domain = "sip.example.net"
         "carrier `trunk` is a sip carrier and the SIP link is not built yet",
     );
 
-    // An MMS route to an mm7 carrier is the right kind of route: accepted
-    // (the API refuses media until the MM7 link exists).
+    // An MMS route to an mm7 carrier is the right kind of route.
     parse_ok(&routed(
         "[[numbers]]\nnumber = \"+15551230001\"\ncarrier = \"acme\"\n\
          mms_carrier = \"acme-mms\"\nline = \"support\"\n",

@@ -285,7 +285,7 @@ impl Dispatcher {
     pub(super) fn prepare(
         &self,
         record: MessageRecord,
-    ) -> Result<(MessageRecord, Segments), (MessageRecord, MessageStatus, ErrorInfo)> {
+    ) -> Result<(MessageRecord, Planned), (MessageRecord, MessageStatus, ErrorInfo)> {
         if record.expires_at <= self.now.wall_ms {
             return Err((record, MessageStatus::Expired, expired_error()));
         }
@@ -310,13 +310,20 @@ impl Dispatcher {
             );
             return Err((record, MessageStatus::Failed, err));
         };
+        if record.is_mms() {
+            let planned = Planned::Mms {
+                text: Arc::from(record.text.as_str()),
+                media: Arc::from(record.media.clone()),
+            };
+            return Ok((record, planned));
+        }
         match plan::segments(
             &record.text,
             &record.encoding,
             record.reference,
             &route.plan,
         ) {
-            Ok(segments) => Ok((record, segments)),
+            Ok(segments) => Ok((record, Planned::Sms(segments))),
             Err(e) => {
                 let err = error("invalid_text", &e.to_string());
                 Err((record, MessageStatus::Rejected, err))
@@ -327,9 +334,9 @@ impl Dispatcher {
     /// Makes a planned message active: its unsent segments go to its
     /// number's lane; segments accepted before a restart expect their
     /// receipts again.
-    pub(super) fn start(&mut self, id: Arc<str>, mut record: MessageRecord, segments: Segments) {
-        if record.segments.len() != segments.parts.len() {
-            record.segments = vec![Default::default(); segments.parts.len()];
+    pub(super) fn start(&mut self, id: Arc<str>, mut record: MessageRecord, parts: Planned) {
+        if record.segments.len() != parts.len() {
+            record.segments = vec![Default::default(); parts.len()];
         }
         let to_send: VecDeque<u16> = record
             .segments
@@ -343,7 +350,7 @@ impl Dispatcher {
             id.clone(),
             Active {
                 record,
-                segments,
+                parts,
                 to_send,
                 outstanding: 0,
                 failures: 0,

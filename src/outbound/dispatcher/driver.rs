@@ -51,6 +51,12 @@ impl DispatcherTask {
         )
     }
 
+    /// Sends MMS the MMSC refuses for good as SMS with links
+    /// ([`super::MmsFallback`]).
+    pub fn set_mms_fallback(&mut self, fallback: Option<super::MmsFallback>) {
+        self.machine.set_mms_fallback(fallback);
+    }
+
     /// See [`Dispatcher::replay`].
     pub fn replay(&mut self) -> Result<(), StoreError> {
         self.machine.set_now(Now::current());

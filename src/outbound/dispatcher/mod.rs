@@ -30,11 +30,13 @@ mod conversations;
 mod daily;
 mod delivery;
 mod driver;
+mod fallback;
 mod sending;
 #[cfg(test)]
 mod tests;
 
 pub use driver::DispatcherTask;
+pub use fallback::MmsFallback;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -150,7 +152,7 @@ impl DispatcherHandle {
 /// A message being submitted.
 struct Active {
     record: MessageRecord,
-    segments: Segments,
+    parts: Planned,
     /// Segments waiting to be (re)sent.
     to_send: VecDeque<u16>,
     /// Segments handed to the transport, not answered yet.
@@ -166,6 +168,29 @@ struct Active {
     daily_reserved: bool,
     /// Whether its id is in its number's lane (at most once).
     in_lane: bool,
+}
+
+/// What a message's parts are, as planned when it becomes active.
+enum Planned {
+    /// SMS segments, encoded and split.
+    Sms(Segments),
+    /// One MMS: its text and media (by id; the link reads the bytes).
+    Mms {
+        /// The text.
+        text: Arc<str>,
+        /// The media store's ids.
+        media: Arc<[String]>,
+    },
+}
+
+impl Planned {
+    /// Parts to send.
+    fn len(&self) -> usize {
+        match self {
+            Planned::Sms(segments) => segments.parts.len(),
+            Planned::Mms { .. } => 1,
+        }
+    }
 }
 
 type ConversationKey = (String, String);
@@ -267,6 +292,8 @@ pub struct Dispatcher {
     receipts: ReceiptBook,
     /// Carrier acknowledgements waiting for the next sync.
     acks: Vec<oneshot::Sender<()>>,
+    /// How a refused MMS goes instead (`None`: it fails).
+    mms_fallback: Option<MmsFallback>,
     /// Messages accepted and not final, shared with the API.
     depth: Arc<AtomicI64>,
     /// Of those, the `submitted` ones still counted in the depth.
@@ -349,6 +376,7 @@ impl Dispatcher {
             retries: BinaryHeap::new(),
             receipts,
             acks: Vec::new(),
+            mms_fallback: None,
             depth: Arc::new(AtomicI64::new(0)),
             submitted: Arc::new(AtomicI64::new(0)),
             unsynced: false,
@@ -560,6 +588,11 @@ impl Dispatcher {
         }
     }
 
+    /// Sends MMS the MMSC refuses for good as SMS with links.
+    pub fn set_mms_fallback(&mut self, fallback: Option<MmsFallback>) {
+        self.mms_fallback = fallback;
+    }
+
     /// Handles what a link reports.
     pub fn handle_link_event(&mut self, event: LinkEvent) {
         match event {
@@ -579,6 +612,9 @@ impl Dispatcher {
                 status,
             } => {
                 debug!(%message_id, part, status = %status.message, "refused by the carrier");
+                if self.fall_back_to_sms(&message_id, &status) {
+                    return;
+                }
                 if let Some(record) = self.deactivate(&message_id) {
                     self.finish(
                         record,

@@ -5,7 +5,7 @@
 use super::super::receipts::Expectation;
 use super::*;
 use crate::channel::OptOutRegistry;
-use crate::transport::{SmsPart, WorkContent};
+use crate::transport::{MmsPart, SmsPart, WorkContent};
 
 impl Dispatcher {
     /// Hands ready segments to their carriers' queues, lane by lane, one
@@ -159,21 +159,33 @@ impl Dispatcher {
             let Some(segment) = active.to_send.pop_front() else {
                 continue;
             };
-            let Some(user_data) = active.segments.parts.get(usize::from(segment)) else {
-                continue;
+            let content = match &active.parts {
+                Planned::Sms(segments) => {
+                    let Some(user_data) = segments.parts.get(usize::from(segment)) else {
+                        continue;
+                    };
+                    WorkContent::Sms(SmsPart {
+                        from: Arc::from(active.record.from.as_str()),
+                        to: Arc::from(active.record.to.as_str()),
+                        encoding: segments.encoding,
+                        data_coding: segments.data_coding,
+                        concatenation: segments.concatenation,
+                        segment: user_data.clone(),
+                        receipts: active.record.receipts,
+                    })
+                }
+                Planned::Mms { text, media } => WorkContent::Mms(MmsPart {
+                    from: Arc::from(active.record.from.as_str()),
+                    to: Arc::from(active.record.to.as_str()),
+                    text: text.clone(),
+                    media: media.clone(),
+                    receipts: active.record.receipts,
+                }),
             };
             let job = LinkWork {
                 message_id: id.clone(),
                 part: segment,
-                content: WorkContent::Sms(SmsPart {
-                    from: Arc::from(active.record.from.as_str()),
-                    to: Arc::from(active.record.to.as_str()),
-                    encoding: active.segments.encoding,
-                    data_coding: active.segments.data_coding,
-                    concatenation: active.segments.concatenation,
-                    segment: user_data.clone(),
-                    receipts: active.record.receipts,
-                }),
+                content,
             };
             if route.jobs.try_send(job).is_err() {
                 // Only the dispatcher fills the queue, and it had room; the

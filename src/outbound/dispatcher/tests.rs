@@ -130,6 +130,31 @@ impl Harness {
         self.send_system(to, text, validity, None)
     }
 
+    /// An MMS (a message with media and no fallback): handed over whole.
+    fn send_mms(&mut self, to: &str, text: &str, media: &[&str]) -> (String, Option<LinkWork>) {
+        let n = self.next_id;
+        self.next_id += 1;
+        let mut record = MessageRecord::queued(
+            n,
+            FROM.into(),
+            to.into(),
+            text.into(),
+            "binary",
+            1,
+            CARRIER.into(),
+            HOUR.as_millis() as u64,
+        );
+        record.created_at = self.now.wall_ms;
+        record.expires_at = self.now.wall_ms + HOUR.as_millis() as u64;
+        record.media = media.iter().map(|m| m.to_string()).collect();
+        self.store.put_message(&record).expect("write");
+        let id = record.id.clone();
+        self.machine.set_now(self.now);
+        self.machine.handle_command(Command::Accepted(vec![record]));
+        self.step();
+        (id, self.jobs.try_recv().ok())
+    }
+
     /// A message, or a system reply of the channel (`system`).
     fn send_system(
         &mut self,
@@ -213,6 +238,7 @@ impl Harness {
         while let Ok(work) = self.jobs.try_recv() {
             let to = match &work.content {
                 WorkContent::Sms(sms) => sms.to.to_string(),
+                WorkContent::Mms(mms) => mms.to.to_string(),
             };
             out.push((work.message_id.to_string(), work.part, to));
         }
@@ -553,4 +579,68 @@ fn a_message_handed_over_late_takes_its_place_by_id() {
     }
     let expected: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
     assert_eq!(order, expected);
+}
+
+#[test]
+fn an_mms_goes_whole_with_its_media_and_ends_with_its_report() {
+    let mut h = Harness::new(Default::default());
+    // Longer than one SMS segment: an MMS is not split.
+    let text = "a diagram of the router's back panel, ".repeat(6);
+    let (id, work) = h.send_mms("+15551110001", &text, &["med_a", "med_b"]);
+    let work = work.expect("handed to the carrier");
+    assert_eq!(work.part, 0);
+    match &work.content {
+        WorkContent::Mms(mms) => {
+            assert_eq!(&*mms.text, text.as_str());
+            assert_eq!(&*mms.media, ["med_a".to_owned(), "med_b".to_owned()]);
+            assert_eq!(&*mms.to, "+15551110001");
+        }
+        other => panic!("not an MMS: {other:?}"),
+    }
+    assert!(h.handed().is_empty(), "one part only");
+    h.accept(&id, "mmsc-000001");
+    assert_eq!(h.status(&id), MessageStatus::Submitted);
+    assert_eq!(
+        h.record(&id).segments[0].carrier_id.as_deref(),
+        Some("mmsc-000001")
+    );
+    assert!(h.receipt("mmsc-000001", "DELIVRD"));
+    assert_eq!(h.status(&id), MessageStatus::Delivered);
+}
+
+#[test]
+fn an_mms_refused_for_good_goes_as_an_sms_with_links() {
+    let mut h = Harness::new(Default::default());
+    h.machine.set_mms_fallback(Some(MmsFallback {
+        sms_carriers: std::collections::HashMap::from([(FROM.to_owned(), CARRIER.to_owned())]),
+        key: crate::media::UrlKey::derive(b"secret"),
+        base: "https://gw.example.net".into(),
+        url_ttl: HOUR,
+    }));
+    let (id, work) = h.send_mms("+15551110001", "Your diagram", &["med_a"]);
+    assert!(work.is_some());
+    h.fail(&id, StatusClass::Permanent);
+    // The same message, as an SMS with a signed link to its medium.
+    let handed = h.handed();
+    assert_eq!(ids(&handed), [&id]);
+    let record = h.record(&id);
+    assert_eq!(record.fallback.as_deref(), Some("sms_link"));
+    assert!(
+        record
+            .text
+            .starts_with("Your diagram\nhttps://gw.example.net/v1/media/med_a?expires="),
+        "{}",
+        record.text
+    );
+    // Handed over again: a second attempt.
+    assert_eq!(record.status, MessageStatus::Sending);
+    assert_eq!(record.attempts, 2);
+    h.accept(&id, "200");
+    assert_eq!(h.status(&id), MessageStatus::Submitted);
+
+    // Without a fallback, the refusal fails the MMS.
+    h.machine.set_mms_fallback(None);
+    let (other, _) = h.send_mms("+15551110002", "x", &["med_b"]);
+    h.fail(&other, StatusClass::Permanent);
+    assert_eq!(h.status(&other), MessageStatus::Failed);
 }

@@ -403,9 +403,12 @@ impl<'a> Link<'a> {
         let now = Instant::now();
         let body = match &job.content {
             WorkContent::Sms(part) => super::submit::submit_sm(part, self.carrier.addressing),
+            // An MMS routed to an SMPP carrier (a number whose carriers
+            // changed under a stored message): not something SMPP carries.
+            WorkContent::Mms(_) => None,
         };
         let Some(body) = body else {
-            // The planner only makes parts a submit_sm can carry.
+            // The planner only makes SMS parts a submit_sm can carry.
             warn!(message_id = %job.message_id, part = job.part, "part cannot be carried by submit_sm");
             self.handed_back.push(LinkEvent::Failed {
                 message_id: job.message_id,

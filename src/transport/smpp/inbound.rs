@@ -100,6 +100,7 @@ fn from_fields(f: &MoFields<'_>, received_at: u64) -> InboundSms {
         concat,
         carrier_ids: Vec::new(),
         received_at,
+        media: Vec::new(),
     }
 }
 
