@@ -493,6 +493,7 @@ fn prepare_send(
                 text: Some(record.text.clone()),
                 message_id: Some(record.id.clone()),
                 at: record.created_at,
+                media: record.media.clone(),
             };
             let value = serde_json::to_vec(&entry).map_err(|e| {
                 ApiError::from(crate::store::StoreError::Corrupt {

@@ -198,7 +198,7 @@ pub struct TranscriptItem {
     pub kind: Option<String>,
     /// The text.
     pub text: Option<String>,
-    /// Media (none until MMS is built).
+    /// Its media, as `{"id": "med_…"}` (fetch them with `GET /v1/media/{id}`).
     pub media: Vec<Value>,
     /// The inbound or outbound message's id.
     pub message_id: Option<String>,
@@ -213,7 +213,11 @@ impl From<&TranscriptEntry> for TranscriptItem {
             author: entry.author.as_str().to_owned(),
             kind: entry.kind.clone(),
             text: entry.text.clone(),
-            media: Vec::new(),
+            media: entry
+                .media
+                .iter()
+                .map(|id| serde_json::json!({ "id": id }))
+                .collect(),
             message_id: entry.message_id.clone(),
             at: rfc3339(entry.at),
         }

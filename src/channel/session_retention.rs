@@ -116,6 +116,7 @@ mod tests {
                 text: Some("hi".into()),
                 message_id: None,
                 at: s.started_at,
+                media: Vec::new(),
             };
             store
                 .transcripts

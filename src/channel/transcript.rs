@@ -50,6 +50,9 @@ pub struct TranscriptEntry {
     pub message_id: Option<String>,
     /// Unix milliseconds.
     pub at: u64,
+    /// Its media (`med_…` ids of the media store), an MMS's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<String>,
 }
 
 impl Direction {

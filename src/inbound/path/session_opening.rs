@@ -208,6 +208,7 @@ impl InboundPath {
             text: Some(record.text.clone()),
             message_id: Some(record.id.clone()),
             at: record.created_at,
+            media: Vec::new(),
         };
         channel
             .add_transcript(&session.id, self.store.generate_id()?, &entry)

@@ -133,6 +133,7 @@ impl InboundPath {
             text: arrival.text.map(str::to_owned),
             message_id: Some(arrival.message_id.to_owned()),
             at: sms.received_at,
+            media: sms.media.iter().map(|m| m.id.clone()).collect(),
         };
         if let Some(keyword) = arrival.keyword {
             let Some(session) = open.filter(|s| s.due(now).is_none()) else {
@@ -215,6 +216,7 @@ impl InboundPath {
                 text: Some(choice.queue.clone()),
                 message_id: None,
                 at: now,
+                media: Vec::new(),
             };
             channel
                 .add_transcript(&session.id, self.store.generate_id()?, &entry)
@@ -269,6 +271,7 @@ impl InboundPath {
             text: Some(record.text.clone()),
             message_id: Some(record.id.clone()),
             at: record.created_at,
+            media: Vec::new(),
         };
         channel
             .add_transcript(session_id, self.store.generate_id()?, &entry)
