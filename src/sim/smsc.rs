@@ -36,7 +36,8 @@ mod args;
 mod conn;
 pub mod mo_file;
 mod outgoing;
-mod record;
+// pub(crate): the MMSC simulator appends its record lines through the same sink.
+pub(crate) mod record;
 mod registry;
 mod stats;
 
