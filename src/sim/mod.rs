@@ -8,6 +8,7 @@
 //! held to production quality: bounded memory, no panics on hostile input,
 //! and the same protocol crate the gateway uses, in the other role.
 
+pub mod mmsc;
 pub mod smsc;
 pub mod webhook_receiver;
 
