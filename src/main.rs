@@ -75,6 +75,9 @@ enum SimCommand {
     /// An SMPP SMSC: accepts binds, answers submits, sends receipts and MO.
     // Boxed: the simulator's many flags would make every `Command` as large.
     Smsc(Box<carrier_gateway::sim::smsc::SmscArgs>),
+    /// An MM7 MMSC: accepts submits, answers with message ids, posts
+    /// delivery reports and MO MMS.
+    Mmsc(Box<carrier_gateway::sim::mmsc::MmscArgs>),
 }
 
 fn main() -> ExitCode {
@@ -91,9 +94,7 @@ fn main() -> ExitCode {
         Command::Pdu { action } => cli::pdu::run(action),
         Command::Events { action } => cli::events::run(action),
         Command::Status { config, json } => cli::status::run(&config, json),
-        Command::Sim {
-            which: SimCommand::Smsc(args),
-        } => run_sim(*args),
+        Command::Sim { which } => run_sim(which),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -108,28 +109,38 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_sim(args: carrier_gateway::sim::smsc::SmscArgs) -> Result<(), cli::CliError> {
-    use carrier_gateway::sim::smsc::{run_cli, termination_signal};
+/// Runs a simulator until SIGINT or SIGTERM. Bad input (an invalid MO
+/// file, a bad setting) exits 2 like every other command's; anything else 1.
+fn run_sim(which: SimCommand) -> Result<(), cli::CliError> {
+    use carrier_gateway::sim::{mmsc, smsc};
     cli::run::init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime
-        .block_on(run_cli(args.to_config(), async {
-            if let Err(error) = termination_signal().await {
-                tracing::warn!(%error, "cannot wait for signals");
-            }
-        }))
-        .map(|_| ())
-        .map_err(|e| match e.downcast_ref::<std::io::Error>() {
-            Some(io)
-                if matches!(
-                    io.kind(),
-                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput
-                ) =>
-            {
-                cli::CliError::BadInput(format!("{e:#}"))
-            }
-            _ => cli::CliError::Failed(e),
-        })
+    let until_signal = || async {
+        if let Err(error) = smsc::termination_signal().await {
+            tracing::warn!(%error, "cannot wait for signals");
+        }
+    };
+    let result = match which {
+        SimCommand::Smsc(args) => runtime
+            .block_on(smsc::run_cli(args.to_config(), until_signal()))
+            .map(drop),
+        SimCommand::Mmsc(args) => args
+            .to_config()
+            .map_err(anyhow::Error::from)
+            .and_then(|config| runtime.block_on(mmsc::run_cli(config, until_signal())))
+            .map(drop),
+    };
+    result.map_err(|e| match e.downcast_ref::<std::io::Error>() {
+        Some(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput
+            ) =>
+        {
+            cli::CliError::BadInput(format!("{e:#}"))
+        }
+        _ => cli::CliError::Failed(e),
+    })
 }
