@@ -2,7 +2,9 @@
 //! gateway, the simulator and the console sink, the sample message is
 //! delivered, the customer's long reply reaches the core in one piece and
 //! opens a session with consent and the menu, their "2" picks the queue,
-//! and a wait-time text goes to a caller whose IVR call is registered.
+//! a wait-time text goes to a caller whose IVR call is registered, the
+//! customer's MMS (a photo and a video over MM7) reaches the core with
+//! media the core fetches whole, and the agent's MMS back is delivered.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -55,5 +57,32 @@ fn demo_delivers_its_sample_message() {
     assert!(
         stdout.contains("201 Created") && stdout.contains("(wait_time) -> HTTP/1.1 202 Accepted"),
         "the call and the wait-time text:\n{stdout}"
+    );
+    // The MMS each way.
+    assert!(
+        stdout.contains("\"content_type\":\"image/jpeg\"")
+            && stdout.contains("\"content_type\":\"video/mp4\""),
+        "the customer's MMS lists its media:\n{stdout}"
+    );
+    for kind in ["image/jpeg", "video/mp4"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(kind) && l.contains("GET /v1/media/"))
+            .unwrap_or_else(|| panic!("{kind} fetched:\n{stdout}"));
+        let size = line.split_whitespace().nth(1).expect("size");
+        assert!(
+            line.ends_with(&format!("200 OK, {size} bytes")),
+            "fetched whole: {line}"
+        );
+    }
+    assert!(
+        stdout.contains("(with media) -> HTTP/1.1 202 Accepted")
+            && stdout.contains("\"encoding\":\"binary\""),
+        "the agent's MMS:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("\"carrier_message_ids\":[\"mmsc-000001\"]")
+            && stdout.contains("the MMSC took mmsc-000001 (2 parts: text/plain, image/jpeg)"),
+        "delivered through the MMSC:\n{stdout}"
     );
 }

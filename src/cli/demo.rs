@@ -1,11 +1,13 @@
-//! `carrier-gateway demo`: the gateway against its embedded SMSC simulator,
-//! with a console webhook sink, on a built-in configuration — the first
-//! thing a newcomer runs. It walks through the product without typing
-//! anything: a sample message (accepted → submitted → delivered); the
-//! customer's long reply, which opens a session with consent and the menu;
-//! their menu choice; and a wait-time text to a caller in the IVR. It prints
-//! the curl command to send more, and runs until Ctrl-C (or, with `--once`,
-//! until all of that is done: what the tests use).
+//! `carrier-gateway demo`: the gateway against its embedded SMSC and MMSC
+//! simulators, with a console webhook sink, on a built-in configuration —
+//! the first thing a newcomer runs. It walks through the product without
+//! typing anything: a sample message (accepted → submitted → delivered);
+//! the customer's long reply, which opens a session with consent and the
+//! menu; their menu choice; a wait-time text to a caller in the IVR; the
+//! customer's MMS with a photo and a video (over MM7), whose media the core
+//! fetches; and the agent's MMS back with a diagram. It prints the curl
+//! command to send more, and runs until Ctrl-C (or, with `--once`, until
+//! all of that is done: what the tests use).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,6 +16,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::CliError;
 use crate::daemon::{self, Settings};
+use crate::sim::mmsc::mo_file::media_item;
+use crate::sim::mmsc::{MmscSimConfig, MoMms, sample_jpeg, sample_mp4};
 use crate::sim::smsc::{SmscSimConfig, spawn};
 use crate::sim::{ReceiverOptions, WebhookReceiver};
 
@@ -51,6 +55,13 @@ async fn demo(once: bool) -> anyhow::Result<()> {
     sink_options.print = true;
     sink_options.record = true;
     let sink = WebhookReceiver::spawn(SocketAddr::from(([127, 0, 0, 1], 0)), sink_options).await?;
+    // The MMSC posts MO MMS and delivery reports to the gateway's MM7
+    // listener.
+    let mm7_listen = pick(7071);
+    let mut mmsc_config = MmscSimConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+    mmsc_config.deliver_to = Some(format!("http://{mm7_listen}/mm7"));
+    mmsc_config.report_delay = Duration::from_millis(500);
+    let mmsc = crate::sim::mmsc::spawn(mmsc_config).await?;
 
     let api = pick(8080);
     let config_text = demo_config(&DemoAddresses {
@@ -59,6 +70,8 @@ async fn demo(once: bool) -> anyhow::Result<()> {
         metrics: pick(9090),
         sink: sink.addr(),
         sim: sim.local_addr(),
+        mmsc: mmsc.local_addr(),
+        mm7_listen,
     });
     let config = crate::config::Config::from_str(&config_text, "demo.toml")
         .map_err(|e| anyhow::anyhow!("the demo's built-in configuration is invalid: {e}"))?;
@@ -83,8 +96,9 @@ async fn demo(once: bool) -> anyhow::Result<()> {
     ));
     let _ = ready_rx.await;
     println!(
-        "\ncarrier-gateway demo\n  API            http://{api}  (token {TOKEN})\n  SMSC simulator {}  (receipts after 500 ms)\n  webhook sink   http://{}/events  (events are printed below)\n\nSend a message:\n  curl -s -H 'Authorization: Bearer {TOKEN}' -H 'Content-Type: application/json' \\\n    -d '{{\"from\": \"{NUMBER}\", \"to\": \"+15557654321\", \"text\": \"Hello from the demo\"}}' \\\n    http://{api}/v1/messages\nThen: curl -s -H 'Authorization: Bearer {TOKEN}' http://{api}/v1/messages/ID\n\nSending a sample message now:",
+        "\ncarrier-gateway demo\n  API            http://{api}  (token {TOKEN})\n  SMSC simulator {}  (receipts after 500 ms)\n  MMSC simulator {}  (MM7; delivery reports after 500 ms)\n  webhook sink   http://{}/events  (events are printed below)\n\nSend a message:\n  curl -s -H 'Authorization: Bearer {TOKEN}' -H 'Content-Type: application/json' \\\n    -d '{{\"from\": \"{NUMBER}\", \"to\": \"+15557654321\", \"text\": \"Hello from the demo\"}}' \\\n    http://{api}/v1/messages\nThen: curl -s -H 'Authorization: Bearer {TOKEN}' http://{api}/v1/messages/ID\n\nSending a sample message now:",
         sim.local_addr(),
+        mmsc.local_addr(),
         sink.addr(),
     );
     let body = format!(
@@ -184,10 +198,80 @@ async fn demo(once: bool) -> anyhow::Result<()> {
         "the wait-time text was not delivered within 30 s",
     )
     .await?;
+    // The customer sends a photo and a short video of the device (an MO
+    // MMS over MM7): the core gets one message.received listing the media,
+    // each with a URL it fetches with its token.
+    println!("\nThe customer sends a photo and a video of the broken device (an MMS over MM7):");
+    let mut mo = MoMms::new(CUSTOMER, NUMBER);
+    mo.text = Some("This is what the screen does".to_owned());
+    mo.media = vec![
+        media_item("screen.jpg", sample_jpeg().to_vec()),
+        media_item("screen.mp4", sample_mp4().to_vec()),
+    ];
+    mmsc.inject_mo(mo)
+        .map_err(|e| anyhow::anyhow!("cannot inject the MMS: {e}"))?;
+    let with_media = || {
+        sink.events().into_iter().find(|e| {
+            e.event_type == "message.received"
+                && e.data["media"].as_array().is_some_and(|m| !m.is_empty())
+        })
+    };
+    wait_for(
+        || with_media().is_some(),
+        "the customer's MMS did not reach the core within 30 s",
+    )
+    .await?;
+    if let Some(event) = with_media() {
+        for item in event.data["media"].as_array().into_iter().flatten() {
+            let url = item["url"].as_str().unwrap_or_default();
+            let path = url.find("/v1/").map_or(url, |i| &url[i..]);
+            let (status, bytes) = fetch(api, path).await?;
+            println!(
+                "  {} {} bytes -> GET {path}: {status}, {bytes} bytes",
+                item["content_type"].as_str().unwrap_or_default(),
+                item["size"],
+            );
+        }
+    }
+    // The agent answers with a diagram: stored with POST /v1/media, sent as
+    // an MMS, delivered through the MMSC's delivery report.
+    println!("\nThe agent answers with a diagram (an MMS back):");
+    let answer = upload(api, "image/jpeg", sample_jpeg()).await?;
+    println!("  POST /v1/media -> {answer}");
+    let media_id = answer
+        .find("\"id\":\"")
+        .map(|i| &answer[i + 6..])
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned();
+    let body = format!(
+        r#"{{"from": "{NUMBER}", "to": "{CUSTOMER}", "text": "Hold the power button for 10 s, as in this diagram.", "media": [{{"id": "{media_id}"}}]}}"#
+    );
+    let answer = send(api, "POST", "/v1/messages", &body).await?;
+    println!("  POST /v1/messages (with media) -> {answer}");
+    wait_for(
+        || delivered() >= 5,
+        "the agent's MMS was not delivered within 30 s",
+    )
+    .await?;
+    if let Some(submit) = mmsc.submits().last() {
+        println!(
+            "  the MMSC took {} ({} parts: {}), delivery report Retrieved",
+            submit.message_id,
+            submit.items.len(),
+            submit
+                .items
+                .iter()
+                .map(|i| i.content_type.split(';').next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     if once {
         println!(
             "\nsample delivered, reply received with consent and menu, queue chosen, \
-             wait-time text delivered; stopping (--once)"
+             wait-time text delivered, MMS received with its media and MMS sent; \
+             stopping (--once)"
         );
         let _ = done_tx.send(());
     } else {
@@ -195,7 +279,9 @@ async fn demo(once: bool) -> anyhow::Result<()> {
     }
     gateway.await??;
     let stats = sim.shutdown().await;
-    println!("simulator: {stats}");
+    println!("SMSC simulator: {stats}");
+    let stats = mmsc.shutdown().await;
+    println!("MMSC simulator: {stats}");
     let _ = std::fs::remove_dir_all(&state_dir);
     Ok(())
 }
@@ -207,6 +293,8 @@ struct DemoAddresses<'a> {
     metrics: SocketAddr,
     sink: SocketAddr,
     sim: SocketAddr,
+    mmsc: SocketAddr,
+    mm7_listen: SocketAddr,
 }
 
 /// The demo's configuration: a real configuration file's text, so the demo
@@ -237,9 +325,18 @@ password = "demo"
 binds = 2
 window = 64
 
+[[carriers]]
+name = "demo-mmsc"
+protocol = "mm7"
+url = "http://{mmsc}/mm7"
+vasp_id = "demo"
+vas_id = "support"
+listen = "{mm7_listen}"
+
 [[numbers]]
 number = "{NUMBER}"
 carrier = "demo-smsc"
+mms_carrier = "demo-mmsc"
 line = "support"
 
 [[lines]]
@@ -273,6 +370,8 @@ min_ewt = "2m"
         metrics = at.metrics,
         sink = at.sink,
         sim_port = at.sim.port(),
+        mmsc = at.mmsc,
+        mm7_listen = at.mm7_listen,
     )
 }
 
@@ -286,6 +385,40 @@ async fn wait_for(done: impl Fn() -> bool, timeout_message: &str) -> anyhow::Res
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(())
+}
+
+/// `POST /v1/media` with raw bytes.
+async fn upload(addr: SocketAddr, content_type: &str, bytes: &[u8]) -> anyhow::Result<String> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let head = format!(
+        "POST /v1/media HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        bytes.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(bytes).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let status = response.lines().next().unwrap_or_default().to_owned();
+    let json = response.split("\r\n\r\n").nth(1).unwrap_or_default().trim();
+    Ok(format!("{status} {json}"))
+}
+
+/// `GET path` with the token: the status line and the body's length.
+async fn fetch(addr: SocketAddr, path: &str) -> anyhow::Result<(String, usize)> {
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(response.len());
+    let head = String::from_utf8_lossy(&response[..split]);
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    Ok((status, response.len().saturating_sub(split + 4)))
 }
 
 /// A minimal HTTP/1.1 request with a JSON body, to exercise the real API

@@ -110,7 +110,7 @@ pub async fn serve(
             accepted = socket.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let context = context.clone();
-                    connections.spawn(connection(stream, peer, context));
+                    connections.spawn(connection(stream, peer, context, shutdown.clone()));
                 }
                 Err(e) => {
                     warn!(error = %e, "MM7 listener: accept failed");
@@ -131,16 +131,30 @@ pub async fn serve(
     info!("MM7 listener down");
 }
 
-async fn connection(stream: tokio::net::TcpStream, peer: SocketAddr, context: Arc<Context>) {
+/// One of the MMSC's connections. At shutdown a request under way is
+/// answered (after its durability) and the connection then closes; an idle
+/// kept-alive one closes at once.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    context: Arc<Context>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let _ = stream.set_nodelay(true);
     let service = service_fn(move |request| {
         let context = context.clone();
         async move { Ok::<_, Infallible>(handle(request, &context).await) }
     });
-    if let Err(e) = http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), service)
-        .await
-    {
+    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let ended = tokio::select! {
+        ended = connection.as_mut() => ended,
+        () = super::stopped(&mut shutdown) => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = ended {
         debug!(%peer, error = %e, "MM7 connection ended");
     }
 }
