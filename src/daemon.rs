@@ -26,6 +26,7 @@ use crate::outbound::plan::PlanOptions;
 use crate::store::Store;
 use crate::transport::LinkOutputs;
 use crate::transport::mm7::{Mm7LinkConfig, Mm7Transport};
+use crate::transport::sip::{SipLinkConfig, SipLinkTransport};
 use crate::transport::smpp::{SmppLinkConfig, SmppTransport};
 use carrier_protocol::receipt::{IdFormat, MessageIdMapping};
 
@@ -47,6 +48,8 @@ pub struct Settings {
     pub smpp: Vec<SmppLinkConfig>,
     /// MM7 carriers (MMSCs).
     pub mm7: Vec<Mm7LinkConfig>,
+    /// SIP trunks.
+    pub sip: Vec<SipLinkConfig>,
     /// Encoding options per carrier name.
     pub plans: HashMap<String, PlanOptions>,
     /// Business number → carrier name.
@@ -127,7 +130,11 @@ async fn apply_reloads(
 ) {
     while let Some(next) = reloads.recv().await {
         let mut needs_restart = Vec::new();
-        if next.smpp != current.smpp || next.mm7 != current.mm7 || next.plans != current.plans {
+        if next.smpp != current.smpp
+            || next.mm7 != current.mm7
+            || next.sip != current.sip
+            || next.plans != current.plans
+        {
             needs_restart.push("carriers");
         }
         if next.api_listen != current.api_listen || next.metrics_listen != current.metrics_listen {
@@ -240,6 +247,7 @@ pub async fn run(
             carrier.name.to_string(),
             CarrierRoute {
                 jobs: transport.jobs,
+                text_max: None,
                 plan: settings
                     .plans
                     .get(&*carrier.name)
@@ -269,10 +277,34 @@ pub async fn run(
             carrier.name.to_string(),
             CarrierRoute {
                 jobs: transport.jobs,
+                text_max: None,
                 plan: PlanOptions::default(),
                 // MMSC message ids are opaque: compared exactly.
                 id_mapping: MessageIdMapping::new(IdFormat::Exact, IdFormat::Exact),
                 receipt_wait: crate::outbound::receipts::receipt_wait(carrier.response_timeout),
+                bound: transport.gauges.bound.clone(),
+            },
+        );
+    }
+    for carrier in &settings.sip {
+        let (transport, tasks) =
+            SipLinkTransport::spawn(carrier.clone(), outputs.clone(), stop_rx.clone()).await?;
+        carriers.push(crate::api::status::CarrierView {
+            name: carrier.name.to_string(),
+            protocol: "sip",
+            gauges: transport.gauges.clone(),
+        });
+        transport_tasks.extend(tasks);
+        routes.insert(
+            carrier.name.to_string(),
+            CarrierRoute {
+                jobs: transport.jobs,
+                text_max: Some(carrier.text_max()),
+                plan: PlanOptions::default(),
+                // Call-IDs, compared exactly (for IMDNs).
+                id_mapping: MessageIdMapping::new(IdFormat::Exact, IdFormat::Exact),
+                // Timer F: 64 × T1.
+                receipt_wait: crate::outbound::receipts::receipt_wait(Duration::from_secs(32)),
                 bound: transport.gauges.bound.clone(),
             },
         );

@@ -20,6 +20,7 @@ use crate::inbound::{InboundSettings, KeywordReplies, NumberInfo};
 use crate::outbound::limits::NumberLimits;
 use crate::outbound::plan::PlanOptions;
 use crate::transport::mm7::Mm7LinkConfig;
+use crate::transport::sip::SipLinkConfig;
 use crate::transport::smpp::address::AddressPlan;
 use crate::transport::smpp::{SmppLinkConfig, StatusTable, SubmitAddressing};
 
@@ -32,6 +33,7 @@ impl Settings {
     pub fn from_config(config: &Config) -> Settings {
         let mut smpp = Vec::new();
         let mut mm7 = Vec::new();
+        let mut sip = Vec::new();
         let mut plans = HashMap::new();
         for carrier in config.carriers() {
             match carrier {
@@ -40,7 +42,15 @@ impl Settings {
                     plans.insert(c.name.clone(), plan_options(c));
                 }
                 Carrier::Mm7(c) => mm7.push(mm7_carrier(c, config.media().max_bytes)),
-                Carrier::Sip(_) => {}
+                // A TLS trunk has no link yet: no number may use it
+                // (`config` refuses the route), so it is not started.
+                Carrier::Sip(c) if c.transport == config::SipTransport::Tls => {}
+                Carrier::Sip(c) => {
+                    sip.push(sip_carrier(c));
+                    // Texts to a trunk are planned as text, but the API's
+                    // 202 still names the SMS encoding and segments.
+                    plans.insert(c.name.clone(), PlanOptions::default());
+                }
             }
         }
         let mms_numbers = config
@@ -109,6 +119,7 @@ impl Settings {
             http_limits: config.api().limits,
             smpp,
             mm7,
+            sip,
             plans,
             numbers,
             mms_numbers,
@@ -222,6 +233,22 @@ fn mm7_carrier(c: &config::Mm7Carrier, max_media_bytes: u64) -> Mm7LinkConfig {
         response_timeout: c.response_timeout,
         version: Mm7Version::Rel6_1_4,
         max_media_bytes,
+    }
+}
+
+fn sip_carrier(c: &config::SipCarrier) -> SipLinkConfig {
+    SipLinkConfig {
+        name: Arc::from(c.name.as_str()),
+        host: c.host.clone(),
+        port: c.port,
+        transport: c.transport,
+        listen: c.listen,
+        domain: c.domain.clone(),
+        credentials: c
+            .username
+            .clone()
+            .zip(c.password.as_ref().map(|p| p.expose().to_owned())),
+        transient_codes: c.transient_codes.clone(),
     }
 }
 

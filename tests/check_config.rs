@@ -27,14 +27,19 @@ fn design_example_passes() {
 }
 
 #[test]
-fn a_number_routed_to_a_sip_carrier_is_refused_by_check_config_and_run() {
+fn a_number_routed_to_a_tls_sip_carrier_is_refused_by_check_config_and_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = std::fs::read_to_string(fixture("design_example.toml"))
         .expect("fixture")
         .replace(
             "carrier = \"acme\"                               # SMS route",
             "carrier = \"trunk\"",
+        )
+        .replace(
+            "transport = \"udp\"                              # \"udp\" | \"tcp\" | \"tls\"",
+            "transport = \"tls\"",
         );
+    assert!(text.contains("transport = \"tls\""), "the fixture changed");
     assert!(text.contains("carrier = \"trunk\""), "the fixture changed");
     let line = text
         .lines()
@@ -44,8 +49,8 @@ fn a_number_routed_to_a_sip_carrier_is_refused_by_check_config_and_run() {
     let path = dir.path().join("sip-route.toml");
     std::fs::write(&path, &text).expect("write");
     let want = format!(
-        "{}:{line}:11: key `numbers[0].carrier`: carrier `trunk` is a sip carrier and the SIP \
-         link is not built yet",
+        "{}:{line}:11: key `numbers[0].carrier`: carrier `trunk` is a sip carrier over TLS and \
+         the SIP link's TLS is not built yet",
         path.display()
     );
 

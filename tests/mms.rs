@@ -258,13 +258,29 @@ async fn an_outbound_mms_with_two_images_arrives_with_smil_and_is_delivered() {
     let smsc = start_sim(dir.path(), &[]);
     let (sink, events) = start_sink().await;
     let listen = loopback();
+    // The MMSC wants HTTP Basic credentials, which the carrier's config
+    // gives.
     let mmsc = start_mmsc(
         dir.path(),
         loopback(),
         &format!("http://{listen}/mm7"),
-        &["--report-delay", "100"],
+        &[
+            "--report-delay",
+            "100",
+            "--username",
+            "acme-vasp",
+            "--password",
+            "s3cret",
+        ],
     );
-    let (config, api) = mms_config(dir.path(), smsc.addr, sink, mmsc.addr, listen, "");
+    let (config, api) = mms_config(
+        dir.path(),
+        smsc.addr,
+        sink,
+        mmsc.addr,
+        listen,
+        "username = \"acme-vasp\"\npassword = \"s3cret\"\n",
+    );
     let _gateway = Gateway::start(&config, &api);
     let (_, jpeg) = sample("sample.jpg");
     let png = fixture("diagram.png");
@@ -291,6 +307,7 @@ async fn an_outbound_mms_with_two_images_arrives_with_smil_and_is_delivered() {
     assert_eq!(submit["from"], FROM);
     assert_eq!(submit["to"], json!([CUSTOMER]));
     assert_eq!(submit["vasp_id"], "acme");
+    assert_eq!(submit["basic_user"], "acme-vasp");
     assert_eq!(submit["delivery_report"], true);
     assert_eq!(submit["text"], "Here is the back panel");
     assert_eq!(submit["smil"], true);

@@ -50,39 +50,6 @@ impl Protocol {
         matches!(self, Protocol::Smpp | Protocol::Sip)
     }
 
-    /// Whether the daemon has a link for this protocol yet. A number routed
-    /// to a carrier without one is refused at load, with its line, rather
-    /// than accepted by the API (202) and failed later: a message the
-    /// gateway can never send must not be promised. Carriers of such a
-    /// protocol may still be defined, so a deployment can be prepared.
-    pub fn link_exists(self) -> bool {
-        matches!(self, Protocol::Smpp)
-    }
-
-    /// The name of the link in messages: `"SMPP"`, `"MM7"`, `"SIP"`.
-    fn link_name(self) -> &'static str {
-        match self {
-            Protocol::Smpp => "SMPP",
-            Protocol::Mm7 => "MM7",
-            Protocol::Sip => "SIP",
-        }
-    }
-
-    /// Why a number cannot be routed to carrier `name` of this protocol
-    /// yet, or `None` when it can.
-    pub(crate) fn unbuilt_link(self, name: &str) -> Option<String> {
-        (!self.link_exists()).then(|| {
-            format!(
-                "carrier `{name}` is {} {} carrier and the {} link is not built yet, \
-                 so no message could be sent through it",
-                // Read aloud: "an mm7", "an smpp", "a sip".
-                if self == Protocol::Sip { "a" } else { "an" },
-                self.as_str(),
-                self.link_name()
-            )
-        })
-    }
-
     fn keys(self) -> &'static [&'static str] {
         match self {
             Protocol::Smpp => SMPP_KEYS,
@@ -162,7 +129,11 @@ const SIP_KEYS: &[&str] = &[
     "domain",
     "username",
     "password",
+    "transient_codes",
 ];
+
+/// Final SIP responses after which a message is tried again, by default.
+pub const SIP_TRANSIENT_CODES: [u16; 5] = [408, 480, 486, 500, 503];
 
 /// A SIP trunk that carries SMS as SIP MESSAGE requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,6 +154,9 @@ pub struct SipCarrier {
     pub username: Option<String>,
     /// Digest password; may be `"env:NAME"`. Optional; with `username`.
     pub password: Option<Secret>,
+    /// Final response codes (300–699) after which a message is tried
+    /// again; the others fail it. Default 408, 480, 486, 500, 503.
+    pub transient_codes: Vec<u16>,
 }
 
 /// SIP transport.
@@ -204,10 +178,15 @@ const SIP_TRANSPORTS: &[(&str, SipTransport)] = &[
 ];
 
 /// What the rest of the configuration needs to know about a carrier while it
-/// is being decoded: its protocol (when it could be read) and where its name
-/// is.
+/// is being decoded: its protocol (when it could be read), where its name
+/// is, and why no number may be routed to it yet, if that is so.
 pub(crate) struct CarrierEntry {
     pub protocol: Option<Protocol>,
+    /// Set for a carrier the daemon has no link for (a SIP carrier over
+    /// TLS): a number routed to it is refused at load, with its line,
+    /// rather than accepted by the API (202) and failed later. Defining it
+    /// stays valid, so a deployment can be prepared.
+    pub unbuilt: Option<String>,
     /// The `name` value.
     pub span: std::ops::Range<usize>,
     pub path: KeyPath,
@@ -299,6 +278,16 @@ fn decode_sip(
     let listen = listen(table, cx, listeners, udp);
     let domain = table.required(cx, "domain", parse_host);
     let (username, password) = credentials(table, cx);
+    let transient_codes = table.or_default(
+        cx,
+        "transient_codes",
+        SIP_TRANSIENT_CODES.to_vec(),
+        |node, cx| {
+            super::values::parse_list(node, cx, |item, cx| {
+                super::values::parse_int::<u16>(300, 699)(item, cx)
+            })
+        },
+    );
     let transport = transport?;
     let default_port = if transport == SipTransport::Tls {
         5061
@@ -314,6 +303,7 @@ fn decode_sip(
         domain: domain?,
         username: username?,
         password: password?,
+        transient_codes: transient_codes?,
     })
 }
 
@@ -334,11 +324,12 @@ pub(crate) fn decode(
         }
     };
     let protocol = table.required(cx, "protocol", parse_choice("protocol", PROTOCOLS));
-    let entry = match (&name, &name_node) {
+    let mut entry = match (&name, &name_node) {
         (Some(name), Some(node)) => Some((
             name.clone(),
             CarrierEntry {
                 protocol,
+                unbuilt: None,
                 span: node.span(),
                 path: node.path().clone(),
             },
@@ -354,6 +345,14 @@ pub(crate) fn decode(
         Protocol::Mm7 => decode_mm7(name, &mut table, cx, listeners).map(Carrier::Mm7),
         Protocol::Sip => decode_sip(name, &mut table, cx, listeners).map(Carrier::Sip),
     };
+    if let (Some(Carrier::Sip(sip)), Some((name, entry))) = (&carrier, &mut entry)
+        && sip.transport == SipTransport::Tls
+    {
+        entry.unbuilt = Some(format!(
+            "carrier `{name}` is a sip carrier over TLS and the SIP link's TLS is not \
+             built yet, so no message could be sent through it"
+        ));
+    }
     table.finish_with_hint(cx, |key| {
         let owners: Vec<&str> = PROTOCOLS
             .iter()

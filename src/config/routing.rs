@@ -71,8 +71,7 @@ pub struct Campaign {
 pub struct BusinessNumber {
     /// E.164 with `+`, or a short code. Required, unique.
     pub number: PhoneNumber,
-    /// The SMS route: an `smpp` carrier (a `sip` one once the SIP link
-    /// exists). Required.
+    /// The SMS route: an `smpp` or `sip` carrier. Required.
     pub carrier: String,
     /// The MMS route: an `mm7` carrier. Optional; without it the number's
     /// media go as links in an SMS (`[media] public_url`).
@@ -216,6 +215,7 @@ pub(crate) fn decode_number(
     });
     let carrier = table.required(cx, "carrier", |node, cx| {
         let name = parse_name(node, cx)?;
+        let unbuilt = refs.carriers.get(&name).and_then(|c| c.unbuilt.clone());
         match refs.carriers.get(&name).map(|c| c.protocol) {
             None => {
                 node.error(
@@ -235,9 +235,11 @@ pub(crate) fn decode_number(
                 );
                 None
             }
-            Some(Some(protocol)) if !protocol.link_exists() => {
-                let why = protocol.unbuilt_link(&name).unwrap_or_default();
-                node.error(cx, format!("{why}; route the number to an smpp carrier"));
+            Some(Some(_)) if let Some(why) = unbuilt => {
+                node.error(
+                    cx,
+                    format!("{why}; route the number to an smpp carrier or a sip carrier over udp or tcp"),
+                );
                 None
             }
             Some(_) => Some(name),

@@ -78,3 +78,44 @@ pub fn segments(
     };
     split(&plan, &split_options).map_err(|_| PlanError::TooLong(plan.segments(), MAX_SEGMENTS))
 }
+
+/// Cuts `text` into parts of at most `max` bytes of UTF-8, at character
+/// boundaries, preferring the last space within a part (a link that
+/// carries text as text, but limits a request's size: SIP over UDP).
+pub fn text_parts(text: &str, max: usize) -> Vec<std::sync::Arc<str>> {
+    let max = max.max(4);
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while rest.len() > max {
+        let mut cut = max;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        if let Some(space) = rest[..cut].rfind(' ').filter(|&at| at > max / 2) {
+            cut = space + 1;
+        }
+        parts.push(std::sync::Arc::from(&rest[..cut]));
+        rest = &rest[cut..];
+    }
+    parts.push(std::sync::Arc::from(rest));
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_cut_at_characters_and_spaces() {
+        assert_eq!(text_parts("hello", 800).len(), 1);
+        let text = "word ".repeat(400);
+        let parts = text_parts(&text, 800);
+        assert!(parts.iter().all(|p| p.len() <= 800));
+        assert!(parts[..parts.len() - 1].iter().all(|p| p.ends_with(' ')));
+        assert_eq!(parts.concat(), text);
+        let emoji = "\u{1F600}".repeat(300);
+        let parts = text_parts(&emoji, 798);
+        assert!(parts.iter().all(|p| p.len() <= 798));
+        assert_eq!(parts.concat(), emoji);
+    }
+}

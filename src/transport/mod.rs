@@ -19,12 +19,13 @@
 //!   data and its encoding, concatenation data, receive time) and an ack
 //!   channel the link waits on before it acknowledges the carrier.
 //!
-//! Each protocol is one module beside the others (`smpp`, `mm7`);
+//! Each protocol is one module beside the others (`smpp`, `mm7`, `sip`);
 //! everything protocol-specific (PDUs, SOAP, addressing, error tables)
 //! stays inside it.
 
 pub mod gauges;
 pub mod mm7;
+pub mod sip;
 pub mod smpp;
 
 use std::sync::Arc;
@@ -54,6 +55,21 @@ pub enum WorkContent {
     Sms(SmsPart),
     /// A whole MMS (one part: an MMS is not split).
     Mms(MmsPart),
+    /// Text as text (SIP MESSAGE): a message, or one of the parts it was
+    /// cut into for a transport that limits its size.
+    Text(TextPart),
+}
+
+/// A message's text, or a part of it, for a link that carries text as
+/// such rather than SMS user data.
+#[derive(Debug)]
+pub struct TextPart {
+    /// The business number (`+E.164` or a short code).
+    pub from: Arc<str>,
+    /// The customer (`+E.164`).
+    pub to: Arc<str>,
+    /// The text (of this part).
+    pub text: Arc<str>,
 }
 
 /// An MMS: its text and its media, by reference to the media store (the

@@ -1260,6 +1260,7 @@ fn numbers_routed_to_carriers_without_a_link_are_refused() {
 name = "trunk"
 protocol = "sip"
 host = "127.0.0.1"
+transport = "tls"
 listen = "127.0.0.1:5060"
 domain = "sip.example.net"
 "#;
@@ -1276,8 +1277,10 @@ domain = "sip.example.net"
         &text,
         line_of(&text, "carrier = \"trunk\""),
         "numbers[0].carrier",
-        "carrier `trunk` is a sip carrier and the SIP link is not built yet",
+        "carrier `trunk` is a sip carrier over TLS and the SIP link's TLS is not built yet",
     );
+    // Over UDP (or TCP) the route is taken.
+    parse_ok(&text.replace("transport = \"tls\"\n", ""));
 
     // An MMS route to an mm7 carrier is the right kind of route.
     parse_ok(&routed(

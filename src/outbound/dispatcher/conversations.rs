@@ -317,6 +317,10 @@ impl Dispatcher {
             };
             return Ok((record, planned));
         }
+        if let Some(max) = route.text_max {
+            let parts = plan::text_parts(&record.text, max);
+            return Ok((record, Planned::Text(parts)));
+        }
         match plan::segments(
             &record.text,
             &record.encoding,

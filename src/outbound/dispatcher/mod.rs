@@ -72,6 +72,9 @@ pub struct CarrierRoute {
     pub jobs: async_channel::Sender<LinkWork>,
     /// How its texts are encoded.
     pub plan: PlanOptions,
+    /// For a link that carries text as text (SIP): the most bytes of text
+    /// in one part. `None`: SMS segments.
+    pub text_max: Option<usize>,
     /// How its ids are compared.
     pub id_mapping: MessageIdMapping,
     /// How long a receipt waits for the submit response it may have
@@ -174,6 +177,8 @@ struct Active {
 enum Planned {
     /// SMS segments, encoded and split.
     Sms(Segments),
+    /// Text cut into parts of at most the carrier's `text_max` bytes.
+    Text(Vec<Arc<str>>),
     /// One MMS: its text and media (by id; the link reads the bytes).
     Mms {
         /// The text.
@@ -188,6 +193,7 @@ impl Planned {
     fn len(&self) -> usize {
         match self {
             Planned::Sms(segments) => segments.parts.len(),
+            Planned::Text(parts) => parts.len(),
             Planned::Mms { .. } => 1,
         }
     }

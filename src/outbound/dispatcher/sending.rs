@@ -5,7 +5,7 @@
 use super::super::receipts::Expectation;
 use super::*;
 use crate::channel::OptOutRegistry;
-use crate::transport::{MmsPart, SmsPart, WorkContent};
+use crate::transport::{MmsPart, SmsPart, TextPart, WorkContent};
 
 impl Dispatcher {
     /// Hands ready segments to their carriers' queues, lane by lane, one
@@ -172,6 +172,16 @@ impl Dispatcher {
                         concatenation: segments.concatenation,
                         segment: user_data.clone(),
                         receipts: active.record.receipts,
+                    })
+                }
+                Planned::Text(parts) => {
+                    let Some(text) = parts.get(usize::from(segment)) else {
+                        continue;
+                    };
+                    WorkContent::Text(TextPart {
+                        from: Arc::from(active.record.from.as_str()),
+                        to: Arc::from(active.record.to.as_str()),
+                        text: text.clone(),
                     })
                 }
                 Planned::Mms { text, media } => WorkContent::Mms(MmsPart {

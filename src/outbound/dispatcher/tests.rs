@@ -95,6 +95,7 @@ impl Harness {
     ) -> Dispatcher {
         let route = CarrierRoute {
             jobs: jobs.clone(),
+            text_max: None,
             plan: PlanOptions::default(),
             id_mapping: MessageIdMapping::AUTO,
             receipt_wait: Duration::from_secs(3),
@@ -239,6 +240,7 @@ impl Harness {
             let to = match &work.content {
                 WorkContent::Sms(sms) => sms.to.to_string(),
                 WorkContent::Mms(mms) => mms.to.to_string(),
+                WorkContent::Text(text) => text.to.to_string(),
             };
             out.push((work.message_id.to_string(), work.part, to));
         }

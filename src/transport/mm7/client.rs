@@ -239,7 +239,7 @@ pub async fn run(
                 gauges.link(0).set_window_in_use(n);
                 outcome
             }
-            WorkContent::Sms(_) => SubmitOutcome::Failed(LinkStatus {
+            WorkContent::Sms(_) | WorkContent::Text(_) => SubmitOutcome::Failed(LinkStatus {
                 class: StatusClass::Permanent,
                 raw: None,
                 message: "an MM7 carrier sends MMS, not SMS segments".into(),

@@ -405,7 +405,7 @@ impl<'a> Link<'a> {
             WorkContent::Sms(part) => super::submit::submit_sm(part, self.carrier.addressing),
             // An MMS routed to an SMPP carrier (a number whose carriers
             // changed under a stored message): not something SMPP carries.
-            WorkContent::Mms(_) => None,
+            WorkContent::Mms(_) | WorkContent::Text(_) => None,
         };
         let Some(body) = body else {
             // The planner only makes SMS parts a submit_sm can carry.
