@@ -470,7 +470,15 @@ impl Endpoint {
             return;
         }
         let now = std::time::Instant::now();
-        let transaction = ServerTransaction::new(message.clone(), self.timers_values, now);
+        // A server transaction lingers (Timer J) over TCP too: a trunk that
+        // sends a request again on a new connection, or again on the same
+        // one, gets the answer it missed, and the text is not passed on
+        // twice.
+        let server_timers = TimerValues {
+            reliable: false,
+            ..self.timers_values
+        };
+        let transaction = ServerTransaction::new(message.clone(), server_timers, now);
         let deadline = transaction.poll_timeout();
         self.servers
             .insert(key.clone(), Server { transaction, peer });
