@@ -479,3 +479,61 @@ async fn kill9_between_receiving_and_answering_a_message_loses_nothing() {
         Some("Hello over SIP 1")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_text_over_udp_goes_in_requests_of_at_most_1300_bytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (sink, _events) = start_sink().await;
+    let trunk = free_udp_port();
+    let trace = dir.path().join("sipp-messages.log");
+    let trunk_port = trunk.to_string();
+    let uas = sipp(&[
+        "-sf",
+        &scenario("uas_200.xml"),
+        "-i",
+        "127.0.0.1",
+        "-p",
+        &trunk_port,
+        "-t",
+        "u1",
+        "-m",
+        "2",
+        "-trace_msg",
+        "-message_file",
+        &trace.display().to_string(),
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    let (config, api) = sip_config(dir.path(), sink, trunk, free_udp_port(), "udp", "");
+    let _gateway = Gateway::start(&config, &api);
+    // 1,400 bytes of text (nine SMS segments), with multi-byte
+    // characters: two MESSAGEs.
+    let text: String = (0..140).map(|i| format!("word{:03}é ", i)).collect();
+    assert!(text.len() > 1300);
+    let id = send_one(&api, FROM, "+15557654321", &text).await;
+    wait_for_status(
+        &api,
+        std::slice::from_ref(&id),
+        "submitted",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert!(sipp_succeeded(uas, Duration::from_secs(10)), "two requests");
+    let log = std::fs::read_to_string(&trace).expect("sipp's message log");
+    for size in log.split("UDP message received [").skip(1) {
+        let size: usize = size
+            .split_once(']')
+            .and_then(|(n, _)| n.trim().parse().ok())
+            .expect("a size");
+        assert!(size <= 1300, "a request of {size} bytes went over UDP");
+    }
+    // Each body is one line of the log (sipp may glue it to the line
+    // before it).
+    let bodies: Vec<&str> = log
+        .lines()
+        .filter_map(|line| line.find("word").map(|at| &line[at..]))
+        .filter(|body| body.starts_with("word"))
+        .map(|body| body.trim_end_matches(['\r', '\n']))
+        .collect();
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    assert_eq!(bodies.concat(), text);
+}
