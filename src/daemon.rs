@@ -158,7 +158,7 @@ async fn apply_reloads(
         // A number moved to a carrier that is not connected (a new one)
         // keeps its old route until a restart.
         let old = api.numbers.load_full();
-        let routes = number_routes(&next)
+        let routes: HashMap<String, NumberRoute> = number_routes(&next)
             .into_iter()
             .filter_map(|(number, mut route)| {
                 // An MMS route to an MMSC that is not connected (a new
@@ -184,6 +184,12 @@ async fn apply_reloads(
         // new limits are queued, no message of a new number (accepted only
         // after the numbers below go live) can reach it before them.
         api.dispatcher.reload_limits(next.limits.clone()).await;
+        // Routes too: a moved number's queued messages follow it.
+        let sms_routes: HashMap<String, String> = routes
+            .iter()
+            .map(|(number, route)| (number.clone(), route.carrier.clone()))
+            .collect();
+        api.dispatcher.reload_routes(sms_routes).await;
         api.numbers.store(Arc::new(routes));
         api.services.store(Arc::new(next.services.clone()));
         info!(
@@ -329,6 +335,7 @@ pub async fn run(
         events_rx,
     );
     dispatcher.set_mms_fallback(mms_fallback(&settings));
+    dispatcher.set_sms_routes(settings.numbers.clone());
     dispatcher.replay()?;
     let dispatcher_task = tokio::spawn(dispatcher.run());
     // After the replay: the inbound path's system replies (STOP, HELP) are

@@ -537,3 +537,60 @@ async fn a_long_text_over_udp_goes_in_requests_of_at_most_1300_bytes() {
     assert_eq!(bodies.len(), 2, "{bodies:?}");
     assert_eq!(bodies.concat(), text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_moved_from_smpp_to_sip_by_sighup_takes_its_queued_messages() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (sink, _events) = start_sink().await;
+    let trunk = free_udp_port();
+    let trunk_port = trunk.to_string();
+    // The SMPP carrier's SMSC is down: nothing listens on its port.
+    let smpp = format!(
+        "\n[[carriers]]\nname = \"acme\"\nprotocol = \"smpp\"\nhost = \"127.0.0.1\"\nport = {}\nsystem_id = \"gw\"\npassword = \"secret\"\n",
+        free_port()
+    );
+    let (config, api) = sip_config(dir.path(), sink, trunk, free_udp_port(), "udp", &smpp);
+    let on_sip = std::fs::read_to_string(&config).expect("config");
+    let on_smpp = on_sip.replace(
+        &format!("number = \"{FROM}\"\ncarrier = \"trunk\""),
+        &format!("number = \"{FROM}\"\ncarrier = \"acme\""),
+    );
+    assert_ne!(on_sip, on_smpp);
+    std::fs::write(&config, &on_smpp).expect("write");
+    let gateway = Gateway::start(&config, &api);
+    let ids = send_batches(&api, 20, 20, "moved").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for id in &ids {
+        assert_eq!(get_message(&api, id).await["status"], "queued");
+    }
+    let uas = sipp(&[
+        "-sf",
+        &scenario("uas_200.xml"),
+        "-i",
+        "127.0.0.1",
+        "-p",
+        &trunk_port,
+        "-t",
+        "u1",
+        "-m",
+        "20",
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    std::fs::write(&config, &on_sip).expect("write");
+    let pid = gateway
+        .process
+        .as_ref()
+        .expect("running")
+        .child
+        .id()
+        .to_string();
+    let _ = Command::new("kill").args(["-HUP", &pid]).status();
+    wait_for_status(&api, &ids, "submitted", Duration::from_secs(60)).await;
+    assert!(
+        sipp_succeeded(uas, Duration::from_secs(10)),
+        "all 20 over SIP"
+    );
+    for id in &ids {
+        assert_eq!(get_message(&api, id).await["carrier"], "trunk");
+    }
+}

@@ -303,6 +303,8 @@ impl Dispatcher {
             );
             return Err((record, MessageStatus::Rejected, err));
         }
+        let mut record = record;
+        self.follow_route(&mut record);
         let Some(route) = self.routes.get(&record.carrier) else {
             let err = error(
                 "unknown_carrier",

@@ -57,6 +57,11 @@ impl DispatcherTask {
         self.machine.set_mms_fallback(fallback);
     }
 
+    /// Each business number's SMS carrier (see [`Dispatcher::set_sms_routes`]).
+    pub fn set_sms_routes(&mut self, routes: std::collections::HashMap<String, String>) {
+        self.machine.set_sms_routes(routes);
+    }
+
     /// See [`Dispatcher::replay`].
     pub fn replay(&mut self) -> Result<(), StoreError> {
         self.machine.set_now(Now::current());

@@ -31,6 +31,7 @@ mod daily;
 mod delivery;
 mod driver;
 mod fallback;
+mod rerouting;
 mod sending;
 #[cfg(test)]
 mod tests;
@@ -90,6 +91,9 @@ pub enum Command {
     Accepted(Vec<MessageRecord>),
     /// New limits (SIGHUP): number → its limits.
     ReloadLimits(std::collections::HashMap<String, NumberLimits>),
+    /// New SMS routes (SIGHUP): number → carrier. Messages of a moved
+    /// number that nothing of has gone yet follow it to its new carrier.
+    ReloadRoutes(std::collections::HashMap<String, String>),
     /// What holds each number back and what it sent (`GET /v1/status`).
     Activity(oneshot::Sender<Vec<NumberActivity>>),
 }
@@ -149,6 +153,12 @@ impl DispatcherHandle {
     /// Replaces the limits, keeping what was counted so far.
     pub async fn reload_limits(&self, limits: std::collections::HashMap<String, NumberLimits>) {
         let _ = self.tx.send(Command::ReloadLimits(limits)).await;
+    }
+
+    /// Applies new SMS routes (number → carrier); queued messages of a
+    /// moved number go through its new carrier.
+    pub async fn reload_routes(&self, routes: std::collections::HashMap<String, String>) {
+        let _ = self.tx.send(Command::ReloadRoutes(routes)).await;
     }
 }
 
@@ -300,6 +310,9 @@ pub struct Dispatcher {
     acks: Vec<oneshot::Sender<()>>,
     /// How a refused MMS goes instead (`None`: it fails).
     mms_fallback: Option<MmsFallback>,
+    /// Each business number's SMS carrier now (empty: every message keeps
+    /// the carrier it was accepted for).
+    sms_routes: std::collections::HashMap<String, String>,
     /// Messages accepted and not final, shared with the API.
     depth: Arc<AtomicI64>,
     /// Of those, the `submitted` ones still counted in the depth.
@@ -383,6 +396,7 @@ impl Dispatcher {
             receipts,
             acks: Vec::new(),
             mms_fallback: None,
+            sms_routes: Default::default(),
             depth: Arc::new(AtomicI64::new(0)),
             submitted: Arc::new(AtomicI64::new(0)),
             unsynced: false,
@@ -415,6 +429,7 @@ impl Dispatcher {
                 self.accepted(records);
             }
             Command::ReloadLimits(limits) => self.reload_limits(&limits),
+            Command::ReloadRoutes(routes) => self.reload_routes(routes),
             Command::Activity(reply) => {
                 let _ = reply.send(self.activity());
             }

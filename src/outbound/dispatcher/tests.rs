@@ -646,3 +646,51 @@ fn an_mms_refused_for_good_goes_as_an_sms_with_links() {
     h.fail(&other, StatusClass::Permanent);
     assert_eq!(h.status(&other), MessageStatus::Failed);
 }
+
+#[test]
+fn queued_messages_follow_their_number_to_its_new_carrier() {
+    let mut h = Harness::new(Default::default());
+    // The number's carrier is down: its messages wait.
+    h.bound.store(0, Ordering::Relaxed);
+    let first = h.send("+15551110001", "first", HOUR);
+    let second = h.send("+15551110001", "second", HOUR);
+    let other = h.send("+15551110002", "other", HOUR);
+    assert!(h.handed().is_empty());
+    // A SIP trunk (text parts) that is up.
+    let (trunk_tx, trunk) = async_channel::bounded(64);
+    h.machine.routes.insert(
+        "trunk".to_owned(),
+        CarrierRoute {
+            jobs: trunk_tx,
+            text_max: Some(800),
+            plan: PlanOptions::default(),
+            id_mapping: MessageIdMapping::AUTO,
+            receipt_wait: Duration::from_secs(3),
+            bound: Arc::new(AtomicUsize::new(1)),
+        },
+    );
+    // SIGHUP moves the number.
+    h.machine.set_now(h.now);
+    h.machine
+        .handle_command(Command::ReloadRoutes(std::collections::HashMap::from([(
+            FROM.to_owned(),
+            "trunk".to_owned(),
+        )])));
+    h.step();
+    let handed: Vec<LinkWork> = std::iter::from_fn(|| trunk.try_recv().ok()).collect();
+    let ids: Vec<&str> = handed.iter().map(|w| &*w.message_id).collect();
+    // The heads of both conversations, as text for the trunk.
+    assert_eq!(ids, [first.as_str(), other.as_str()]);
+    assert!(matches!(&handed[0].content, WorkContent::Text(t) if &*t.text == "first"));
+    assert_eq!(h.record(&first).carrier, "trunk");
+    h.accept(&first, "call-1");
+    let next: Vec<LinkWork> = std::iter::from_fn(|| trunk.try_recv().ok()).collect();
+    assert_eq!(next.len(), 1);
+    assert_eq!(&*next[0].message_id, second.as_str());
+    assert!(h.handed().is_empty(), "nothing went to the old carrier");
+    // A message accepted later (still written for the old carrier by an
+    // API that had not seen the reload) follows too.
+    let late = h.send("+15551110003", "late", HOUR);
+    let late_work: Vec<LinkWork> = std::iter::from_fn(|| trunk.try_recv().ok()).collect();
+    assert_eq!(late_work.len(), 1, "{late}");
+}
