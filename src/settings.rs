@@ -249,6 +249,7 @@ fn sip_carrier(c: &config::SipCarrier) -> SipLinkConfig {
             .clone()
             .zip(c.password.as_ref().map(|p| p.expose().to_owned())),
         transient_codes: c.transient_codes.clone(),
+        inbound_auth: c.inbound_auth,
     }
 }
 

@@ -594,3 +594,73 @@ async fn a_number_moved_from_smpp_to_sip_by_sighup_takes_its_queued_messages() {
         assert_eq!(get_message(&api, id).await["carrier"], "trunk");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_inbound_auth_the_trunks_messages_pass_a_digest_challenge() {
+    for (transport, sipp_transport) in [("udp", "u1"), ("tcp", "t1")] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (sink, events) = start_sink().await;
+        let listen = if transport == "udp" {
+            free_udp_port()
+        } else {
+            free_port()
+        };
+        let (config, api) = sip_config(
+            dir.path(),
+            sink,
+            free_port(),
+            listen,
+            transport,
+            "username = \"trunk\"\npassword = \"pw\"\ninbound_auth = true\n",
+        );
+        let _gateway = Gateway::start(&config, &api);
+        let target = format!("127.0.0.1:{listen}");
+        // Without credentials: challenged, never passed on (sipp expects a
+        // 200 and fails).
+        let plain = sipp(&[
+            &target,
+            "-sf",
+            &scenario("uac_message.xml"),
+            "-m",
+            "1",
+            "-t",
+            sipp_transport,
+            "-i",
+            "127.0.0.1",
+            "-recv_timeout",
+            "3s",
+        ]);
+        assert!(
+            !sipp_succeeded(plain, Duration::from_secs(30)),
+            "{transport}"
+        );
+        // With them: through the challenge.
+        let authenticated = sipp(&[
+            &target,
+            "-sf",
+            &scenario("uac_auth.xml"),
+            "-m",
+            "5",
+            "-t",
+            sipp_transport,
+            "-i",
+            "127.0.0.1",
+        ]);
+        assert!(
+            sipp_succeeded(authenticated, Duration::from_secs(30)),
+            "{transport}: answered 200 after the challenge"
+        );
+        wait_until(Duration::from_secs(10), "5 texts", || {
+            received_texts(&events).len() >= 5
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let texts = received_texts(&events);
+        assert_eq!(
+            texts.len(),
+            5,
+            "{transport}: only the authenticated: {texts:?}"
+        );
+        assert!(texts.iter().all(|t| t.starts_with("Authenticated")));
+    }
+}

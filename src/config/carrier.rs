@@ -130,6 +130,7 @@ const SIP_KEYS: &[&str] = &[
     "username",
     "password",
     "transient_codes",
+    "inbound_auth",
 ];
 
 /// Final SIP responses after which a message is tried again, by default.
@@ -157,6 +158,10 @@ pub struct SipCarrier {
     /// Final response codes (300–699) after which a message is tried
     /// again; the others fail it. Default 408, 480, 486, 500, 503.
     pub transient_codes: Vec<u16>,
+    /// Challenge the trunk's requests with digest authentication, checked
+    /// against `username` and `password` (realm `domain`). Default false:
+    /// most trunks are recognised by their address instead.
+    pub inbound_auth: bool,
 }
 
 /// SIP transport.
@@ -288,6 +293,17 @@ fn decode_sip(
             })
         },
     );
+    let inbound_auth_node = table.take("inbound_auth");
+    let inbound_auth = match &inbound_auth_node {
+        Some(node) => node.boolean(cx),
+        None => Some(false),
+    };
+    if let (Some(node), Some(true), Some(None)) = (&inbound_auth_node, inbound_auth, &username) {
+        node.error(
+            cx,
+            "needs `username` and `password`, which the trunk's requests are checked against",
+        );
+    }
     let transport = transport?;
     let default_port = if transport == SipTransport::Tls {
         5061
@@ -304,6 +320,7 @@ fn decode_sip(
         username: username?,
         password: password?,
         transient_codes: transient_codes?,
+        inbound_auth: inbound_auth?,
     })
 }
 

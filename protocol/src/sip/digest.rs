@@ -187,9 +187,122 @@ impl DigestChallenge {
     }
 }
 
+/// The credentials of an `Authorization` (or `Proxy-Authorization`)
+/// header: what a server checks against the challenge it gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestCredentials {
+    /// `username`.
+    pub username: String,
+    /// `realm`.
+    pub realm: String,
+    /// `nonce`, the challenge's.
+    pub nonce: String,
+    /// `uri`, the Request-URI the response covers.
+    pub uri: String,
+    /// `response`.
+    pub response: String,
+    /// `algorithm`.
+    pub algorithm: DigestAlgorithm,
+    /// `qop=auth` with its `cnonce` and `nc`.
+    pub qop_auth: Option<(String, u32)>,
+}
+
+impl DigestCredentials {
+    /// Parses an `Authorization` value.
+    pub fn parse(value: &str) -> Result<DigestCredentials, SipError> {
+        let value = value.trim();
+        let bad = |why: &str| SipError::BadHeader(format!("credentials {value:?}: {why}"));
+        let (scheme, params) = value
+            .split_once([' ', '\t'])
+            .ok_or_else(|| bad("no parameters"))?;
+        if !scheme.eq_ignore_ascii_case("Digest") {
+            return Err(bad("not Digest credentials"));
+        }
+        let params = auth_params(params)?;
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let algorithm = match get("algorithm") {
+            None => DigestAlgorithm::Md5,
+            Some(a) if a.eq_ignore_ascii_case("MD5") => DigestAlgorithm::Md5,
+            Some(a) if a.eq_ignore_ascii_case("SHA-256") => DigestAlgorithm::Sha256,
+            Some(_) => return Err(bad("an unsupported algorithm")),
+        };
+        let qop_auth = match get("qop") {
+            Some(q) if q.eq_ignore_ascii_case("auth") => {
+                let cnonce = get("cnonce").ok_or_else(|| bad("qop without cnonce"))?;
+                let nc = get("nc")
+                    .and_then(|nc| u32::from_str_radix(&nc, 16).ok())
+                    .ok_or_else(|| bad("qop without a hex nc"))?;
+                Some((cnonce, nc))
+            }
+            Some(_) => return Err(bad("a qop other than auth")),
+            None => None,
+        };
+        Ok(DigestCredentials {
+            username: get("username").ok_or_else(|| bad("no username"))?,
+            realm: get("realm").ok_or_else(|| bad("no realm"))?,
+            nonce: get("nonce").ok_or_else(|| bad("no nonce"))?,
+            uri: get("uri").ok_or_else(|| bad("no uri"))?,
+            response: get("response").ok_or_else(|| bad("no response"))?,
+            algorithm,
+            qop_auth,
+        })
+    }
+
+    /// Whether the response is right for `password` and `method`.
+    /// Compared in constant time.
+    pub fn verify(&self, password: &str, method: &str) -> bool {
+        let challenge = DigestChallenge {
+            realm: self.realm.clone(),
+            nonce: self.nonce.clone(),
+            opaque: None,
+            algorithm: self.algorithm,
+            qop_auth: self.qop_auth.is_some(),
+            stale: false,
+        };
+        let (cnonce, nc) = self.qop_auth.clone().unwrap_or_else(|| (String::new(), 0));
+        let expected = challenge.response(&self.username, password, method, &self.uri, &cnonce, nc);
+        let given = self.response.to_ascii_lowercase();
+        expected.len() == given.len()
+            && expected
+                .bytes()
+                .zip(given.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_parse_back_and_verify() {
+        for (offer, algorithm) in [
+            ("qop=\"auth\", algorithm=MD5", DigestAlgorithm::Md5),
+            ("algorithm=SHA-256", DigestAlgorithm::Sha256),
+        ] {
+            let challenge = DigestChallenge::parse(&format!(
+                "Digest realm=\"sip.example.net\", nonce=\"n0nce\", {offer}"
+            ))
+            .expect("challenge");
+            let header =
+                challenge.authorization("gw", "s3cret", "MESSAGE", "sip:+1@x", "c0ffee", 1);
+            let credentials = DigestCredentials::parse(&header).expect("credentials");
+            assert_eq!(credentials.username, "gw");
+            assert_eq!(credentials.nonce, "n0nce");
+            assert_eq!(credentials.algorithm, algorithm);
+            assert!(credentials.verify("s3cret", "MESSAGE"));
+            assert!(!credentials.verify("wrong", "MESSAGE"));
+            assert!(!credentials.verify("s3cret", "INVITE"));
+        }
+        assert!(DigestCredentials::parse("Basic Z3c6czNjcmV0").is_err());
+        assert!(DigestCredentials::parse("Digest username=\"gw\"").is_err());
+    }
 
     /// RFC 2617 §3.5.
     #[test]

@@ -234,6 +234,19 @@ impl ServerTransaction {
         to_tag: &str,
         now: Instant,
     ) -> Vec<TransactionOutput> {
+        self.respond_with(code, reason, to_tag, Vec::new(), now)
+    }
+
+    /// [`ServerTransaction::respond`] with more header fields (a
+    /// challenge's `WWW-Authenticate`, say).
+    pub fn respond_with(
+        &mut self,
+        code: u16,
+        reason: &str,
+        to_tag: &str,
+        extra: Vec<HeaderField>,
+        now: Instant,
+    ) -> Vec<TransactionOutput> {
         if matches!(
             self.state,
             TransactionState::Completed | TransactionState::Terminated
@@ -241,7 +254,9 @@ impl ServerTransaction {
             return Vec::new();
         }
         let tag = (code >= 200).then_some(to_tag);
-        let bytes = response_to(&self.request, code, reason, tag).to_bytes();
+        let mut response = response_to(&self.request, code, reason, tag);
+        response.headers.extend(extra);
+        let bytes = response.to_bytes();
         self.last_response = Some(bytes.clone());
         self.trying_at = None;
         if code < 200 {

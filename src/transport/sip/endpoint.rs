@@ -104,6 +104,8 @@ pub struct Endpoint {
     inputs: mpsc::Receiver<Input>,
     answers: mpsc::Receiver<(ServerKey, bool)>,
     answers_tx: mpsc::Sender<(ServerKey, bool)>,
+    /// Challenges the trunk's requests (`inbound_auth`).
+    authenticator: Option<super::auth::Authenticator>,
 }
 
 impl Endpoint {
@@ -140,6 +142,13 @@ impl Endpoint {
             inputs,
             answers,
             answers_tx,
+            authenticator: carrier
+                .credentials
+                .as_ref()
+                .filter(|_| carrier.inbound_auth)
+                .map(|(user, password)| {
+                    super::auth::Authenticator::new(&carrier.domain, user, password)
+                }),
         };
         let cannot = |e: std::io::Error| {
             anyhow::anyhow!(
@@ -483,6 +492,14 @@ impl Endpoint {
         self.servers
             .insert(key.clone(), Server { transaction, peer });
         self.schedule(deadline, TimerKey::Server(key.clone()));
+        if method == "MESSAGE"
+            && let Some(authenticator) = self.authenticator.as_mut()
+            && let super::auth::Verdict::Challenge(header) = authenticator.check(&message, now)
+        {
+            self.respond_with(&key, 401, "Unauthorized", vec![header])
+                .await;
+            return;
+        }
         match method.as_str() {
             "MESSAGE" => match inbound::message_of(&message, crate::store::outbox::now_ms()) {
                 Ok(sms) => {
@@ -524,13 +541,24 @@ impl Endpoint {
     }
 
     async fn respond(&mut self, key: &ServerKey, code: u16, reason: &str) {
+        self.respond_with(key, code, reason, Vec::new()).await;
+    }
+
+    async fn respond_with(
+        &mut self,
+        key: &ServerKey,
+        code: u16,
+        reason: &str,
+        extra: Vec<carrier_protocol::sip::message::HeaderField>,
+    ) {
         let Some(server) = self.servers.get_mut(key) else {
             return;
         };
-        let outputs = server.transaction.respond(
+        let outputs = server.transaction.respond_with(
             code,
             reason,
             &request::random_token(),
+            extra,
             std::time::Instant::now(),
         );
         let peer = server.peer;

@@ -17,8 +17,11 @@
 //!   path and is answered `200 OK` only once it is durable (a `503` if it
 //!   cannot be stored, so the trunk sends it again); a retransmission is
 //!   answered from its transaction and never passed on twice. `OPTIONS`
-//!   (the trunk's keep-alive) gets `200`, other methods `405`.
+//!   (the trunk's keep-alive) gets `200`, other methods `405`. With
+//!   `inbound_auth`, a request without valid digest credentials gets a
+//!   `401` challenge ([`auth`]).
 
+pub mod auth;
 pub mod endpoint;
 pub mod inbound;
 pub mod request;
@@ -62,6 +65,8 @@ pub struct SipLinkConfig {
     pub credentials: Option<(String, String)>,
     /// Final response codes after which a message is tried again.
     pub transient_codes: Vec<u16>,
+    /// Challenge the trunk's requests (digest, realm `domain`).
+    pub inbound_auth: bool,
 }
 
 impl SipLinkConfig {
@@ -135,6 +140,7 @@ pub(crate) mod tests_support {
             domain: "sip.example.net".into(),
             credentials: credentials.then(|| ("gw".to_owned(), "secret".to_owned())),
             transient_codes: vec![408, 480, 486, 500, 503],
+            inbound_auth: false,
         }
     }
 }
