@@ -7,7 +7,8 @@
 #   (tests/deb_package.rs builds, lints and installs the Debian package);
 #   xmllint from libxml2-utils (protocol's MM7 tests check every encoded
 #   SOAP message is well-formed XML with it); sipp from sip-tester (the
-#   independent SIP implementation tests/sip.rs talks to).
+#   independent SIP implementation tests/sip.rs talks to) and socat (OpenSSL
+#   TLS in front of sipp, whose Debian build has no TLS).
 # - From crates.io: cargo-deb, pinned (scripts/package-deb.sh); the first
 #   install compiles it, about a minute and a half on 2 cores.
 # - From PyPI, pinned, in a virtualenv of their own (tests/openapi.rs):
@@ -31,6 +32,7 @@ command -v strip >/dev/null 2>&1 || missing+=(binutils)
 command -v adduser >/dev/null 2>&1 || missing+=(adduser)
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
+command -v socat >/dev/null 2>&1 || missing+=(socat)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -42,9 +42,6 @@ impl Settings {
                     plans.insert(c.name.clone(), plan_options(c));
                 }
                 Carrier::Mm7(c) => mm7.push(mm7_carrier(c, config.media().max_bytes)),
-                // A TLS trunk has no link yet: no number may use it
-                // (`config` refuses the route), so it is not started.
-                Carrier::Sip(c) if c.transport == config::SipTransport::Tls => {}
                 Carrier::Sip(c) => {
                     sip.push(sip_carrier(c));
                     // Texts to a trunk are planned as text, but the API's
@@ -250,6 +247,9 @@ fn sip_carrier(c: &config::SipCarrier) -> SipLinkConfig {
             .zip(c.password.as_ref().map(|p| p.expose().to_owned())),
         transient_codes: c.transient_codes.clone(),
         inbound_auth: c.inbound_auth,
+        tls_ca_file: c.tls_ca_file.clone(),
+        tls_cert_file: c.tls_cert_file.clone(),
+        tls_key_file: c.tls_key_file.clone(),
     }
 }
 

@@ -664,3 +664,102 @@ async fn with_inbound_auth_the_trunks_messages_pass_a_digest_challenge() {
         assert!(texts.iter().all(|t| t.starts_with("Authenticated")));
     }
 }
+
+/// A self-signed certificate for 127.0.0.1 and localhost: `(cert, key)`
+/// PEM files in `dir`.
+fn certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .expect("self-signed certificate");
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    std::fs::write(&cert, certified.cert.pem()).expect("write the certificate");
+    std::fs::write(&key, certified.key_pair.serialize_pem()).expect("write the key");
+    (cert, key)
+}
+
+/// socat relaying between TLS (OpenSSL) and plain TCP, as a process.
+fn socat(from: &str, to: &str) -> Process {
+    let child = Command::new("socat")
+        .args([from, to])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run socat (scripts/setup-test-deps.sh installs it)");
+    Process {
+        child,
+        name: "socat",
+    }
+}
+
+/// Debian's sipp has no TLS, so OpenSSL's TLS (through socat) stands in
+/// front of it: an independent TLS implementation on the trunk's side,
+/// sipp behind it over TCP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_texts_go_both_ways() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (cert, key) = certificate(dir.path());
+    let (sink, events) = start_sink().await;
+    let (cert_arg, key_arg) = (cert.display().to_string(), key.display().to_string());
+    // The trunk: TLS on `trunk`, sipp over TCP behind it.
+    let trunk = free_port();
+    let behind = free_port();
+    let behind_port = behind.to_string();
+    let uas = sipp(&[
+        "-sf",
+        &scenario("uas_200.xml"),
+        "-i",
+        "127.0.0.1",
+        "-p",
+        &behind_port,
+        "-t",
+        "t1",
+        "-m",
+        "50",
+    ]);
+    let _trunk_tls = socat(
+        &format!(
+            "OPENSSL-LISTEN:{trunk},bind=127.0.0.1,reuseaddr,fork,cert={cert_arg},key={key_arg},verify=0"
+        ),
+        &format!("TCP:127.0.0.1:{behind}"),
+    );
+    wait_for_port(format!("127.0.0.1:{trunk}").parse().expect("address"));
+    let listen = free_port();
+    let tls = format!(
+        "tls_ca_file = \"{cert_arg}\"\ntls_cert_file = \"{cert_arg}\"\ntls_key_file = \"{key_arg}\"\n"
+    );
+    let (config, api) = sip_config(dir.path(), sink, trunk, listen, "tls", &tls);
+    let _gateway = Gateway::start(&config, &api);
+    let ids = send_batches(&api, 50, 50, "over TLS").await;
+    wait_for_status(&api, &ids, "submitted", Duration::from_secs(60)).await;
+    assert!(sipp_succeeded(uas, Duration::from_secs(10)), "50 over TLS");
+
+    // The trunk's texts, over its own TLS connection to the gateway (the
+    // gateway's certificate checked by OpenSSL).
+    let front = free_port();
+    let _uac_tls = socat(
+        &format!("TCP-LISTEN:{front},bind=127.0.0.1,reuseaddr,fork"),
+        &format!("OPENSSL:127.0.0.1:{listen},cafile={cert_arg},verify=1"),
+    );
+    wait_for_port(format!("127.0.0.1:{front}").parse().expect("address"));
+    let uac = sipp(&[
+        &format!("127.0.0.1:{front}"),
+        "-sf",
+        &scenario("uac_message.xml"),
+        "-m",
+        "10",
+        "-t",
+        "t1",
+        "-i",
+        "127.0.0.1",
+    ]);
+    assert!(
+        sipp_succeeded(uac, Duration::from_secs(60)),
+        "10 to the gateway over TLS"
+    );
+    wait_until(Duration::from_secs(10), "10 texts", || {
+        received_texts(&events).len() >= 10
+    })
+    .await;
+    assert_eq!(received_texts(&events).len(), 10);
+}

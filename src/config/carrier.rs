@@ -14,8 +14,8 @@ use crate::config::Listeners;
 use crate::config::reader::{Ctx, KeyPath, TableReader};
 use crate::config::smpp::{self, SMPP_KEYS, SmppCarrier};
 use crate::config::values::{
-    HttpUrl, Secret, parse_choice, parse_host, parse_http_url, parse_listen, parse_name,
-    parse_non_empty, parse_port, parse_positive_duration, parse_secret,
+    HttpUrl, Secret, parse_choice, parse_existing_file, parse_host, parse_http_url, parse_listen,
+    parse_name, parse_non_empty, parse_port, parse_positive_duration, parse_secret,
 };
 
 /// The wire protocol of a carrier.
@@ -131,6 +131,9 @@ const SIP_KEYS: &[&str] = &[
     "password",
     "transient_codes",
     "inbound_auth",
+    "tls_ca_file",
+    "tls_cert_file",
+    "tls_key_file",
 ];
 
 /// Final SIP responses after which a message is tried again, by default.
@@ -162,6 +165,14 @@ pub struct SipCarrier {
     /// against `username` and `password` (realm `domain`). Default false:
     /// most trunks are recognised by their address instead.
     pub inbound_auth: bool,
+    /// `transport = "tls"`: PEM CA certificates the trunk's certificate is
+    /// checked against (default: the system's roots).
+    pub tls_ca_file: Option<std::path::PathBuf>,
+    /// `transport = "tls"`: our certificate chain (PEM), which the trunk's
+    /// connections to `listen` are served with. Required with TLS.
+    pub tls_cert_file: Option<std::path::PathBuf>,
+    /// `transport = "tls"`: its private key (PEM). Required with TLS.
+    pub tls_key_file: Option<std::path::PathBuf>,
 }
 
 /// SIP transport.
@@ -183,15 +194,10 @@ const SIP_TRANSPORTS: &[(&str, SipTransport)] = &[
 ];
 
 /// What the rest of the configuration needs to know about a carrier while it
-/// is being decoded: its protocol (when it could be read), where its name
-/// is, and why no number may be routed to it yet, if that is so.
+/// is being decoded: its protocol (when it could be read) and where its name
+/// is.
 pub(crate) struct CarrierEntry {
     pub protocol: Option<Protocol>,
-    /// Set for a carrier the daemon has no link for (a SIP carrier over
-    /// TLS): a number routed to it is refused at load, with its line,
-    /// rather than accepted by the API (202) and failed later. Defining it
-    /// stays valid, so a deployment can be prepared.
-    pub unbuilt: Option<String>,
     /// The `name` value.
     pub span: std::ops::Range<usize>,
     pub path: KeyPath,
@@ -304,6 +310,28 @@ fn decode_sip(
             "needs `username` and `password`, which the trunk's requests are checked against",
         );
     }
+    let mut tls_file = |key: &'static str, required: bool| {
+        let node = table.take(key);
+        match (&node, transport) {
+            (Some(node), Some(SipTransport::Tls)) => parse_existing_file(node, cx).map(Some),
+            (Some(node), Some(_)) => {
+                node.error(cx, "is set but `transport` is not \"tls\"");
+                None
+            }
+            (None, Some(SipTransport::Tls)) if required => {
+                table.missing(
+                    cx,
+                    key,
+                    format!("missing required key `{key}` (with transport = \"tls\")"),
+                );
+                None
+            }
+            _ => Some(None),
+        }
+    };
+    let tls_ca_file = tls_file("tls_ca_file", false);
+    let tls_cert_file = tls_file("tls_cert_file", true);
+    let tls_key_file = tls_file("tls_key_file", true);
     let transport = transport?;
     let default_port = if transport == SipTransport::Tls {
         5061
@@ -321,6 +349,9 @@ fn decode_sip(
         password: password?,
         transient_codes: transient_codes?,
         inbound_auth: inbound_auth?,
+        tls_ca_file: tls_ca_file?,
+        tls_cert_file: tls_cert_file?,
+        tls_key_file: tls_key_file?,
     })
 }
 
@@ -341,12 +372,11 @@ pub(crate) fn decode(
         }
     };
     let protocol = table.required(cx, "protocol", parse_choice("protocol", PROTOCOLS));
-    let mut entry = match (&name, &name_node) {
+    let entry = match (&name, &name_node) {
         (Some(name), Some(node)) => Some((
             name.clone(),
             CarrierEntry {
                 protocol,
-                unbuilt: None,
                 span: node.span(),
                 path: node.path().clone(),
             },
@@ -362,14 +392,6 @@ pub(crate) fn decode(
         Protocol::Mm7 => decode_mm7(name, &mut table, cx, listeners).map(Carrier::Mm7),
         Protocol::Sip => decode_sip(name, &mut table, cx, listeners).map(Carrier::Sip),
     };
-    if let (Some(Carrier::Sip(sip)), Some((name, entry))) = (&carrier, &mut entry)
-        && sip.transport == SipTransport::Tls
-    {
-        entry.unbuilt = Some(format!(
-            "carrier `{name}` is a sip carrier over TLS and the SIP link's TLS is not \
-             built yet, so no message could be sent through it"
-        ));
-    }
     table.finish_with_hint(cx, |key| {
         let owners: Vec<&str> = PROTOCOLS
             .iter()

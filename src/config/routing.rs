@@ -215,7 +215,6 @@ pub(crate) fn decode_number(
     });
     let carrier = table.required(cx, "carrier", |node, cx| {
         let name = parse_name(node, cx)?;
-        let unbuilt = refs.carriers.get(&name).and_then(|c| c.unbuilt.clone());
         match refs.carriers.get(&name).map(|c| c.protocol) {
             None => {
                 node.error(
@@ -232,13 +231,6 @@ pub(crate) fn decode_number(
                          use an smpp or sip carrier here and `{name}` as `mms_carrier`",
                         protocol.as_str()
                     ),
-                );
-                None
-            }
-            Some(Some(_)) if let Some(why) = unbuilt => {
-                node.error(
-                    cx,
-                    format!("{why}; route the number to an smpp carrier or a sip carrier over udp or tcp"),
                 );
                 None
             }

@@ -1192,7 +1192,10 @@ host = "trunk.example.net"
 transport = "tls"
 listen = "127.0.0.1:5061"
 domain = "sip.example.net"
-"#
+tls_cert_file = "{manifest}"
+tls_key_file = "{manifest}"
+"#,
+        manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")
     );
     let config = parse_ok(&text);
     let Some(Carrier::Sip(sip)) = config.carrier("t") else {
@@ -1211,6 +1214,14 @@ domain = "sip.example.net"
     let bad = text.replace("transport = \"tls\"", "transport = \"sctp\"");
     let errors = parse_err(&bad);
     assert!(errors.iter().any(|e| e.key_path == "carriers[0].transport"));
+    // Certificate files belong to TLS, which needs them.
+    let udp = text.replace("transport = \"tls\"", "transport = \"udp\"");
+    let errors = parse_err(&udp);
+    assert!(errors.iter().any(|e| {
+        e.key_path == "carriers[0].tls_cert_file"
+            && e.to_string()
+                .contains("is set but `transport` is not \"tls\"")
+    }));
 }
 
 // ---------------------------------------------------------------------------
@@ -1254,33 +1265,19 @@ line = "support"
 }
 
 #[test]
-fn numbers_routed_to_carriers_without_a_link_are_refused() {
+fn numbers_route_to_smpp_and_sip_carriers_and_media_to_mm7() {
     let sip = r#"
 [[carriers]]
 name = "trunk"
 protocol = "sip"
 host = "127.0.0.1"
-transport = "tls"
 listen = "127.0.0.1:5060"
 domain = "sip.example.net"
 "#;
-    // Defining the carriers is fine while no number uses them.
-    let unused = routed(&format!(
-        "{sip}\n[[numbers]]\nnumber = \"+15551230001\"\ncarrier = \"acme\"\nline = \"support\"\n"
-    ));
-    parse_ok(&unused);
-
     let text = routed(&format!(
         "{sip}\n[[numbers]]\nnumber = \"+15551230001\"\ncarrier = \"trunk\"\nline = \"support\"\n"
     ));
-    single_error(
-        &text,
-        line_of(&text, "carrier = \"trunk\""),
-        "numbers[0].carrier",
-        "carrier `trunk` is a sip carrier over TLS and the SIP link's TLS is not built yet",
-    );
-    // Over UDP (or TCP) the route is taken.
-    parse_ok(&text.replace("transport = \"tls\"\n", ""));
+    parse_ok(&text);
 
     // An MMS route to an mm7 carrier is the right kind of route.
     parse_ok(&routed(

@@ -37,6 +37,8 @@ const DURABLE_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_DATAGRAM: usize = 65_535;
 /// The largest message read from a stream.
 const MAX_STREAM_MESSAGE: usize = 256 * 1024;
+/// The longest a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 static CONNECTIONS: AtomicU64 = AtomicU64::new(1);
 
@@ -165,9 +167,21 @@ impl Endpoint {
                 endpoint.gauges.set_bound(0, true);
             }
             SipTransport::Tcp | SipTransport::Tls => {
+                let tls = match carrier.transport {
+                    SipTransport::Tls => Some(
+                        super::tls::load(&carrier)
+                            .map_err(|e| anyhow::anyhow!("carrier {}: TLS: {e}", carrier.name))?,
+                    ),
+                    _ => None,
+                };
                 let listener = TcpListener::bind(carrier.listen).await.map_err(cannot)?;
-                tokio::spawn(accept(listener, inputs_tx.clone(), shutdown.clone()));
-                tokio::spawn(dial(carrier.clone(), inputs_tx, shutdown));
+                tokio::spawn(accept(
+                    listener,
+                    tls.clone(),
+                    inputs_tx.clone(),
+                    shutdown.clone(),
+                ));
+                tokio::spawn(dial(carrier.clone(), tls, inputs_tx, shutdown));
             }
         }
         info!(listen = %carrier.listen, transport = super::via_name(carrier.transport), "SIP endpoint up");
@@ -682,9 +696,10 @@ async fn read_datagrams(
     }
 }
 
-/// Accepts the trunk's connections.
+/// Accepts the trunk's connections (with the TLS handshake, over TLS).
 async fn accept(
     listener: TcpListener,
+    tls: Option<super::tls::SipTls>,
     inputs: mpsc::Sender<Input>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -694,8 +709,27 @@ async fn accept(
             () = super::stopped(&mut shutdown) => return,
         };
         match accepted {
-            Ok((stream, _)) => {
-                tokio::spawn(connection(stream, inputs.clone(), false, shutdown.clone()));
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                let (inputs, shutdown) = (inputs.clone(), shutdown.clone());
+                match &tls {
+                    None => {
+                        tokio::spawn(connection(stream, inputs, false, shutdown));
+                    }
+                    Some(tls) => {
+                        let acceptor = tls.acceptor.clone();
+                        tokio::spawn(async move {
+                            let handshake =
+                                tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                                    .await;
+                            match handshake {
+                                Ok(Ok(stream)) => connection(stream, inputs, false, shutdown).await,
+                                Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
+                                Err(_) => debug!(%peer, "TLS handshake timed out"),
+                            }
+                        });
+                    }
+                }
             }
             Err(e) => {
                 warn!(error = %e, "SIP listener: accept failed");
@@ -705,9 +739,11 @@ async fn accept(
     }
 }
 
-/// Keeps a connection to the trunk, reconnecting with backoff.
+/// Keeps a connection to the trunk (TLS over it, with TLS), reconnecting
+/// with backoff.
 async fn dial(
     carrier: Arc<SipLinkConfig>,
+    tls: Option<super::tls::SipTls>,
     inputs: mpsc::Sender<Input>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -720,10 +756,36 @@ async fn dial(
         };
         match connected {
             Ok(Ok(stream)) => {
-                delay = Duration::from_millis(200);
-                info!(%target, "connected to the SIP trunk");
-                connection(stream, inputs.clone(), true, shutdown.clone()).await;
-                info!(%target, "the connection to the SIP trunk closed");
+                let _ = stream.set_nodelay(true);
+                match &tls {
+                    None => {
+                        delay = Duration::from_millis(200);
+                        info!(%target, "connected to the SIP trunk");
+                        connection(stream, inputs.clone(), true, shutdown.clone()).await;
+                        info!(%target, "the connection to the SIP trunk closed");
+                    }
+                    Some(tls) => {
+                        let handshake = tokio::time::timeout(
+                            HANDSHAKE_TIMEOUT,
+                            tls.connector.connect(tls.server_name.clone(), stream),
+                        )
+                        .await;
+                        match handshake {
+                            Ok(Ok(stream)) => {
+                                delay = Duration::from_millis(200);
+                                info!(%target, "connected to the SIP trunk over TLS");
+                                connection(stream, inputs.clone(), true, shutdown.clone()).await;
+                                info!(%target, "the connection to the SIP trunk closed");
+                            }
+                            Ok(Err(e)) => {
+                                warn!(%target, error = %e, "TLS to the SIP trunk failed")
+                            }
+                            Err(_) => {
+                                warn!(%target, "the TLS handshake with the SIP trunk timed out")
+                            }
+                        }
+                    }
+                }
             }
             Ok(Err(e)) => debug!(%target, error = %e, "cannot connect to the SIP trunk"),
             Err(_) => debug!(%target, "connecting to the SIP trunk timed out"),
@@ -736,16 +798,18 @@ async fn dial(
     }
 }
 
-/// One stream connection: frames in (by Content-Length), bytes out.
-async fn connection(
-    stream: TcpStream,
+/// One stream connection (TCP or TLS): frames in (by Content-Length),
+/// bytes out.
+async fn connection<S>(
+    stream: S,
     inputs: mpsc::Sender<Input>,
     outbound: bool,
     mut shutdown: watch::Receiver<bool>,
-) {
-    let _ = stream.set_nodelay(true);
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+{
     let id = CONNECTIONS.fetch_add(1, Ordering::Relaxed);
-    let (mut reader, mut writer) = stream.into_split();
+    let (mut reader, mut writer) = tokio::io::split(stream);
     let (writer_tx, mut writer_rx) = mpsc::channel::<Vec<u8>>(256);
     if inputs
         .send(Input::Opened {
@@ -760,7 +824,7 @@ async fn connection(
     }
     let writing = tokio::spawn(async move {
         while let Some(bytes) = writer_rx.recv().await {
-            if writer.write_all(&bytes).await.is_err() {
+            if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
                 break;
             }
         }

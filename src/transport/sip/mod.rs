@@ -25,6 +25,7 @@ pub mod auth;
 pub mod endpoint;
 pub mod inbound;
 pub mod request;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -67,6 +68,13 @@ pub struct SipLinkConfig {
     pub transient_codes: Vec<u16>,
     /// Challenge the trunk's requests (digest, realm `domain`).
     pub inbound_auth: bool,
+    /// With TLS: CA certificates for the trunk's certificate (default: the
+    /// system's roots), and our certificate and key for the listener.
+    pub tls_ca_file: Option<std::path::PathBuf>,
+    /// Our certificate chain (PEM).
+    pub tls_cert_file: Option<std::path::PathBuf>,
+    /// Our private key (PEM).
+    pub tls_key_file: Option<std::path::PathBuf>,
 }
 
 impl SipLinkConfig {
@@ -141,6 +149,9 @@ pub(crate) mod tests_support {
             credentials: credentials.then(|| ("gw".to_owned(), "secret".to_owned())),
             transient_codes: vec![408, 480, 486, 500, 503],
             inbound_auth: false,
+            tls_ca_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }
