@@ -763,3 +763,43 @@ async fn over_tls_texts_go_both_ways() {
     .await;
     assert_eq!(received_texts(&events).len(), 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imdn_from_the_trunk_makes_the_message_delivered() {
+    for (transport, sipp_transport) in [("udp", "u1"), ("tcp", "t1")] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (sink, _events) = start_sink().await;
+        let trunk = if transport == "udp" {
+            free_udp_port()
+        } else {
+            free_port()
+        };
+        let trunk_port = trunk.to_string();
+        let uas = sipp(&[
+            "-sf",
+            &scenario("uas_imdn.xml"),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &trunk_port,
+            "-t",
+            sipp_transport,
+            "-m",
+            "3",
+        ]);
+        std::thread::sleep(Duration::from_millis(300));
+        let listen = if transport == "udp" {
+            free_udp_port()
+        } else {
+            free_port()
+        };
+        let (config, api) = sip_config(dir.path(), sink, trunk, listen, transport, "");
+        let _gateway = Gateway::start(&config, &api);
+        let ids = send_batches(&api, 3, 3, "reported").await;
+        wait_for_status(&api, &ids, "delivered", Duration::from_secs(30)).await;
+        assert!(
+            sipp_succeeded(uas, Duration::from_secs(10)),
+            "{transport}: every IMDN answered 200"
+        );
+    }
+}

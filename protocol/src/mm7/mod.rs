@@ -26,7 +26,7 @@ mod error;
 pub mod message;
 pub mod namespace;
 mod status;
-mod tree;
+pub(crate) mod tree;
 mod values;
 
 pub use decode::decode;

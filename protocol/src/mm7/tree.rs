@@ -33,7 +33,7 @@ pub const MAX_ELEMENTS: usize = 4096;
 
 /// One element of the tree.
 #[derive(Debug, Default)]
-pub(super) struct XmlElement {
+pub(crate) struct XmlElement {
     /// The namespace URI the element's name resolved to (`None`: unqualified).
     pub ns: Option<String>,
     /// The local name.
@@ -106,7 +106,7 @@ fn check_chars(text: &str) -> Result<(), Mm7DecodeError> {
 }
 
 /// Reads the SOAP part into a tree and returns its root element.
-pub(super) fn parse(input: &[u8]) -> Result<XmlElement, Mm7DecodeError> {
+pub(crate) fn parse(input: &[u8]) -> Result<XmlElement, Mm7DecodeError> {
     if input.len() > MAX_INPUT {
         return Err(Mm7DecodeError::TooLarge {
             len: input.len(),

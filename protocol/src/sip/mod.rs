@@ -15,6 +15,8 @@
 //! - [`transaction`]: non-INVITE client and server transactions (timers E, F, J, K).
 
 pub mod digest;
+#[cfg(feature = "mm7")]
+pub mod imdn;
 pub mod message;
 pub mod rp;
 pub mod transaction;

@@ -514,6 +514,30 @@ impl Endpoint {
                 .await;
             return;
         }
+        if method == "MESSAGE"
+            && let Some(body) = carrier_protocol::sip::imdn::imdn_body(&message)
+        {
+            match carrier_protocol::sip::imdn::parse(body) {
+                Ok(imdn) => {
+                    let (ack, applied) = oneshot::channel();
+                    let report = LinkEvent::Report {
+                        carrier: self.carrier.name.clone(),
+                        receipt: inbound::receipt_of(&imdn),
+                        ack,
+                    };
+                    if self.outputs.events.send(report).await.is_err() {
+                        self.respond(&key, 503, "Service Unavailable").await;
+                        return;
+                    }
+                    self.answer_when(key, applied);
+                }
+                Err(e) => {
+                    warn!(error = %e, "an IMDN from the trunk was refused");
+                    self.respond(&key, 400, "Bad Request (IMDN)").await;
+                }
+            }
+            return;
+        }
         match method.as_str() {
             "MESSAGE" => match inbound::message_of(&message, crate::store::outbox::now_ms()) {
                 Ok(sms) => {
@@ -527,14 +551,7 @@ impl Endpoint {
                         self.respond(&key, 503, "Service Unavailable").await;
                         return;
                     }
-                    let answers = self.answers_tx.clone();
-                    tokio::spawn(async move {
-                        let stored = matches!(
-                            tokio::time::timeout(DURABLE_TIMEOUT, durable).await,
-                            Ok(Ok(()))
-                        );
-                        let _ = answers.send((key, stored)).await;
-                    });
+                    self.answer_when(key, durable);
                 }
                 Err(refusal) => {
                     warn!(code = refusal.code, reason = %refusal.reason, "a MESSAGE from the trunk was refused");
@@ -544,6 +561,19 @@ impl Endpoint {
             "OPTIONS" => self.respond(&key, 200, "OK").await,
             _ => self.respond(&key, 405, "Method Not Allowed").await,
         }
+    }
+
+    /// Answers the request `key` once `durable` says what it carried is on
+    /// disk (200), or that it could not be (503).
+    fn answer_when(&self, key: ServerKey, durable: oneshot::Receiver<()>) {
+        let answers = self.answers_tx.clone();
+        tokio::spawn(async move {
+            let stored = matches!(
+                tokio::time::timeout(DURABLE_TIMEOUT, durable).await,
+                Ok(Ok(()))
+            );
+            let _ = answers.send((key, stored)).await;
+        });
     }
 
     async fn answer(&mut self, key: ServerKey, durable: bool) {

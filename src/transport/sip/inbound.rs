@@ -5,7 +5,11 @@
 //! long texts). Pure; what cannot be read gets the response code that
 //! says why.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
+use carrier_protocol::receipt::{ErrCode, IdSource, Receipt, ReceiptState};
+use carrier_protocol::sip::imdn::{Imdn, ImdnStatus};
 use carrier_protocol::sip::message::{SipMessage, SmsBody, StartLine};
 use carrier_protocol::text::Encoding;
 
@@ -115,6 +119,38 @@ pub fn message_of(request: &SipMessage, received_at: u64) -> Result<InboundSms, 
         received_at,
         media: Vec::new(),
     })
+}
+
+/// The receipt a delivery notification amounts to: `delivered` is
+/// delivered; `failed`, `forbidden` and `error` end the message; display
+/// and processing notifications are not an end.
+pub fn receipt_of(imdn: &Imdn) -> Receipt<'static> {
+    let stat = match &imdn.status {
+        ImdnStatus::Delivered => ReceiptState::Delivered,
+        ImdnStatus::Failed => ReceiptState::Undeliverable,
+        ImdnStatus::Forbidden => ReceiptState::Rejected,
+        ImdnStatus::Error => ReceiptState::Unknown,
+        ImdnStatus::Other(_) => ReceiptState::Enroute,
+    };
+    let words = match &imdn.status {
+        ImdnStatus::Other(name) => format!("IMDN {name}"),
+        status => format!("IMDN {status:?}").to_ascii_lowercase(),
+    };
+    Receipt {
+        id: Cow::Owned(imdn.message_id.trim().to_owned()),
+        id_source: IdSource::Text,
+        submitted: None,
+        delivered: None,
+        submit_date: None,
+        done_date: None,
+        stat,
+        err: Some(ErrCode {
+            raw: Cow::Owned(words),
+            code: None,
+        }),
+        network_error: None,
+        text: None,
+    }
 }
 
 #[cfg(test)]

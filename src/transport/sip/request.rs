@@ -48,10 +48,31 @@ pub fn message(carrier: &SipLinkConfig, part: &TextPart) -> SipMessage {
             ),
             header("CSeq", "1 MESSAGE".to_owned()),
             header("User-Agent", "carrier-gateway".to_owned()),
+            // RFC 5438: a trunk that reports delivery names this id.
+            header("imdn.Message-ID", random_token()),
+            header("DateTime", rfc3339_now()),
+            header(
+                "Disposition-Notification",
+                "positive-delivery, negative-delivery".to_owned(),
+            ),
             header("Content-Type", "text/plain;charset=UTF-8".to_owned()),
         ],
         body: part.text.as_bytes().to_vec(),
     }
+}
+
+/// Now, as RFC 3339 UTC (the IMDN `DateTime` header).
+fn rfc3339_now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// The id a delivery notification names for `request`: its
+/// `imdn.Message-ID`, else its Call-ID.
+pub fn carrier_id_of(request: &SipMessage) -> String {
+    request
+        .header("imdn.Message-ID")
+        .or_else(|| request.call_id())
+        .unwrap_or_default()
 }
 
 /// Our `Via` with a new branch.
@@ -123,7 +144,7 @@ pub fn authorized(
 /// What a final response (≥ 200) means for the part.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// A 2xx: the trunk took it (its Call-ID is what an IMDN would name).
+    /// A 2xx: the trunk took it, with the id its IMDN would name.
     Accepted(String),
     /// Not taken.
     Failed(LinkStatus),
@@ -139,7 +160,7 @@ pub fn outcome(carrier: &SipLinkConfig, request: &SipMessage, response: &SipMess
     };
     let code = *code;
     if (200..300).contains(&code) {
-        return Outcome::Accepted(request.call_id().unwrap_or_default());
+        return Outcome::Accepted(carrier_id_of(request));
     }
     let message = format!("SIP {code} {reason}");
     let raw = Some(u32::from(code));
@@ -257,7 +278,7 @@ mod tests {
             }
             match outcome(&carrier, &request, &response) {
                 Outcome::Accepted(id) => {
-                    assert_eq!(Some(id), request.call_id());
+                    assert_eq!(Some(id), request.header("imdn.Message-ID"));
                     None
                 }
                 Outcome::Failed(status) => Some(status.class),
