@@ -40,8 +40,12 @@ use crate::config::SipTransport;
 /// The largest request sent over UDP (RFC 3261 §18.1.1 keeps requests
 /// within 200 bytes of the path MTU; 1,300 is the usual bound).
 pub const UDP_MAX_REQUEST: usize = 1300;
-/// What our headers take at most: the rest of a UDP request is text.
-const HEADER_ALLOWANCE: usize = 500;
+/// Room kept beside our measured headers (a Content-Length of more
+/// digits, say).
+const HEADER_MARGIN: usize = 32;
+/// The least text per part, whatever the headers take (a domain so long
+/// that less would remain is a configuration no trunk accepts anyway).
+const MIN_TEXT_PART: usize = 200;
 /// Parts of text over TCP: no MTU to fit, but a bound all the same.
 const STREAM_TEXT_MAX: usize = 16 * 1024;
 /// Requests of ours waiting for their final responses, at most.
@@ -78,10 +82,25 @@ pub struct SipLinkConfig {
 }
 
 impl SipLinkConfig {
-    /// The most bytes of text in one `MESSAGE`.
+    /// The most bytes of text in one `MESSAGE`: over UDP, what our
+    /// headers leave of [`UDP_MAX_REQUEST`] with the longest numbers (the
+    /// headers are measured, not guessed: their tokens have fixed lengths),
+    /// less a margin.
     pub fn text_max(&self) -> usize {
         match self.transport {
-            SipTransport::Udp => UDP_MAX_REQUEST - HEADER_ALLOWANCE,
+            SipTransport::Udp => {
+                let longest = "+123456789012345";
+                let empty = request::message(
+                    self,
+                    &super::TextPart {
+                        from: std::sync::Arc::from(longest),
+                        to: std::sync::Arc::from(longest),
+                        text: std::sync::Arc::from(""),
+                    },
+                );
+                let headers = empty.to_bytes().len() + HEADER_MARGIN;
+                UDP_MAX_REQUEST.saturating_sub(headers).max(MIN_TEXT_PART)
+            }
             _ => STREAM_TEXT_MAX,
         }
     }
@@ -153,5 +172,36 @@ pub(crate) mod tests_support {
             tls_cert_file: None,
             tls_key_file: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::tests_support::carrier;
+    use super::*;
+
+    #[test]
+    fn no_udp_request_exceeds_the_limit() {
+        let mut carrier = carrier(true);
+        carrier.domain = "a-rather-long-domain-name.sip.carrier.example.net".into();
+        let max = carrier.text_max();
+        // The fullest part: the longest numbers and multi-byte text.
+        let text = "é".repeat(max / 2);
+        let request = request::message(
+            &carrier,
+            &crate::transport::TextPart {
+                from: Arc::from("+123456789012345"),
+                to: Arc::from("+123456789012345"),
+                text: Arc::from(text.as_str()),
+            },
+        );
+        assert!(
+            request.to_bytes().len() <= UDP_MAX_REQUEST,
+            "{}",
+            request.to_bytes().len()
+        );
+        assert!(max >= 600, "{max}");
     }
 }
