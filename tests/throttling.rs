@@ -141,7 +141,7 @@ async fn a_thousand_messages_to_one_customer_arrive_in_order_through_throttling_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_conversation_goes_on_after_messages_that_can_no_longer_be_sent() {
+async fn messages_queued_for_a_retired_carrier_follow_their_number_to_its_new_one() {
     let dir = tempfile::tempdir().expect("temp dir");
     let sim = start_sim(dir.path(), &[]);
     let (sink, _events) = start_sink().await;
@@ -179,15 +179,21 @@ async fn a_conversation_goes_on_after_messages_that_can_no_longer_be_sent() {
     std::fs::write(&config, text).expect("config");
     gateway.restart();
 
-    // The two messages for the retired carrier fail; the conversation is
-    // not blocked behind them.
-    wait_for_status(&api, &stranded, "failed", Duration::from_secs(10)).await;
-    assert_eq!(
-        get_message(&api, &stranded[0]).await["error"]["code"],
-        "unknown_carrier"
-    );
+    // The two messages queued for the retired carrier follow the number to
+    // beta (nothing of them had gone), and the conversation goes on after
+    // them, in order.
+    wait_for_status(&api, &stranded, "delivered", Duration::from_secs(10)).await;
+    for id in &stranded {
+        assert_eq!(get_message(&api, id).await["carrier"], "beta");
+    }
     let next = send_one(&api, FROM, customer, "via beta").await;
     wait_for_status(&api, &[next], "delivered", Duration::from_secs(10)).await;
+    let texts: Vec<String> = sim_records(&sim)
+        .iter()
+        .map(record_text)
+        .filter(|t| t.starts_with("via "))
+        .collect();
+    assert_eq!(texts, ["via acme 1", "via acme 2", "via beta"]);
 }
 
 /// Issue 15's worst defect: under `--throttle-every 3`, 3-segment messages
