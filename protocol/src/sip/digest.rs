@@ -89,29 +89,43 @@ fn auth_params(text: &str) -> Result<Vec<(String, String)>, SipError> {
     Ok(out)
 }
 
+/// The parameters and algorithm of a `Digest` challenge or credentials.
+fn digest_params(
+    value: &str,
+    what: &str,
+) -> Result<(Vec<(String, String)>, DigestAlgorithm), SipError> {
+    let bad = |why: &str| SipError::BadHeader(format!("{what} {value:?}: {why}"));
+    let (scheme, params) = value
+        .split_once([' ', '\t'])
+        .ok_or_else(|| bad("no parameters"))?;
+    if !scheme.eq_ignore_ascii_case("Digest") {
+        return Err(bad("not Digest"));
+    }
+    let params = auth_params(params)?;
+    let algorithm = match params
+        .iter()
+        .find(|(n, _)| n == "algorithm")
+        .map(|(_, v)| v)
+    {
+        None => DigestAlgorithm::Md5,
+        Some(a) if a.eq_ignore_ascii_case("MD5") => DigestAlgorithm::Md5,
+        Some(a) if a.eq_ignore_ascii_case("SHA-256") => DigestAlgorithm::Sha256,
+        Some(_) => return Err(bad("an unsupported algorithm")),
+    };
+    Ok((params, algorithm))
+}
+
 impl DigestChallenge {
     /// Parses a `WWW-Authenticate` / `Proxy-Authenticate` value.
     pub fn parse(value: &str) -> Result<DigestChallenge, SipError> {
         let value = value.trim();
         let bad = |why: &str| SipError::BadHeader(format!("challenge {value:?}: {why}"));
-        let (scheme, params) = value
-            .split_once([' ', '\t'])
-            .ok_or_else(|| bad("no parameters"))?;
-        if !scheme.eq_ignore_ascii_case("Digest") {
-            return Err(bad("not a Digest challenge"));
-        }
-        let params = auth_params(params)?;
+        let (params, algorithm) = digest_params(value, "challenge")?;
         let get = |name: &str| {
             params
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
-        };
-        let algorithm = match get("algorithm") {
-            None => DigestAlgorithm::Md5,
-            Some(a) if a.eq_ignore_ascii_case("MD5") => DigestAlgorithm::Md5,
-            Some(a) if a.eq_ignore_ascii_case("SHA-256") => DigestAlgorithm::Sha256,
-            Some(_) => return Err(bad("an unsupported algorithm")),
         };
         let qop = get("qop");
         let qop_auth = qop
@@ -212,24 +226,12 @@ impl DigestCredentials {
     pub fn parse(value: &str) -> Result<DigestCredentials, SipError> {
         let value = value.trim();
         let bad = |why: &str| SipError::BadHeader(format!("credentials {value:?}: {why}"));
-        let (scheme, params) = value
-            .split_once([' ', '\t'])
-            .ok_or_else(|| bad("no parameters"))?;
-        if !scheme.eq_ignore_ascii_case("Digest") {
-            return Err(bad("not Digest credentials"));
-        }
-        let params = auth_params(params)?;
+        let (params, algorithm) = digest_params(value, "credentials")?;
         let get = |name: &str| {
             params
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
-        };
-        let algorithm = match get("algorithm") {
-            None => DigestAlgorithm::Md5,
-            Some(a) if a.eq_ignore_ascii_case("MD5") => DigestAlgorithm::Md5,
-            Some(a) if a.eq_ignore_ascii_case("SHA-256") => DigestAlgorithm::Sha256,
-            Some(_) => return Err(bad("an unsupported algorithm")),
         };
         let qop_auth = match get("qop") {
             Some(q) if q.eq_ignore_ascii_case("auth") => {
