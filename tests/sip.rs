@@ -77,14 +77,6 @@ carrier = "trunk"
     (path, format!("http://127.0.0.1:{api_port}"))
 }
 
-/// A free UDP port on loopback.
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("a free UDP port")
-}
-
 /// Runs sipp; `args` after the common ones (`-nostdin`, a global timeout).
 fn sipp(args: &[&str]) -> Child {
     Command::new("sipp")
@@ -139,11 +131,7 @@ fn counts(texts: &[String]) -> HashMap<String, usize> {
 async fn inbound_once(transport: &str, sipp_transport: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let (sink, events) = start_sink().await;
-    let listen = if transport == "udp" {
-        free_udp_port()
-    } else {
-        free_port()
-    };
+    let listen = free_port();
     let (config, api) = sip_config(dir.path(), sink, free_port(), listen, transport, "");
     let _gateway = Gateway::start(&config, &api);
     let target = format!("127.0.0.1:{listen}");
@@ -221,11 +209,7 @@ async fn messages_from_the_trunk_reach_the_core_once_over_udp_and_tcp() {
 async fn outbound_exactly_once(transport: &str, sipp_transport: &str, n: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let (sink, _events) = start_sink().await;
-    let trunk = if transport == "udp" {
-        free_udp_port()
-    } else {
-        free_port()
-    };
+    let trunk = free_port();
     let trace = dir.path().join("sipp-messages.log");
     let trunk_port = trunk.to_string();
     let count = n.to_string();
@@ -245,11 +229,7 @@ async fn outbound_exactly_once(transport: &str, sipp_transport: &str, n: usize) 
         &trace.display().to_string(),
     ]);
     std::thread::sleep(Duration::from_millis(300));
-    let listen = if transport == "udp" {
-        free_udp_port()
-    } else {
-        free_port()
-    };
+    let listen = free_port();
     let (config, api) = sip_config(dir.path(), sink, trunk, listen, transport, "");
     let _gateway = Gateway::start(&config, &api);
     let ids = send_batches(&api, n, 100, "over the trunk").await;
@@ -289,7 +269,7 @@ async fn a_challenge_is_answered_and_a_503_is_retried() {
     // credentials (checked by sipp) and the text is taken.
     let dir = tempfile::tempdir().expect("temp dir");
     let (sink, _events) = start_sink().await;
-    let trunk = free_udp_port();
+    let trunk = free_port();
     let trunk_port = trunk.to_string();
     let uas = sipp(&[
         "-sf",
@@ -308,7 +288,7 @@ async fn a_challenge_is_answered_and_a_503_is_retried() {
         dir.path(),
         sink,
         trunk,
-        free_udp_port(),
+        free_port(),
         "udp",
         "username = \"gw\"\npassword = \"s3cret\"\n",
     );
@@ -326,7 +306,7 @@ async fn a_challenge_is_answered_and_a_503_is_retried() {
 
     // A 503, then a trunk that takes it: the text goes again.
     let dir = tempfile::tempdir().expect("temp dir");
-    let trunk = free_udp_port();
+    let trunk = free_port();
     let trunk_port = trunk.to_string();
     let refusing = sipp(&[
         "-sf",
@@ -341,7 +321,7 @@ async fn a_challenge_is_answered_and_a_503_is_retried() {
         "1",
     ]);
     std::thread::sleep(Duration::from_millis(300));
-    let (config, api) = sip_config(dir.path(), sink, trunk, free_udp_port(), "udp", "");
+    let (config, api) = sip_config(dir.path(), sink, trunk, free_port(), "udp", "");
     let _gateway = Gateway::start(&config, &api);
     let id = send_one(&api, FROM, "+15557654321", "after a 503").await;
     assert!(
@@ -425,7 +405,7 @@ fn start_udp_proxy(target: SocketAddr, hold: Arc<AtomicBool>, answered: Arc<Atom
 async fn kill9_between_receiving_and_answering_a_message_loses_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (sink, events) = start_sink().await;
-    let listen = free_udp_port();
+    let listen = free_port();
     let (config, api) = sip_config(dir.path(), sink, free_port(), listen, "udp", "");
     let mut gateway = Gateway::start(&config, &api);
     let hold = Arc::new(AtomicBool::new(true));
@@ -484,7 +464,7 @@ async fn kill9_between_receiving_and_answering_a_message_loses_nothing() {
 async fn a_long_text_over_udp_goes_in_requests_of_at_most_1300_bytes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (sink, _events) = start_sink().await;
-    let trunk = free_udp_port();
+    let trunk = free_port();
     let trace = dir.path().join("sipp-messages.log");
     let trunk_port = trunk.to_string();
     let uas = sipp(&[
@@ -503,7 +483,7 @@ async fn a_long_text_over_udp_goes_in_requests_of_at_most_1300_bytes() {
         &trace.display().to_string(),
     ]);
     std::thread::sleep(Duration::from_millis(300));
-    let (config, api) = sip_config(dir.path(), sink, trunk, free_udp_port(), "udp", "");
+    let (config, api) = sip_config(dir.path(), sink, trunk, free_port(), "udp", "");
     let _gateway = Gateway::start(&config, &api);
     // 1,400 bytes of text (nine SMS segments), with multi-byte
     // characters: two MESSAGEs.
@@ -542,14 +522,14 @@ async fn a_long_text_over_udp_goes_in_requests_of_at_most_1300_bytes() {
 async fn a_number_moved_from_smpp_to_sip_by_sighup_takes_its_queued_messages() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (sink, _events) = start_sink().await;
-    let trunk = free_udp_port();
+    let trunk = free_port();
     let trunk_port = trunk.to_string();
     // The SMPP carrier's SMSC is down: nothing listens on its port.
     let smpp = format!(
         "\n[[carriers]]\nname = \"acme\"\nprotocol = \"smpp\"\nhost = \"127.0.0.1\"\nport = {}\nsystem_id = \"gw\"\npassword = \"secret\"\n",
         free_port()
     );
-    let (config, api) = sip_config(dir.path(), sink, trunk, free_udp_port(), "udp", &smpp);
+    let (config, api) = sip_config(dir.path(), sink, trunk, free_port(), "udp", &smpp);
     let on_sip = std::fs::read_to_string(&config).expect("config");
     let on_smpp = on_sip.replace(
         &format!("number = \"{FROM}\"\ncarrier = \"trunk\""),
@@ -600,11 +580,7 @@ async fn with_inbound_auth_the_trunks_messages_pass_a_digest_challenge() {
     for (transport, sipp_transport) in [("udp", "u1"), ("tcp", "t1")] {
         let dir = tempfile::tempdir().expect("temp dir");
         let (sink, events) = start_sink().await;
-        let listen = if transport == "udp" {
-            free_udp_port()
-        } else {
-            free_port()
-        };
+        let listen = free_port();
         let (config, api) = sip_config(
             dir.path(),
             sink,
@@ -769,11 +745,7 @@ async fn an_imdn_from_the_trunk_makes_the_message_delivered() {
     for (transport, sipp_transport) in [("udp", "u1"), ("tcp", "t1")] {
         let dir = tempfile::tempdir().expect("temp dir");
         let (sink, _events) = start_sink().await;
-        let trunk = if transport == "udp" {
-            free_udp_port()
-        } else {
-            free_port()
-        };
+        let trunk = free_port();
         let trunk_port = trunk.to_string();
         let uas = sipp(&[
             "-sf",
@@ -788,11 +760,7 @@ async fn an_imdn_from_the_trunk_makes_the_message_delivered() {
             "3",
         ]);
         std::thread::sleep(Duration::from_millis(300));
-        let listen = if transport == "udp" {
-            free_udp_port()
-        } else {
-            free_port()
-        };
+        let listen = free_port();
         let (config, api) = sip_config(dir.path(), sink, trunk, listen, transport, "");
         let _gateway = Gateway::start(&config, &api);
         let ids = send_batches(&api, 3, 3, "reported").await;

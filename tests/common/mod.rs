@@ -19,12 +19,32 @@ pub const TOKEN: &str = "test-token";
 pub const SECRET: &str = "test-secret";
 pub const FROM: &str = "+15551230001";
 
-/// A free loopback port.
+/// Where [`free_port`] looks: below Linux's ephemeral range (32768 and up),
+/// so that no outgoing connection of a test running alongside can take the
+/// port between the moment it is chosen and the moment a process binds it.
+/// A port chosen by binding port 0 came from the ephemeral range, and once
+/// in a CI run a gateway's own reconnects took its API port that way.
+const TEST_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A loopback port free for TCP and UDP, never handed out twice in one test
+/// process (the tests of a binary run in parallel threads). The starting
+/// point depends on the process id, so test binaries run side by side start
+/// far apart.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let span = u32::from(TEST_PORTS.end - TEST_PORTS.start);
+    let start = (std::process::id().wrapping_mul(997)) % span;
+    for _ in 0..span {
+        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span;
+        let port = TEST_PORTS.start + u16::try_from(offset).expect("offset below the span");
+        let tcp = TcpListener::bind(("127.0.0.1", port));
+        let udp = std::net::UdpSocket::bind(("127.0.0.1", port));
+        if tcp.is_ok() && udp.is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {TEST_PORTS:?}");
 }
 
 /// Kills the child when dropped, so a failing test leaves no process behind.
