@@ -15,7 +15,9 @@
 //! delivered msg/s (messages whose delivery was confirmed back to the
 //! client: `message.status: delivered` webhooks for the gateway, DLR
 //! callbacks for Kannel), and p50/p99 of the accept latency (per request:
-//! one batch for the gateway, one message for Kannel).
+//! one batch for the gateway, one message for Kannel). With `--batch 1` the
+//! gateway gets one message per `POST /v1/messages`, like for like with
+//! Kannel's one per `sendsms`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -193,7 +195,21 @@ async fn main() {
                 }
                 let count = per_request.min(args.messages - first);
                 let sent = Instant::now();
-                let ok = if args.target == "gateway" {
+                let ok = if args.target == "gateway" && per_request == 1 {
+                    // One message per `POST /v1/messages`, as most API
+                    // clients send (and as Kannel's `sendsms` takes them).
+                    let message = json!({"from": format!("+1555123{:04}", first % args.numbers + 1), "to": format!("+1555{:07}", first), "text": format!("Load test message number {first}")});
+                    match client
+                        .post(format!("{}/v1/messages", args.api))
+                        .bearer_auth(&args.token)
+                        .json(&message)
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status().as_u16() == 202 => 1,
+                        _ => 0,
+                    }
+                } else if args.target == "gateway" {
                     let messages: Vec<Value> = (first..first + count)
                         .map(|i| json!({"from": format!("+1555123{:04}", i % args.numbers + 1), "to": format!("+1555{:07}", i), "text": format!("Load test message number {i}")}))
                         .collect();
