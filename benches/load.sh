@@ -30,7 +30,8 @@
 # (the simulator binary, by default the gateway binary; give both runs of a
 # pair the same one) and LOAD_BIN (an already built load client, so a pair
 # needs no rebuild between its runs). PERF_OUT=FILE records a `perf record
-# -e cpu-clock -g` profile of the gateway process over each gateway run.
+# -e cpu-clock -g` profile of the gateway process over each gateway run;
+# METRICS_OUT=FILE keeps the gateway's /metrics as they were at its end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-200000}
@@ -97,7 +98,7 @@ echo "workload: $messages messages, receipts on (simulator --dlr-delay 0)"
 # run_gateway OUT_JSON: the gateway's run, with BINDS, WINDOW, BATCH,
 # CONCURRENCY and WEBHOOK_BATCH_MAX as set by the caller.
 run_gateway() {
-  local out=$1 sim_port api_port sink_port metrics_port gw_pid before after
+  local out=$1 sim_port api_port sink_port metrics_port gw_pid before after i
   sim_port=$(port); api_port=$(port); sink_port=$(port); metrics_port=$(port)
   rm -rf "$work/state"
   "$sim_bin" sim smsc --listen 127.0.0.1:"$sim_port" >"$work/sim-gw.log" 2>&1 & pids+=($!)
@@ -153,6 +154,7 @@ CONF
   after=$(cpu_ticks "$gw_pid")
   if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
   with_cost "$out" "$before" "$after" "$(peak_rss_mb "$gw_pid")"
+  if [ -n "${METRICS_OUT:-}" ]; then curl -s "http://127.0.0.1:$metrics_port/metrics" >"$METRICS_OUT"; fi
   kill "$gw_pid" "$sim_pid" 2>/dev/null || true
   wait "$gw_pid" "$sim_pid" 2>/dev/null || true
 }

@@ -765,10 +765,7 @@ fn write_in_session(
     (key, entry): &(Vec<u8>, Vec<u8>),
 ) -> Result<(), crate::store::StoreError> {
     use sled::Transactional;
-    let value = serde_json::to_vec(record).map_err(|e| crate::store::StoreError::Corrupt {
-        tree: "outbox",
-        detail: e.to_string(),
-    })?;
+    let value = crate::store::outbox::encode(record)?;
     let index_keys = crate::store::Store::new_message_index_keys(record);
     (
         &state.store.outbox,

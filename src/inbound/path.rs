@@ -652,10 +652,7 @@ impl InboundPath {
         let value = serde_json::to_vec(&record).map_err(|e| corrupt(e.to_string()))?;
         let mut replies = Vec::with_capacity(records.len());
         for reply in &records {
-            replies.push((
-                reply.id.clone(),
-                serde_json::to_vec(reply).map_err(|e| corrupt(e.to_string()))?,
-            ));
+            replies.push((reply.id.clone(), crate::store::outbox::encode(reply)?));
         }
         let closed = match &turn.closing {
             Some(session) => self.session_event(EventType::SessionEnded, session, &order_key)?,
@@ -714,8 +711,7 @@ impl InboundPath {
         // go in the same transaction (`store::backlog`).
         let mut reply_keys = Vec::new();
         for (_, value) in &write.replies {
-            let record: MessageRecord =
-                serde_json::from_slice(value).map_err(|e| corrupt(e.to_string()))?;
+            let record = crate::store::outbox::decode(value)?;
             reply_keys.extend(Store::new_message_index_keys(&record));
         }
         (

@@ -1,10 +1,19 @@
 //! Outbox records: one per accepted outbound message, from `queued` to a
 //! final status, kept after that so `GET /v1/messages/{id}` can answer.
 //!
-//! Records are JSON (self-describing, so fields can be added without a
-//! migration) keyed by the message id, whose numeric part increases in
+//! Records are keyed by the message id, whose numeric part increases in
 //! acceptance order: replaying the tree in key order replays the outbox in
 //! the order messages were accepted, which is what conversation order needs.
+//!
+//! A record is stored as a version byte and then postcard (the serde
+//! fields in declaration order, integers as varints): about a third of its
+//! JSON size, and no text to parse. Size matters more than it seems: sled
+//! copies a whole leaf of up to 16 records on every write to it, and a
+//! record is written three times on its way to `delivered`. Records
+//! written as JSON before this layout (they start with `{`) are still read.
+//! postcard is not self-describing, so the layout is the field order: a new
+//! field goes last behind a new version byte, an enum's variants keep their
+//! order and new ones go last (`tests::the_stored_layout_is_pinned`).
 
 use serde::{Deserialize, Serialize};
 
@@ -25,14 +34,14 @@ pub struct ErrorInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SegmentState {
     /// The carrier's message id from submit_sm_resp.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub carrier_id: Option<String>,
     /// A final receipt arrived for this segment.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub done: bool,
     /// Its receipt cannot be matched: the carrier gave no usable id, or
     /// gave the same id to another segment still waiting.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub no_receipt: bool,
 }
 
@@ -60,7 +69,7 @@ pub struct MessageRecord {
     /// One entry per segment.
     pub segments: Vec<SegmentState>,
     /// Why it failed, if it did.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub error: Option<ErrorInfo>,
     /// Unix milliseconds.
     pub created_at: u64,
@@ -69,38 +78,38 @@ pub struct MessageRecord {
     /// Unix milliseconds after which it is `expired` rather than sent.
     pub expires_at: u64,
     /// The API client's idempotency key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub client_ref: Option<String>,
     /// Whether a delivery receipt is requested.
     pub receipts: bool,
     /// `submitted`, and its receipts did not come within its validity (and
     /// the grace after it): no longer waited for, nor replayed.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub receipt_timed_out: bool,
     /// A system reply of the channel (`stop`, `start`, `help`), not a
     /// message from the core: the STOP confirmation and HELP replies go to
     /// opted-out customers too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub system: Option<String>,
     /// The service it was sent with (`services::matrix`); `None` for the
     /// channel's own replies (see `system`) and for records written before
     /// services were recorded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub service: Option<crate::config::ServiceKind>,
     /// The IVR call it was sent for (call-bound services).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub call_id: Option<String>,
     /// The language its template was rendered in, or the one the request
     /// gave.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub language: Option<String>,
     /// Its media (`med_…` ids of the media store).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub media: Vec<String>,
     /// How it goes instead of as asked: `sms_link` (its media as links in
     /// an SMS: its number has no MMS carrier, or the MMSC refused it for
     /// good).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fallback: Option<String>,
 }
 
@@ -216,17 +225,139 @@ impl Store {
     }
 }
 
-/// A record's stored form.
-pub(super) fn encode(record: &MessageRecord) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(record).map_err(|e| StoreError::Corrupt {
+/// The first byte of a record in the layout of this version.
+const LAYOUT_V1: u8 = 1;
+
+/// A record's stored form: [`LAYOUT_V1`], then postcard.
+pub fn encode(record: &MessageRecord) -> Result<Vec<u8>, StoreError> {
+    let mut out = Vec::with_capacity(160);
+    out.push(LAYOUT_V1);
+    postcard::to_extend(record, out).map_err(|e| StoreError::Corrupt {
         tree: "outbox",
-        detail: e.to_string(),
+        detail: format!("cannot encode {}: {e}", record.id),
     })
 }
 
-pub(super) fn decode(v: &[u8]) -> Result<MessageRecord, StoreError> {
-    serde_json::from_slice(v).map_err(|e| StoreError::Corrupt {
+/// Reads a stored record, in this layout or as the JSON of earlier
+/// versions; anything else is `Corrupt`, never a panic.
+pub fn decode(v: &[u8]) -> Result<MessageRecord, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
         tree: "outbox",
-        detail: e.to_string(),
-    })
+        detail,
+    };
+    match v.first() {
+        Some(&LAYOUT_V1) => match postcard::take_from_bytes::<MessageRecord>(&v[1..]) {
+            Ok((record, [])) => Ok(record),
+            Ok((_, rest)) => Err(corrupt(format!("{} bytes after the record", rest.len()))),
+            Err(e) => Err(corrupt(e.to_string())),
+        },
+        Some(b'{') => serde_json::from_slice(v).map_err(|e| corrupt(e.to_string())),
+        Some(other) => Err(corrupt(format!("unknown record layout {other}"))),
+        None => Err(corrupt("an empty record".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> MessageRecord {
+        let mut record = MessageRecord::queued(
+            0x2a,
+            "+15551230001".into(),
+            "+15557654321".into(),
+            "Your table is ready".into(),
+            "gsm7",
+            2,
+            "acme".into(),
+            60_000,
+        );
+        record.created_at = 1_700_000_000_000;
+        record.updated_at = 1_700_000_000_500;
+        record.expires_at = 1_700_000_060_000;
+        record.status = MessageStatus::Submitted;
+        record.attempts = 1;
+        record.segments[0].carrier_id = Some("c1".into());
+        record.segments[1].no_receipt = true;
+        record.client_ref = Some("crm-7".into());
+        record.service = Some(crate::config::ServiceKind::SessionLess);
+        record.media = vec!["med_1".into()];
+        record
+    }
+
+    fn json_of(record: &MessageRecord) -> serde_json::Value {
+        serde_json::to_value(record).expect("json")
+    }
+
+    #[test]
+    fn a_record_reads_back_as_written_and_is_far_smaller_than_its_json() {
+        let record = sample();
+        let stored = encode(&record).expect("encode");
+        assert_eq!(json_of(&decode(&stored).expect("decode")), json_of(&record));
+        let json = serde_json::to_vec(&record).expect("json");
+        assert!(
+            stored.len() * 2 < json.len(),
+            "{} bytes stored against {} as JSON",
+            stored.len(),
+            json.len()
+        );
+    }
+
+    #[test]
+    fn records_written_as_json_by_earlier_versions_are_still_read() {
+        let old = br#"{"id":"msg_000000000000002a","from":"+15551230001","to":"+15557654321",
+            "text":"hi","encoding":"gsm7","carrier":"acme","reference":42,"status":"delivered",
+            "attempts":1,"segments":[{"carrier_id":"c1","done":true}],"created_at":1,
+            "updated_at":2,"expires_at":3,"receipts":true}"#;
+        let record = decode(old).expect("an old JSON record");
+        assert_eq!(record.status, MessageStatus::Delivered);
+        assert_eq!(record.segments[0].carrier_id.as_deref(), Some("c1"));
+        assert!(record.media.is_empty() && record.client_ref.is_none());
+    }
+
+    /// The layout is the field order and the enums' variant order: this
+    /// fails when either changes, which would misread every stored record.
+    #[test]
+    fn the_stored_layout_is_pinned() {
+        let stored = encode(&sample()).expect("encode");
+        let hex: String = stored.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            // version; id, from, to, text, encoding, carrier (length and
+            // bytes); reference 42, status 2 (submitted), attempts 1;
+            // segments: 2, Some("c1") and no flags, None and no_receipt;
+            // no error; created, updated, expires (varints); client_ref,
+            // receipts, not timed out, no system, service 2 (session_less),
+            // no call, no language, media ["med_1"], no fallback.
+            "01146d73675f30303030303030303030303030303261\
+             0c2b31353535313233303030310c2b3135353537363534333231\
+             13596f7572207461626c652069732072656164790467736d370461636d65\
+             2a0201\
+             02010263310000000001\
+             00\
+             80d095ffbc31f4d395ffbc31e0a499ffbc31\
+             010563726d2d370100000102000001056d65645f3100"
+        );
+    }
+
+    #[test]
+    fn damaged_records_are_errors_not_panics() {
+        let stored = encode(&sample()).expect("encode");
+        for cut in 0..stored.len() {
+            assert!(decode(&stored[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = stored.clone();
+        longer.push(0);
+        assert!(decode(&longer).is_err());
+        assert!(decode(&[9, 1, 2]).is_err());
+        assert!(decode(b"{not json").is_err());
+        // Every single-byte change decodes to something or fails cleanly.
+        for i in 0..stored.len() {
+            for b in [0x00, 0x7f, 0x80, 0xff] {
+                let mut bad = stored.clone();
+                bad[i] = b;
+                let _ = decode(&bad);
+            }
+        }
+    }
 }

@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use super::outbox::{MessageRecord, now_ms};
+use super::outbox::now_ms;
 use super::{Store, StoreError};
 
 /// Most removals in one batch.
@@ -50,7 +50,7 @@ pub async fn pass(store: &Store, retention: Duration, now_ms: u64) -> Result<Pas
         for item in range.take(BATCH) {
             let (key, value) = item?;
             last = Some(key.clone());
-            let Ok(record) = serde_json::from_slice::<MessageRecord>(&value) else {
+            let Ok(record) = super::outbox::decode(&value) else {
                 continue;
             };
             if record.created_at > cutoff {
@@ -147,6 +147,7 @@ pub async fn run(
 mod tests {
     use super::*;
     use crate::message_status::MessageStatus;
+    use crate::store::outbox::{self, MessageRecord};
 
     fn record(n: u64, status: MessageStatus, at: u64, client_ref: Option<&str>) -> MessageRecord {
         MessageRecord {
@@ -203,11 +204,7 @@ mod tests {
         let left: Vec<String> = store
             .outbox
             .iter()
-            .map(|kv| {
-                serde_json::from_slice::<MessageRecord>(&kv.expect("kv").1)
-                    .expect("record")
-                    .id
-            })
+            .map(|kv| outbox::decode(&kv.expect("kv").1).expect("record").id)
             .collect();
         assert_eq!(left, [records[1].id.clone(), records[3].id.clone()]);
         assert!(store.client_refs.get("ref-1").expect("get").is_none());

@@ -11,7 +11,7 @@
 use tokio::sync::oneshot;
 
 use super::session_step::encoding_failed;
-use super::{InboundPath, Write, corrupt};
+use super::{InboundPath, Write};
 use crate::channel::session::session_id;
 use crate::channel::turn::{OpeningFacts, plan_opening};
 use crate::channel::{
@@ -223,10 +223,7 @@ impl InboundPath {
         }
         let mut outbox = Vec::with_capacity(records.len());
         for record in &records {
-            outbox.push((
-                record.id.clone(),
-                serde_json::to_vec(record).map_err(|e| corrupt(e.to_string()))?,
-            ));
+            outbox.push((record.id.clone(), crate::store::outbox::encode(record)?));
         }
         let call_id = call.as_ref().map(|c| c.call_id.clone());
         let applied = self.apply(Write {

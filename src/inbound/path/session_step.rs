@@ -402,10 +402,7 @@ impl InboundPath {
             }
             let mut outbox = Vec::with_capacity(records.len());
             for record in &records {
-                outbox.push((
-                    record.id.clone(),
-                    serde_json::to_vec(record).map_err(encoding_failed)?,
-                ));
+                outbox.push((record.id.clone(), crate::store::outbox::encode(record)?));
             }
             self.apply(Write {
                 events: event.iter().collect(),
