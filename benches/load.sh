@@ -72,6 +72,8 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   if [ -x benches/kannel/stop.sh ] && [ -d "$work/kannel" ]; then benches/kannel/stop.sh "$work/kannel" || true; fi
   wait 2>/dev/null || true
+  # The stores, logs and run files go too, unless KEEP_WORK=1 asks to look.
+  if [ "${KEEP_WORK:-0}" != 1 ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
 }
 trap cleanup EXIT
 
@@ -145,7 +147,7 @@ CONF
   before=$(cpu_ticks "$gw_pid")
   local perf_pid=
   if [ -n "${PERF_OUT:-}" ]; then
-    perf record -q -e cpu-clock -F 499 -g -o "$PERF_OUT" -p "$gw_pid" 2>/dev/null & perf_pid=$!
+    perf record -q -e cpu-clock -F "${PERF_FREQ:-499}" --call-graph "${PERF_CALLGRAPH:-fp}" -o "$PERF_OUT" -p "$gw_pid" 2>/dev/null & perf_pid=$!
   fi
   "$load" gateway --api "http://127.0.0.1:$api_port" --token load --messages "$messages" \
     --batch "${BATCH:-100}" --concurrency "${CONCURRENCY:-8}" --sink "127.0.0.1:$sink_port" --secret load \
