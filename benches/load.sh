@@ -31,7 +31,9 @@
 # pair the same one) and LOAD_BIN (an already built load client, so a pair
 # needs no rebuild between its runs). PERF_OUT=FILE records a `perf record
 # -e cpu-clock -g` profile of the gateway process over each gateway run;
-# METRICS_OUT=FILE keeps the gateway's /metrics as they were at its end.
+# PERF_STAT=FILE counts its CPU time and context switches instead (`perf
+# stat`); METRICS_OUT=FILE keeps the gateway's /metrics as they were at its
+# end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-200000}
@@ -146,7 +148,9 @@ CONF
   wait_port "$api_port"
   before=$(cpu_ticks "$gw_pid")
   local perf_pid=
-  if [ -n "${PERF_OUT:-}" ]; then
+  if [ -n "${PERF_STAT:-}" ]; then
+    perf stat -e task-clock,context-switches -o "$PERF_STAT" -p "$gw_pid" 2>/dev/null & perf_pid=$!
+  elif [ -n "${PERF_OUT:-}" ]; then
     perf record -q -e cpu-clock -F "${PERF_FREQ:-499}" --call-graph "${PERF_CALLGRAPH:-fp}" -o "$PERF_OUT" -p "$gw_pid" 2>/dev/null & perf_pid=$!
   fi
   "$load" gateway --api "http://127.0.0.1:$api_port" --token load --messages "$messages" \
