@@ -124,12 +124,35 @@ struct Write<'a> {
     /// The opt-out registry's new entries.
     opt_outs: Vec<(Vec<u8>, Vec<u8>)>,
     /// System replies, written to the outbox.
-    replies: Vec<(String, Vec<u8>)>,
+    replies: Vec<StoredReply>,
     /// Sessions, transcripts and consent.
     channel: ChannelWrite,
     recent: Option<[u8; 16]>,
     /// A call that ends with this write (a deflection), with its record.
     end_call: Option<crate::services::Call>,
+}
+
+/// A system reply as a [`Write`] stores it: its outbox record and, in the
+/// same transaction, its outbox index key (`store::backlog`).
+struct StoredReply {
+    id: String,
+    value: Vec<u8>,
+    index_keys: [(Vec<u8>, Vec<u8>); 1],
+}
+
+impl StoredReply {
+    fn all(records: &[MessageRecord]) -> Result<Vec<StoredReply>, StoreError> {
+        records
+            .iter()
+            .map(|record| {
+                Ok(StoredReply {
+                    id: record.id.clone(),
+                    value: crate::store::outbox::encode(record)?,
+                    index_keys: Store::new_message_index_keys(record),
+                })
+            })
+            .collect()
+    }
 }
 
 /// The inbound path's task state.
@@ -650,10 +673,7 @@ impl InboundPath {
             media: first.media.iter().map(|m| m.id.clone()).collect(),
         };
         let value = serde_json::to_vec(&record).map_err(|e| corrupt(e.to_string()))?;
-        let mut replies = Vec::with_capacity(records.len());
-        for reply in &records {
-            replies.push((reply.id.clone(), crate::store::outbox::encode(reply)?));
-        }
+        let replies = StoredReply::all(&records)?;
         let closed = match &turn.closing {
             Some(session) => self.session_event(EventType::SessionEnded, session, &order_key)?,
             None => None,
@@ -707,13 +727,6 @@ impl InboundPath {
     /// log.
     fn apply(&self, write: Write<'_>) -> Result<(), StoreError> {
         let store = &self.store;
-        // System replies are new outbound messages: their outbox index keys
-        // go in the same transaction (`store::backlog`).
-        let mut reply_keys = Vec::new();
-        for (_, value) in &write.replies {
-            let record = crate::store::outbox::decode(value)?;
-            reply_keys.extend(Store::new_message_index_keys(&record));
-        }
         (
             &store.inbox_parts,
             &store.inbox,
@@ -761,11 +774,15 @@ impl InboundPath {
                     for (key, value) in &write.opt_outs {
                         opt_outs.insert(key.as_slice(), value.as_slice())?;
                     }
-                    for (key, value) in &reply_keys {
-                        index.insert(key.as_slice(), value.as_slice())?;
+                    // System replies are new outbound messages: their
+                    // index keys first, as for every new record.
+                    for reply in &write.replies {
+                        for (key, value) in &reply.index_keys {
+                            index.insert(key.as_slice(), value.as_slice())?;
+                        }
                     }
-                    for (key, value) in &write.replies {
-                        outbox.insert(key.as_bytes(), value.as_slice())?;
+                    for reply in &write.replies {
+                        outbox.insert(reply.id.as_bytes(), reply.value.as_slice())?;
                     }
                     write.channel.apply(&ChannelTx {
                         sessions,

@@ -11,7 +11,7 @@
 use tokio::sync::oneshot;
 
 use super::session_step::encoding_failed;
-use super::{InboundPath, Write};
+use super::{InboundPath, StoredReply, Write};
 use crate::channel::session::session_id;
 use crate::channel::turn::{OpeningFacts, plan_opening};
 use crate::channel::{
@@ -221,10 +221,7 @@ impl InboundPath {
             self.transcribe_reply(&mut channel, &session.id, &message)?;
             records.push(message);
         }
-        let mut outbox = Vec::with_capacity(records.len());
-        for record in &records {
-            outbox.push((record.id.clone(), crate::store::outbox::encode(record)?));
-        }
+        let outbox = StoredReply::all(&records)?;
         let call_id = call.as_ref().map(|c| c.call_id.clone());
         let applied = self.apply(Write {
             events: events.iter().collect(),

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{debug, error, info};
 
-use super::{InboundPath, KeywordReplies, NumberInfo, Write, corrupt};
+use super::{InboundPath, KeywordReplies, NumberInfo, StoredReply, Write, corrupt};
 use crate::channel::session::session_id;
 use crate::channel::turn::{QueueChoice, ending_reply};
 use crate::channel::{
@@ -400,10 +400,7 @@ impl InboundPath {
                 self.transcribe_reply(&mut channel, &after.id, &record)?;
                 records.push(record);
             }
-            let mut outbox = Vec::with_capacity(records.len());
-            for record in &records {
-                outbox.push((record.id.clone(), crate::store::outbox::encode(record)?));
-            }
+            let outbox = StoredReply::all(&records)?;
             self.apply(Write {
                 events: event.iter().collect(),
                 replies: outbox,
